@@ -1,0 +1,75 @@
+# mnist-lab: the commands a person types. `make help` lists them.
+#
+#   make run     run the whole course (papermill) into runs/$(NAME)/ and print a summary
+#   make test    unit tests + notebook tests (papermill) + nbval on the committed notebooks
+#
+# Offline / classroom: `make data MNIST_LAB_MIRROR=/path/to/MNIST/raw` copies the four
+# MNIST .gz files from a local folder (MD5-checked) instead of downloading them.
+
+PYTHON      ?= python3
+VENV        ?= .venv
+PY          := $(VENV)/bin/python
+STAMP       := $(VENV)/.installed-stamp
+NAME        ?= default
+PARAMS      ?=
+NOTEBOOKS   ?=
+PYTEST_ARGS ?=
+NBVAL_ARTIFACTS := build/nbval-artifacts
+
+# Passed through to the library when given on the command line or in the environment.
+export MNIST_LAB_MIRROR
+export MNIST_LAB_DATA
+
+.PHONY: help setup data test test-unit test-notebooks nbval run notebooks lab bench lock clean
+
+help:
+	@echo "make setup      create $(VENV) and install the project (editable) with the course tools"
+	@echo "make data       put MNIST in the data root (MNIST_LAB_MIRROR=folder copies instead of downloading)"
+	@echo "make run        run all notebooks with papermill into runs/NAME/ (PARAMS=my.yaml, NAME=...)"
+	@echo "make test       unit tests, papermill notebook tests and nbval on the committed notebooks"
+	@echo "make notebooks  re-execute the committed notebooks in place (maintainers)"
+	@echo "make lab        start JupyterLab on notebooks/"
+	@echo "make bench      speed benchmark: prints a table, writes benchmarks/results.json"
+	@echo "make clean      remove build outputs, runs and artifacts (keeps $(VENV) and data/)"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[course]'
+	@touch $(STAMP)
+
+data: setup
+	$(PY) -m mnist_lab data
+
+test: setup data
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory nbval
+
+# nbval executes the committed notebooks in fresh kernels and compares their outputs.
+# They write into a fresh artifacts folder so that every run starts from nothing.
+nbval: setup data
+	rm -rf $(NBVAL_ARTIFACTS)
+	MNIST_LAB_ARTIFACTS=$(CURDIR)/$(NBVAL_ARTIFACTS) $(PY) -m pytest -p no:cacheprovider --nbval \
+	  --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=900 \
+	  notebooks $(PYTEST_ARGS)
+
+run: setup data
+	$(PY) -m mnist_lab run --name $(NAME) $(if $(PARAMS),--params $(PARAMS)) $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
+
+notebooks: setup data
+	rm -rf $(NBVAL_ARTIFACTS)
+	MNIST_LAB_ARTIFACTS=$(CURDIR)/$(NBVAL_ARTIFACTS) $(PY) -m mnist_lab run --in-place $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
+
+lab: setup data
+	$(VENV)/bin/jupyter lab notebooks
+
+bench: setup data
+	$(PY) benchmarks/bench.py
+
+lock: setup
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt.new && mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf build runs artifacts .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +

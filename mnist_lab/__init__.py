@@ -1,0 +1,1 @@
+"""mnist_lab: the helper library of the mnist-lab course."""

@@ -1,0 +1,46 @@
+"""Accuracy, confusion matrix and per-class precision/recall."""
+
+from __future__ import annotations
+
+import torch
+
+
+def accuracy(preds: torch.Tensor, labels: torch.Tensor) -> float:
+    """Return the fraction of ``preds`` equal to ``labels`` (0.0 for empty input)."""
+    if labels.numel() == 0:
+        return 0.0
+    return (preds == labels).float().mean().item()
+
+
+def confusion_matrix(preds: torch.Tensor, labels: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
+    """Return the ``(num_classes, num_classes)`` int64 matrix: row = true class, column = prediction."""
+    idx = labels.long() * num_classes + preds.long()
+    return torch.bincount(idx, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+
+
+def precision_recall(cm: torch.Tensor) -> list[dict[str, float]]:
+    """Return per class ``{"class", "precision", "recall", "f1", "support"}`` from a confusion matrix.
+
+    A class never predicted has precision 0.0 (and likewise recall for a class never present).
+    """
+    cm = cm.double()
+    tp = cm.diag()
+    predicted, actual = cm.sum(0), cm.sum(1)
+    precision = torch.where(predicted > 0, tp / predicted.clamp(min=1), torch.zeros_like(tp))
+    recall = torch.where(actual > 0, tp / actual.clamp(min=1), torch.zeros_like(tp))
+    f1 = torch.where(precision + recall > 0, 2 * precision * recall / (precision + recall).clamp(min=1e-12),
+                     torch.zeros_like(tp))
+    return [
+        {"class": k, "precision": precision[k].item(), "recall": recall[k].item(), "f1": f1[k].item(),
+         "support": int(actual[k].item())}
+        for k in range(cm.shape[0])
+    ]
+
+
+def most_confused(cm: torch.Tensor, k: int = 5) -> list[tuple[int, int, int]]:
+    """Return the ``k`` largest off-diagonal cells as ``(true, predicted, count)``, largest first."""
+    off = cm.clone()
+    off.fill_diagonal_(0)
+    values, flat = off.flatten().sort(descending=True)
+    n = cm.shape[0]
+    return [(int(i) // n, int(i) % n, int(v)) for v, i in zip(values[:k], flat[:k]) if v > 0]

@@ -1,0 +1,158 @@
+"""Matplotlib figures of the course. Every function returns the figure and, given
+``path``, also saves it as a PNG there (atomically)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from . import runtime
+
+
+def save_figure(fig: plt.Figure, path: str | os.PathLike | None) -> None:
+    """Save ``fig`` as a PNG at ``path`` (nothing when ``path`` is None)."""
+    if path is None:
+        return
+    path = Path(path)
+    with runtime.atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+
+
+def plot_digit_grid(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | None = None,
+                    preds: Sequence[int] | torch.Tensor | None = None, ncols: int = 8,
+                    title: str | None = None, probs: Sequence[float] | None = None,
+                    path: str | os.PathLike | None = None) -> plt.Figure:
+    """Return a grid of digits with their labels (and predictions, red when wrong)."""
+    images = images.detach().cpu().reshape(-1, 28, 28)
+    n = images.shape[0]
+    ncols = max(1, min(ncols, n))
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.3 * ncols, 1.5 * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(images[i].numpy(), cmap="gray_r", vmin=0, vmax=1)
+        parts = []
+        if labels is not None:
+            parts.append(f"{int(labels[i])}")
+        if preds is not None:
+            parts.append(f"→{int(preds[i])}")
+        if probs is not None:
+            parts.append(f" {float(probs[i]):.0%}")
+        wrong = preds is not None and labels is not None and int(preds[i]) != int(labels[i])
+        ax.set_title("".join(parts), fontsize=9, color="crimson" if wrong else "black")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+    return fig
+
+
+def plot_curves(histories: dict[str, list[dict]] | list[dict], path: str | os.PathLike | None = None) -> plt.Figure:
+    """Return loss and accuracy against epoch (train dashed, validation solid) for one or more histories."""
+    if isinstance(histories, list):
+        histories = {"model": histories}
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    for i, (name, hist) in enumerate(histories.items()):
+        color = f"C{i}"
+        epochs = [h["epoch"] for h in hist]
+        ax_loss.plot(epochs, [h["train_loss"] for h in hist], "--", color=color, label=f"{name} train")
+        ax_acc.plot(epochs, [h["train_accuracy"] for h in hist], "--", color=color, label=f"{name} train")
+        if hist and "val_loss" in hist[0]:
+            ax_loss.plot(epochs, [h["val_loss"] for h in hist], "-", color=color, label=f"{name} validation")
+            ax_acc.plot(epochs, [h["val_accuracy"] for h in hist], "-", color=color, label=f"{name} validation")
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss", yscale="log")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path)
+    return fig
+
+
+def plot_confusion_matrix(cm: torch.Tensor, path: str | os.PathLike | None = None,
+                          title: str = "Confusion matrix (test set)") -> plt.Figure:
+    """Return the confusion matrix as a heat map with counts (rows: true class, columns: predicted)."""
+    cm = cm.cpu().numpy()
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    shown = np.log1p(cm)
+    im = ax.imshow(shown, cmap="Blues")
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8,
+                    color="white" if shown[i, j] > shown.max() * 0.6 else "black")
+    ax.set(xticks=range(cm.shape[1]), yticks=range(cm.shape[0]), xlabel="predicted", ylabel="true", title=title)
+    fig.colorbar(im, ax=ax, label="log(1 + count)")
+    fig.tight_layout()
+    save_figure(fig, path)
+    return fig
+
+
+def plot_weights(weight: torch.Tensor, ncols: int = 16, path: str | os.PathLike | None = None,
+                 title: str = "First-layer weights") -> plt.Figure:
+    """Return each row of a ``(units, 784)`` weight matrix as a 28×28 image (blue negative, red positive)."""
+    w = weight.detach().cpu().reshape(-1, 28, 28)
+    n = w.shape[0]
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.8, nrows * 0.8), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            lim = float(w[i].abs().max()) or 1.0
+            ax.imshow(w[i].numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim)
+    fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+    return fig
+
+
+def plot_lines(x: Sequence[float], series: dict[str, Sequence[float]], xlabel: str, ylabel: str,
+               title: str, path: str | os.PathLike | None = None, logx: bool = False,
+               ax: plt.Axes | None = None) -> plt.Figure:
+    """Return a line plot of each named series against ``x`` (e.g. accuracy against blur)."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 4))
+    else:
+        fig = ax.figure
+    for name, ys in series.items():
+        ax.plot(x, ys, "o-", label=name)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    if logx:
+        ax.set_xscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    save_figure(fig, path)
+    return fig
+
+
+def plot_embedding(points: torch.Tensor, labels: torch.Tensor, path: str | os.PathLike | None = None,
+                   title: str = "Hidden layer, first two principal components") -> plt.Figure:
+    """Return a scatter plot of 2-D ``points`` coloured by digit class."""
+    pts, lab = points.detach().cpu().numpy(), labels.cpu().numpy()
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    sc = ax.scatter(pts[:, 0], pts[:, 1], c=lab, cmap="tab10", s=4, alpha=0.7, vmin=-0.5, vmax=9.5)
+    fig.colorbar(sc, ax=ax, ticks=range(10), label="digit")
+    ax.set(xlabel="PC 1", ylabel="PC 2", title=title)
+    fig.tight_layout()
+    save_figure(fig, path)
+    return fig
+
+
+def plot_bar(names: Sequence[str], values: Sequence[float], ylabel: str, title: str,
+             path: str | os.PathLike | None = None) -> plt.Figure:
+    """Return a bar chart (e.g. class counts)."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.bar([str(n) for n in names], values, color="C0")
+    ax.set(ylabel=ylabel, title=title)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    save_figure(fig, path)
+    return fig

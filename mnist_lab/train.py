@@ -1,0 +1,405 @@
+"""The training loop: ``train_one_epoch``, ``evaluate``, ``fit``, and checkpoints.
+
+The loop is the one notebook 03 writes out by hand (``zero_grad``, forward, loss,
+``backward``, ``step``), with a history, a progress bar, periodic loss printing,
+per-epoch checkpoints, a stop on a non-finite loss, and exact resume.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import torch
+from torch import nn
+
+from . import runtime
+from .models import build_model
+
+CHECKPOINT_FORMAT = "mnist_lab.checkpoint"
+CHECKPOINT_VERSION = 1
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("none", "onecycle", "cosine", "step")
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite. The message suggests a smaller learning rate."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during ``fit``. ``.history`` and ``.checkpoint`` hold the last completed epoch."""
+
+    def __init__(self, message: str, history: list, checkpoint: dict | None, path: Path | None) -> None:
+        super().__init__(message)
+        self.history, self.checkpoint, self.path = history, checkpoint, path
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be used: unknown format or version, or it does not fit the model."""
+
+
+def make_optimizer(name: str, params: Iterable, lr: float, momentum: float = 0.0, weight_decay: float = 0.0,
+                   nesterov: bool = False) -> torch.optim.Optimizer:
+    """Return the optimizer ``name`` ("sgd", "adam" or "adamw") over ``params``."""
+    name = name.lower()
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay,
+                               nesterov=nesterov and momentum > 0)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    raise ValueError(f"optimizer={name!r} is not known; use one of {list(OPTIMIZERS)}.")
+
+
+def make_schedule(name: str | None, optimizer: torch.optim.Optimizer, total_steps: int,
+                  warmup_fraction: float = 0.15) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """Return a per-step learning-rate schedule over ``total_steps`` steps, or ``None`` for "none".
+
+    "onecycle": linear warm-up to the optimizer's lr, then cosine down to ~0;
+    "cosine": cosine from lr down to 0; "step": lr × 0.1 at 50% and 75% of the steps.
+    """
+    name = (name or "none").lower()
+    total = max(1, int(total_steps))
+    if name == "none":
+        return None
+    if name == "onecycle":
+        warm = max(1, int(total * warmup_fraction))
+
+        def factor(step: int) -> float:
+            if step < warm:
+                return 0.05 + 0.95 * step / warm
+            progress = min(1.0, (step - warm) / max(1, total - warm))
+            return 0.5 * (1 + math.cos(math.pi * progress)) * 0.999 + 0.001
+    elif name == "cosine":
+        def factor(step: int) -> float:
+            return 0.5 * (1 + math.cos(math.pi * min(1.0, step / total)))
+    elif name == "step":
+        def factor(step: int) -> float:
+            return 0.1 ** ((step >= 0.5 * total) + (step >= 0.75 * total))
+    else:
+        raise ValueError(f"schedule={name!r} is not known; use one of {list(SCHEDULES)}.")
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    """Return a tqdm.auto bar (a widget in JupyterLab, text elsewhere), or ``None`` when off."""
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False, mininterval=0.5, dynamic_ncols=True)
+
+
+def train_one_epoch(
+    model: nn.Module,
+    loader: Iterable,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Callable | None = None,
+    device: torch.device | str = "cpu",
+    scheduler: Any = None,
+    log_every: int | None = None,
+    progress: bool = False,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    epoch: int = 1,
+) -> dict[str, float]:
+    """Train ``model`` for one pass over ``loader``; return ``{"loss", "accuracy", "samples"}``.
+
+    Prints the running mean loss every ``log_every`` steps. Raises ``TrainingDiverged``
+    as soon as a printed loss, or the epoch's loss, is NaN or infinite.
+    """
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    model.train()
+    device = torch.device(device)
+    total_loss = torch.zeros((), device=device)
+    correct = torch.zeros((), dtype=torch.long, device=device)
+    seen = 0
+    n_steps = len(loader) if hasattr(loader, "__len__") else None
+    bar = _progress(n_steps or 0, f"epoch {epoch}", progress)
+    since_print_loss, since_print_n = torch.zeros((), device=device), 0
+    for step, (images, labels) in enumerate(loader, start=1):
+        if images.device != device:
+            images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        if augment is not None:
+            images = augment(images)
+        optimizer.zero_grad(set_to_none=True)
+        logits = model(images)
+        loss = loss_fn(logits, labels)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        n = labels.shape[0]
+        seen += n
+        batch_loss = loss.detach() * n
+        total_loss += batch_loss
+        correct += (logits.detach().argmax(1) == labels).sum()
+        if log_every:
+            since_print_loss += batch_loss
+            since_print_n += n
+            if step % log_every == 0:
+                mean = since_print_loss.item() / since_print_n
+                _check_finite(mean, epoch, step, optimizer)
+                _write(f"epoch {epoch} step {step:>5}/{n_steps or '?'}  loss {mean:.4f}", bar)
+                since_print_loss.zero_()
+                since_print_n = 0
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    mean_loss = total_loss.item() / max(seen, 1)
+    _check_finite(mean_loss, epoch, n_steps, optimizer)
+    return {"loss": mean_loss, "accuracy": correct.item() / max(seen, 1), "samples": seen}
+
+
+def _write(line: str, bar) -> None:
+    """Print ``line`` without breaking the progress bar."""
+    if bar is not None:
+        bar.write(line)
+    else:
+        print(line, flush=True)
+
+
+def _check_finite(value: float, epoch: int, step: int | None, optimizer: torch.optim.Optimizer) -> None:
+    """Raise ``TrainingDiverged`` with advice if ``value`` is NaN or infinite."""
+    if math.isfinite(value):
+        return
+    lr = optimizer.param_groups[0]["lr"]
+    raise TrainingDiverged(
+        f"The training loss became {value} in epoch {epoch} (by step {step}) with learning rate {lr:g}. "
+        f"The weights blew up: try a smaller learning rate, e.g. lr={lr / 10:g}."
+    )
+
+
+@torch.no_grad()
+def predict(model: nn.Module, loader: Iterable, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Return ``(logits, labels)`` on the CPU for every batch of ``loader``, in ``eval`` mode."""
+    model.eval()
+    device = torch.device(device)
+    all_logits, all_labels = [], []
+    for images, labels in loader:
+        all_logits.append(model(images.to(device)).float().cpu())
+        all_labels.append(labels.cpu())
+    return torch.cat(all_logits), torch.cat(all_labels)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable | None = None,
+             device: torch.device | str = "cpu") -> dict[str, float]:
+    """Return ``{"loss", "accuracy", "samples"}`` of ``model`` on ``loader`` (``model.eval()``, no gradients)."""
+    loss_fn = loss_fn or nn.CrossEntropyLoss(reduction="sum")
+    model.eval()
+    device = torch.device(device)
+    total, correct, seen = torch.zeros((), device=device), torch.zeros((), dtype=torch.long, device=device), 0
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)
+        logits = model(images)
+        if getattr(loss_fn, "reduction", "mean") == "sum":
+            total += loss_fn(logits, labels)
+        else:
+            total += loss_fn(logits, labels) * labels.shape[0]
+        correct += (logits.argmax(1) == labels).sum()
+        seen += labels.shape[0]
+    return {"loss": total.item() / max(seen, 1), "accuracy": correct.item() / max(seen, 1), "samples": seen}
+
+
+def _set_epoch(loader: Any, epoch: int) -> None:
+    """Tell a loader (or its sampler) which epoch's shuffle order to use next."""
+    for obj in (loader, getattr(loader, "sampler", None)):
+        if hasattr(obj, "set_epoch"):
+            obj.set_epoch(epoch)
+            return
+
+
+def fit(
+    model: nn.Module,
+    train_loader: Iterable,
+    val_loader: Iterable | None = None,
+    epochs: int = 1,
+    lr: float = 0.01,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    optimizer: str | torch.optim.Optimizer = "sgd",
+    schedule: str | None = "none",
+    loss_fn: Callable | None = None,
+    device: torch.device | str | None = None,
+    log_every: int | None = 500,
+    progress: bool = True,
+    checkpoint_path: str | os.PathLike | None = None,
+    resume: str | os.PathLike | dict | None = None,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    params: dict | None = None,
+    verbose: bool = True,
+) -> list[dict[str, float]]:
+    """Train for ``epochs`` epochs; return the history, one dict per epoch.
+
+    Each entry: ``epoch, train_loss, train_accuracy, val_loss, val_accuracy, lr, seconds``.
+    With ``checkpoint_path`` a checkpoint is written atomically after every epoch.
+    ``resume`` (a checkpoint path or dict) continues where it stopped and gives the
+    same result as an uninterrupted run with the same seed on the same machine.
+
+    A NaN/infinite loss raises ``TrainingDiverged``; the model is put back to the last
+    completed epoch and that epoch's checkpoint is kept. Ctrl-C raises
+    ``TrainingInterrupted`` carrying the history and the last completed epoch.
+    """
+    device = torch.device(device) if device is not None else runtime.choose_device()
+    model.to(device)
+    if isinstance(optimizer, str):
+        opt = make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay)
+    else:
+        opt = optimizer
+    steps_per_epoch = len(train_loader) if hasattr(train_loader, "__len__") else 1
+    sched = make_schedule(schedule, opt, epochs * steps_per_epoch)
+    history: list[dict[str, float]] = []
+    start_epoch = 1
+    if resume is not None:
+        ckpt = resume if isinstance(resume, dict) else load_checkpoint(resume, model, map_location=device)[1]
+        if isinstance(resume, dict):
+            restore_into(model, ckpt)
+        opt.load_state_dict(ckpt["optimizer_state"])
+        if sched is not None and ckpt.get("scheduler_state") is not None:
+            sched.load_state_dict(ckpt["scheduler_state"])
+        history = [dict(h) for h in ckpt.get("history", [])]
+        start_epoch = int(ckpt["epoch"]) + 1
+        if ckpt.get("rng_state") is not None:
+            torch.set_rng_state(ckpt["rng_state"])
+        if verbose:
+            print(f"Resuming after epoch {ckpt['epoch']} of {epochs}.")
+
+    def snapshot(epoch: int) -> dict:
+        return make_checkpoint(model, epoch=epoch, history=history, optimizer=opt, scheduler=sched, params=params)
+
+    last_good = snapshot(start_epoch - 1)
+    ckpt_path = Path(checkpoint_path) if checkpoint_path is not None else None
+    epoch = start_epoch
+    try:
+        for epoch in range(start_epoch, epochs + 1):
+            t0 = time.perf_counter()
+            lr_now = opt.param_groups[0]["lr"]
+            _set_epoch(train_loader, epoch)
+            train = train_one_epoch(model, train_loader, opt, loss_fn, device, sched, log_every, progress,
+                                    augment, epoch)
+            row = {"epoch": epoch, "train_loss": train["loss"], "train_accuracy": train["accuracy"], "lr": lr_now}
+            if val_loader is not None:
+                val = evaluate(model, val_loader, device=device)
+                row.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
+            row["seconds"] = time.perf_counter() - t0
+            history.append(row)
+            last_good = snapshot(epoch)
+            if ckpt_path is not None:
+                save_checkpoint_dict(ckpt_path, last_good)
+            if verbose:
+                val_text = (f"  val loss {row['val_loss']:.4f}  val acc {row['val_accuracy']:.4f}"
+                            if val_loader is not None else "")
+                print(f"epoch {epoch}/{epochs}  train loss {row['train_loss']:.4f}  "
+                      f"train acc {row['train_accuracy']:.4f}{val_text}", flush=True)
+    except TrainingDiverged as exc:
+        restore_into(model, last_good)
+        kept = (f" The checkpoint of epoch {last_good['epoch']} is kept at {ckpt_path}."
+                if ckpt_path is not None and last_good["epoch"] > 0 else "")
+        raise TrainingDiverged(f"{exc} The model was put back to epoch {last_good['epoch']}.{kept}") from None
+    except KeyboardInterrupt:
+        restore_into(model, last_good)
+        where = f" and saved in {ckpt_path}" if ckpt_path is not None and last_good["epoch"] > 0 else ""
+        raise TrainingInterrupted(
+            f"Training was interrupted during epoch {epoch}. The history and weights of the last completed "
+            f"epoch ({last_good['epoch']}) are kept{where}; continue with fit(..., resume=...).",
+            history, last_good, ckpt_path,
+        ) from None
+    return history
+
+
+def make_checkpoint(model: nn.Module, epoch: int = 0, history: list | None = None,
+                    optimizer: torch.optim.Optimizer | None = None, scheduler: Any = None,
+                    metrics: dict | None = None, params: dict | None = None) -> dict:
+    """Return a checkpoint dict (a deep copy, safe to keep while training goes on)."""
+    config = getattr(model, "config", None)
+    if config is None:
+        raise CheckpointError("The model has no .config; build it with mnist_lab.models so it can be restored.")
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "model_config": copy.deepcopy(config),
+        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "optimizer_state": copy.deepcopy(optimizer.state_dict()) if optimizer is not None else None,
+        "scheduler_state": copy.deepcopy(scheduler.state_dict()) if scheduler is not None else None,
+        "epoch": int(epoch),
+        "history": copy.deepcopy(history or []),
+        "metrics": copy.deepcopy(metrics or {}),
+        "params": copy.deepcopy(params or {}),
+        "rng_state": torch.get_rng_state(),
+        "torch_version": torch.__version__,
+    }
+
+
+def save_checkpoint_dict(path: str | os.PathLike, checkpoint: dict) -> Path:
+    """Write a checkpoint dict to ``path`` atomically (temporary file, then ``os.replace``)."""
+    path = Path(path)
+    with runtime.atomic_path(path) as tmp:
+        torch.save(checkpoint, tmp)
+    return path
+
+
+def save_checkpoint(path: str | os.PathLike, model: nn.Module, **kwargs) -> Path:
+    """Write ``model`` (+ history, metrics, params, optimizer…) to ``path`` atomically; return the path."""
+    return save_checkpoint_dict(path, make_checkpoint(model, **kwargs))
+
+
+def read_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
+    """Return the checkpoint dict at ``path``, loaded with ``weights_only=True`` and checked.
+
+    Raises ``FileNotFoundError`` naming the path when it is missing and
+    ``CheckpointError`` for another file type or an unknown/newer format version.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No checkpoint at {path}. Train one first (notebook 03 or `make run`).")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:
+        raise CheckpointError(f"{path} cannot be read as a checkpoint ({type(exc).__name__}: {exc}).") from exc
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not an mnist_lab checkpoint (no format tag {CHECKPOINT_FORMAT!r}).")
+    version = ckpt.get("version")
+    if not isinstance(version, int) or version > CHECKPOINT_VERSION or version < 1:
+        raise CheckpointError(
+            f"{path} has checkpoint format version {version!r}; this mnist_lab reads versions 1 to "
+            f"{CHECKPOINT_VERSION}. Update mnist_lab (git pull; make setup) or retrain the model."
+        )
+    return ckpt
+
+
+def restore_into(model: nn.Module, checkpoint: dict) -> nn.Module:
+    """Load the checkpoint's weights into ``model``; a shape mismatch names every differing tensor."""
+    state = checkpoint["state_dict"]
+    own = model.state_dict()
+    problems = []
+    for key in sorted(set(own) | set(state)):
+        if key not in state:
+            problems.append(f"{key}: missing from the checkpoint")
+        elif key not in own:
+            problems.append(f"{key}: not in the model")
+        elif tuple(own[key].shape) != tuple(state[key].shape):
+            problems.append(f"{key}: checkpoint {tuple(state[key].shape)} vs model {tuple(own[key].shape)}")
+    if problems:
+        raise CheckpointError(
+            f"The checkpoint (model config {checkpoint.get('model_config')}) does not fit this model "
+            f"(config {getattr(model, 'config', None)}):\n  " + "\n  ".join(problems)
+        )
+    model.load_state_dict(state)
+    return model
+
+
+def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None,
+                    map_location: Any = "cpu") -> tuple[nn.Module, dict]:
+    """Return ``(model, checkpoint)``: the weights restored into ``model`` or a model built from the config."""
+    ckpt = read_checkpoint(path, map_location=map_location)
+    if model is None:
+        model = build_model(ckpt["model_config"])
+    restore_into(model, ckpt)
+    return model, ckpt

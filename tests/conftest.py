@@ -1,0 +1,72 @@
+"""Shared fixtures: a tiny MNIST in the real IDX format (big-endian header, uint8 pixels)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+from pathlib import Path
+
+import pytest
+import torch
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+N_TRAIN, N_TEST = 120, 40
+
+
+def idx_images(images: torch.Tensor) -> bytes:
+    """Return uint8 images (N, 28, 28) as an IDX3 file's bytes."""
+    n, rows, cols = images.shape
+    return struct.pack(">IIII", 2051, n, rows, cols) + images.to(torch.uint8).numpy().tobytes()
+
+
+def idx_labels(labels: torch.Tensor) -> bytes:
+    """Return uint8 labels (N,) as an IDX1 file's bytes."""
+    return struct.pack(">II", 2049, labels.shape[0]) + labels.to(torch.uint8).numpy().tobytes()
+
+
+def synthetic_digits(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return (uint8 images, labels): class k is a bright 6×6 block at a class-specific place plus noise."""
+    gen = torch.Generator().manual_seed(seed)
+    labels = torch.arange(n) % 10
+    labels = labels[torch.randperm(n, generator=gen)]
+    images = torch.randint(0, 60, (n, 28, 28), generator=gen, dtype=torch.int64)
+    for i, k in enumerate(labels.tolist()):
+        r, c = 2 + (k // 5) * 12, 2 + (k % 5) * 5
+        images[i, r : r + 6, c : c + 4] = 200 + k * 5
+    return images.to(torch.uint8), labels
+
+
+@pytest.fixture()
+def tiny_mirror(tmp_path: Path) -> tuple[Path, dict[str, str], dict[str, torch.Tensor]]:
+    """A folder with the four MNIST .gz names holding a tiny synthetic set; returns (folder, md5s, tensors)."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    tr_x, tr_y = synthetic_digits(N_TRAIN, 1)
+    te_x, te_y = synthetic_digits(N_TEST, 2)
+    files = {
+        "train-images-idx3-ubyte.gz": idx_images(tr_x),
+        "train-labels-idx1-ubyte.gz": idx_labels(tr_y),
+        "t10k-images-idx3-ubyte.gz": idx_images(te_x),
+        "t10k-labels-idx1-ubyte.gz": idx_labels(te_y),
+    }
+    md5s = {}
+    for name, payload in files.items():
+        blob = gzip.compress(payload, mtime=0)
+        (mirror / name).write_bytes(blob)
+        md5s[name] = hashlib.md5(blob).hexdigest()
+    return mirror, md5s, {"train_x": tr_x, "train_y": tr_y, "test_x": te_x, "test_y": te_y}
+
+
+@pytest.fixture()
+def tiny_root(tmp_path: Path, tiny_mirror, monkeypatch) -> tuple[Path, dict]:
+    """A data root filled from the tiny mirror; returns (root, ensure_kwargs to reuse)."""
+    from mnist_lab import data
+
+    mirror, md5s, _ = tiny_mirror
+    root = tmp_path / "data"
+    kwargs = {"mirror": mirror, "download": False, "checksums": md5s}
+    data.ensure_mnist(root, **kwargs)
+    return root, kwargs
