@@ -333,7 +333,7 @@ def make_checkpoint(model: nn.Module, epoch: int = 0, history: list | None = Non
         "metrics": copy.deepcopy(metrics or {}),
         "params": copy.deepcopy(params or {}),
         "rng_state": torch.get_rng_state(),
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),
     }
 
 

@@ -1,0 +1,218 @@
+"""The training loop: learning, determinism, checkpoints, NaN stop, interrupt and resume."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mnist_lab import data, models, runtime, train
+
+
+def blobs(n: int = 400, seed: int = 0):
+    """Two well separated classes in 784 dimensions (a tiny separable problem)."""
+    gen = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 2, (n,), generator=gen)
+    centers = torch.zeros(2, 784)
+    centers[0, :392], centers[1, 392:] = 0.6, 0.6
+    x = centers[y] + 0.2 * torch.rand(n, 784, generator=gen)
+    return x.reshape(n, 1, 28, 28), y
+
+
+def loaders(seed: int = 0):
+    x, y = blobs()
+    return data.TensorLoader(x[:300], y[:300], 16, shuffle=True, seed=seed), data.TensorLoader(x[300:], y[300:], 50)
+
+
+def run(epochs=3, **kw):
+    runtime.seed_everything(0)
+    tl, vl = loaders()
+    model = models.MLP(hidden=[16, 8])
+    kw.setdefault("lr", 0.05)
+    hist = train.fit(model, tl, vl, epochs=epochs, device="cpu", progress=False, verbose=False, **kw)
+    return model, hist
+
+
+def test_fit_learns_a_separable_problem_and_reports_history():
+    model, hist = run(epochs=4, momentum=0.9)
+    assert [h["epoch"] for h in hist] == [1, 2, 3, 4]
+    assert set(hist[0]) == {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds"}
+    assert hist[-1]["val_accuracy"] == 1.0 and hist[-1]["train_loss"] < hist[0]["train_loss"]
+    assert train.evaluate(model, loaders()[1])["accuracy"] == 1.0
+    assert not model.training  # evaluate leaves it in eval mode
+
+
+def test_same_seed_gives_the_same_history_and_weights():
+    m1, h1 = run(schedule="onecycle", momentum=0.9)
+    m2, h2 = run(schedule="onecycle", momentum=0.9)
+    strip = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
+    assert strip(h1) == strip(h2)
+    for a, b in zip(m1.parameters(), m2.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_schedules_change_the_learning_rate_as_documented():
+    for name in ("onecycle", "cosine", "step"):
+        _, hist = run(epochs=4, schedule=name)
+        lrs = [h["lr"] for h in hist]
+        assert lrs[-1] < 0.05, name
+    _, hist = run(epochs=2, schedule="none")
+    assert [h["lr"] for h in hist] == [0.05, 0.05]
+    with pytest.raises(ValueError, match="schedule='warp' is not known"):
+        run(schedule="warp")
+    with pytest.raises(ValueError, match="optimizer='rmsprop' is not known"):
+        run(optimizer="rmsprop")
+
+
+def test_loss_is_printed_every_n_steps(capsys):
+    run(epochs=1, log_every=5)
+    out = capsys.readouterr().out
+    assert out.count("loss") == len(loaders()[0]) // 5
+    assert "epoch 1 step     5/19  loss" in out
+
+
+def test_checkpoint_round_trip_restores_the_model(tmp_path):
+    model, hist = run(epochs=2)
+    path = train.save_checkpoint(tmp_path / "ck.pt", model, epoch=2, history=hist, metrics={"test_accuracy": 1.0})
+    restored, ckpt = train.load_checkpoint(path)
+    assert isinstance(restored, models.MLP) and restored.config == model.config
+    for a, b in zip(model.state_dict().values(), restored.state_dict().values()):
+        assert torch.equal(a, b)
+    assert ckpt["history"] == hist and ckpt["metrics"] == {"test_accuracy": 1.0}
+    assert not list(tmp_path.glob(".*"))
+
+
+def test_fit_writes_a_checkpoint_every_epoch(tmp_path):
+    model, hist = run(epochs=2, checkpoint_path=tmp_path / "c.pt")
+    ck = train.read_checkpoint(tmp_path / "c.pt")
+    assert ck["epoch"] == 2 and ck["history"] == hist
+
+
+def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
+    full_model, full_hist = run(epochs=4, momentum=0.9, schedule="onecycle")
+    half = tmp_path / "half.pt"
+    _interrupt_after(half, epochs_done=2)  # Ctrl-C in epoch 3 leaves the epoch-2 checkpoint
+    torch.manual_seed(123)  # a different RNG state: resume must restore its own
+    tl, vl = loaders()
+    resumed = models.MLP(hidden=[16, 8])
+    hist = train.fit(resumed, tl, vl, epochs=4, lr=0.05, momentum=0.9, schedule="onecycle", device="cpu",
+                     progress=False, verbose=False, resume=half)
+    assert [h["epoch"] for h in hist] == [1, 2, 3, 4]
+    strip = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
+    assert strip(hist) == strip(full_hist)
+    for a, b in zip(full_model.parameters(), resumed.parameters()):
+        assert torch.equal(a, b)
+
+
+class _StopAfter:
+    """A loader wrapper that raises KeyboardInterrupt in the middle of epoch ``stop_epoch``."""
+
+    def __init__(self, inner, stop_epoch: int):
+        self.inner, self.stop_epoch, self.epoch = inner, stop_epoch, 0
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+        self.inner.set_epoch(epoch)
+
+    def __len__(self):
+        return len(self.inner)
+
+    def __iter__(self):
+        for i, batch in enumerate(self.inner):
+            if self.epoch == self.stop_epoch and i == 3:
+                raise KeyboardInterrupt
+            yield batch
+
+
+def _interrupt_after(path, epochs_done: int):
+    """Train with a Ctrl-C in epoch ``epochs_done + 1``; return the TrainingInterrupted."""
+    runtime.seed_everything(0)
+    tl, vl = loaders()
+    model = models.MLP(hidden=[16, 8])
+    with pytest.raises(train.TrainingInterrupted) as err:
+        train.fit(model, _StopAfter(tl, epochs_done + 1), vl, epochs=4, lr=0.05, momentum=0.9,
+                  schedule="onecycle", device="cpu", progress=False, verbose=False, checkpoint_path=path)
+    return err.value, model
+
+
+def test_interrupt_keeps_history_and_the_last_completed_epoch(tmp_path):
+    exc, model = _interrupt_after(tmp_path / "c.pt", epochs_done=2)
+    assert "interrupted during epoch 3" in str(exc) and "resume" in str(exc)
+    assert isinstance(exc, KeyboardInterrupt)
+    assert [h["epoch"] for h in exc.history] == [1, 2]
+    ck = train.read_checkpoint(tmp_path / "c.pt")
+    assert ck["epoch"] == 2 and ck["history"] == exc.history
+    for k, v in model.state_dict().items():  # the model in memory is put back to epoch 2
+        assert torch.equal(v, ck["state_dict"][k])
+    assert exc.checkpoint["epoch"] == 2
+
+
+def test_nan_loss_stops_with_advice_and_keeps_the_last_good_checkpoint(tmp_path):
+    runtime.seed_everything(0)
+    tl, vl = loaders()
+    model = models.MLP(hidden=[16, 8])
+    train.fit(model, tl, vl, epochs=1, lr=0.05, device="cpu", progress=False, verbose=False,
+              checkpoint_path=tmp_path / "c.pt")
+    good = train.read_checkpoint(tmp_path / "c.pt")
+    with pytest.raises(train.TrainingDiverged, match="smaller learning rate") as err:
+        train.fit(model, tl, vl, epochs=2, lr=1e20, momentum=0.9, device="cpu", progress=False, verbose=False,
+                  checkpoint_path=tmp_path / "c.pt", log_every=2)
+    assert "became nan in epoch 1" in str(err.value) and "lr=1e+19" in str(err.value)
+    kept = train.read_checkpoint(tmp_path / "c.pt")
+    assert kept["epoch"] == good["epoch"] == 1
+    for k in good["state_dict"]:
+        assert torch.equal(kept["state_dict"][k], good["state_dict"][k])
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_shape_mismatch_names_the_tensors(tmp_path):
+    path = train.save_checkpoint(tmp_path / "c.pt", models.MLP(hidden=[32, 16]))
+    with pytest.raises(train.CheckpointError) as err:
+        train.load_checkpoint(path, models.MLP())
+    msg = str(err.value)
+    assert "layers.0.weight: checkpoint (32, 784) vs model (128, 784)" in msg
+    assert "layers.4.weight: checkpoint (10, 16) vs model (10, 64)" in msg
+
+
+def test_newer_or_foreign_checkpoints_are_refused(tmp_path):
+    ck = train.make_checkpoint(models.MLP())
+    ck["version"] = train.CHECKPOINT_VERSION + 1
+    train.save_checkpoint_dict(tmp_path / "new.pt", ck)
+    with pytest.raises(train.CheckpointError, match="format version 2; this mnist_lab reads versions 1 to 1"):
+        train.load_checkpoint(tmp_path / "new.pt")
+    torch.save({"weights": torch.zeros(1)}, tmp_path / "other.pt")
+    with pytest.raises(train.CheckpointError, match="not an mnist_lab checkpoint"):
+        train.load_checkpoint(tmp_path / "other.pt")
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    with pytest.raises(train.CheckpointError, match="cannot be read"):
+        train.load_checkpoint(tmp_path / "junk.pt")
+    with pytest.raises(FileNotFoundError, match="No checkpoint at"):
+        train.load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_a_failed_write_leaves_the_old_checkpoint_intact(tmp_path, monkeypatch):
+    path = train.save_checkpoint(tmp_path / "c.pt", models.MLP(), epoch=1)
+    before = path.read_bytes()
+
+    def broken_save(obj, f, *a, **k):
+        with open(f, "wb") as fh:
+            fh.write(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        train.save_checkpoint(path, models.MLP(), epoch=2)
+    assert path.read_bytes() == before and not list(tmp_path.glob(".*"))
+    monkeypatch.undo()
+    runtime.write_json(tmp_path / "m.json", {"a": 1})
+    assert runtime.read_json(tmp_path / "m.json") == {"a": 1}
+
+
+def test_choose_device_prefers_available_and_refuses_unavailable(monkeypatch):
+    monkeypatch.delenv(runtime.DEVICE_ENV, raising=False)
+    assert runtime.choose_device("cpu").type == "cpu"
+    assert runtime.choose_device().type in {"cpu", "cuda", "mps"}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        runtime.choose_device("cuda")
+    with pytest.raises(ValueError, match="not known"):
+        runtime.choose_device("tpu")
