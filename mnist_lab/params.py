@@ -158,6 +158,8 @@ SPEC: dict[str, Callable[[str, Any], Any]] = {
     "min_accuracy": _float(0, 1, optional=True),
     "retrain": _bool,
     "timing_repeats": _int(1, 100),
+    "n_misclassified": _int(0, 200),
+    "n_pca": _int(10, 10000),
 }
 
 

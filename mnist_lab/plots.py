@@ -156,3 +156,25 @@ def plot_bar(names: Sequence[str], values: Sequence[float], ylabel: str, title: 
     fig.tight_layout()
     save_figure(fig, path)
     return fig
+
+
+def plot_variants(rows: dict[str, torch.Tensor], path: str | os.PathLike | None = None,
+                  title: str | None = None) -> plt.Figure:
+    """Return a grid with one named row per variant of the same digits (e.g. original, blurred, noisy)."""
+    names = list(rows)
+    ncols = rows[names[0]].shape[0]
+    fig, axes = plt.subplots(len(names), ncols, figsize=(1.1 * ncols + 1.2, 1.15 * len(names)), squeeze=False)
+    for r, name in enumerate(names):
+        imgs = rows[name].detach().cpu().reshape(-1, 28, 28)
+        for c in range(ncols):
+            ax = axes[r, c]
+            ax.imshow(imgs[c].numpy(), cmap="gray_r", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+    return fig

@@ -24,6 +24,14 @@ CHECKPOINT_FORMAT = "mnist_lab.checkpoint"
 CHECKPOINT_VERSION = 1
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
+
+#: The course's default MLP recipe (batch 32): SGD with momentum and a one-cycle schedule.
+#: 10 epochs take the 784-128-64-10 MLP to about 98.4% test accuracy (notebook 03).
+DEFAULT_RECIPE = {"epochs": 10, "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4, "schedule": "onecycle",
+                  "optimizer": "sgd"}
+#: The seed's plain recipe, shown beside it: SGD, lr 0.01, no momentum, no schedule.
+PLAIN_RECIPE = {"epochs": 10, "lr": 0.01, "momentum": 0.0, "weight_decay": 0.0, "schedule": "none",
+                "optimizer": "sgd"}
 SCHEDULES = ("none", "onecycle", "cosine", "step")
 
 

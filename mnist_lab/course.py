@@ -1,0 +1,270 @@
+"""What the notebooks share: start-up, the MLP artifact contract, and the papermill runner.
+
+Notebooks pass work to each other only through files in the artifacts folder:
+
+    mlp.pt          checkpoint of notebook 03 (weights, config, history, parameters)
+    history.json    its training history; plain_history.json the plain-SGD run beside it
+    metrics.json    notebook 04's evaluation (test_accuracy, model config, parameters)
+    cnn.pt, cnn_metrics.json, tuning.db, tuning.json   notebooks 06 and 07
+    figures/*.png   every figure shown
+
+A notebook that needs ``mlp.pt`` and finds it missing, or made with other parameters,
+says so and trains it again with its own parameters (the same defaults as 03).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import data, models, runtime, train
+from .params import validate_params
+
+NOTEBOOKS = ["01_data", "02_model", "03_training", "04_evaluation", "05_visualization", "06_cnn", "07_tuning"]
+
+#: The parameters that define the trained MLP; a checkpoint made with other values is stale.
+MLP_KEYS = ("seed", "hidden", "epochs", "batch_size", "lr", "momentum", "weight_decay", "schedule", "subset",
+            "val_size")
+
+#: Defaults shared by every notebook's parameters cell (a test checks that the cells agree).
+DEFAULTS: dict[str, Any] = {
+    "seed": 0, "data_root": None, "artifacts": None, "hidden": [128, 64], "batch_size": 32,
+    "subset": None, "val_size": 5000, "device": "auto",
+    **{k: v for k, v in train.DEFAULT_RECIPE.items() if k != "optimizer"},
+}
+
+
+def start(**params: Any) -> dict[str, Any]:
+    """Validate a notebook's parameters, seed everything, and return them as a dict ``P``.
+
+    ``P["artifacts"]`` and ``P["figures"]`` are folders that exist; ``P["torch_device"]``
+    is the device chosen. Raises ``ValueError`` naming any bad parameter.
+    """
+    P = validate_params(params)
+    P["artifacts"] = str(runtime.artifacts_dir(P.get("artifacts")))
+    P["figures"] = str(runtime.figures_dir(P["artifacts"]))
+    P["torch_device"] = runtime.choose_device(P.get("device"))
+    if "seed" in P:
+        runtime.seed_everything(P["seed"])
+    return P
+
+
+def artifact(P: dict, name: str) -> Path:
+    """Return the path of artifact ``name`` in this run's artifacts folder."""
+    return Path(P["artifacts"]) / name
+
+
+def figure(P: dict, name: str) -> Path:
+    """Return the PNG path for figure ``name`` in this run's figures folder."""
+    return Path(P["figures"]) / f"{name}.png"
+
+
+def short(path: str | os.PathLike, P: dict | None = None) -> str:
+    """Return ``path`` relative to the artifacts folder (``<artifacts>/...``) or the repo, for printing."""
+    path = Path(path).resolve()
+    if P is not None:
+        base = Path(P["artifacts"]).resolve()
+        if path == base or base in path.parents:
+            return "<artifacts>/" + str(path.relative_to(base)) if path != base else "<artifacts>"
+    root = runtime.repo_root().resolve()
+    if root in path.parents:
+        return str(path.relative_to(root))
+    return str(path)
+
+
+def mlp_params(P: dict) -> dict[str, Any]:
+    """Return the subset of ``P`` that defines the trained MLP."""
+    return {k: P[k] for k in MLP_KEYS if k in P}
+
+
+def loaders(P: dict, fast: bool = True, eval_batch_size: int = 1000):
+    """Return ``(train, val, test)`` loaders for ``P`` (in-memory by default)."""
+    return data.make_loaders(P.get("data_root"), batch_size=P.get("batch_size", 32), val_size=P.get("val_size", 5000),
+                             seed=P.get("seed", 0), fast=fast, subset=P.get("subset"),
+                             eval_batch_size=eval_batch_size, device=P.get("torch_device"))
+
+
+def save_mlp(P: dict, model: torch.nn.Module, history: list[dict], extra: dict | None = None) -> Path:
+    """Write ``mlp.pt`` (checkpoint with the MLP parameters) and ``history.json`` atomically; return the checkpoint path."""
+    params = mlp_params(P)
+    path = train.save_checkpoint(artifact(P, "mlp.pt"), model, epoch=len(history), history=history,
+                                 params=params, metrics=extra or {})
+    runtime.write_json(artifact(P, "history.json"), {"params": params, "history": history})
+    return path
+
+
+def train_mlp(P: dict, progress: bool = False, log_every: int | None = None) -> tuple[torch.nn.Module, list[dict]]:
+    """Train the MLP exactly as notebook 03 does with ``P``, save it, and return ``(model, history)``."""
+    runtime.seed_everything(P["seed"])
+    tl, vl, _ = loaders(P)
+    model = models.MLP(hidden=P["hidden"])
+    history = train.fit(model, tl, vl, epochs=P["epochs"], lr=P["lr"], momentum=P["momentum"],
+                        weight_decay=P["weight_decay"], schedule=P["schedule"], device=P["torch_device"],
+                        progress=progress, log_every=log_every, checkpoint_path=artifact(P, "mlp.pt"),
+                        params=mlp_params(P))
+    save_mlp(P, model, history)
+    return model, history
+
+
+def load_mlp(P: dict, rebuild: bool = True) -> tuple[torch.nn.Module, dict]:
+    """Return ``(model, checkpoint)`` of notebook 03's MLP, never a stale one.
+
+    When ``mlp.pt`` is missing, unreadable, or was trained with parameters other than
+    ``P``'s, this says so and (``rebuild=True``) trains it again with ``P``; with
+    ``rebuild=False`` it raises ``RuntimeError`` giving the command that rebuilds it.
+    """
+    path = artifact(P, "mlp.pt")
+    want = mlp_params(P)
+    reason = None
+    try:
+        model, ckpt = train.load_checkpoint(path, map_location="cpu")
+        got = {k: ckpt.get("params", {}).get(k) for k in want}
+        diff = {k: (got[k], want[k]) for k in want if got[k] != want[k]}
+        if diff:
+            reason = f"{short(path, P)} was trained with other parameters: " + ", ".join(
+                f"{k}={a!r} (this notebook: {b!r})" for k, (a, b) in diff.items())
+        elif ckpt.get("epoch") != want.get("epochs"):
+            reason = f"{short(path, P)} holds an unfinished run (epoch {ckpt.get('epoch')} of {want.get('epochs')})"
+    except FileNotFoundError:
+        reason = f"No trained MLP at {short(path, P)} (notebook 03 makes it)"
+    except (train.CheckpointError, KeyError) as exc:
+        reason = f"{short(path, P)} cannot be used: {exc}"
+    if reason is None:
+        print(f"Loaded the MLP trained by notebook 03 ({ckpt['epoch']} epochs) from {short(path, P)}.")
+        return model.to(P["torch_device"]), ckpt
+    if not rebuild:
+        raise RuntimeError(f"{reason}. Rebuild it with: make run NOTEBOOKS=03 (or run notebook 03 with the same parameters).")
+    print(f"{reason}.\nTraining it now with this notebook's parameters (the same recipe as notebook 03)...")
+    train_mlp(P)
+    model, ckpt = train.load_checkpoint(path, map_location="cpu")
+    return model.to(P["torch_device"]), ckpt
+
+
+# --------------------------------------------------------------------------- running the course
+
+
+def notebook_dir() -> Path:
+    """Return the folder of the committed notebooks."""
+    return runtime.repo_root() / "notebooks"
+
+
+def _select(spec: str | None) -> list[str]:
+    """Return the notebook names picked by ``spec`` ("01,03" or "03_training"); all when empty."""
+    if not spec:
+        return list(NOTEBOOKS)
+    picked = []
+    for item in spec.replace(" ", ",").split(","):
+        if not item:
+            continue
+        match = [n for n in NOTEBOOKS if n == item or n.split("_")[0] == item.zfill(2) or n.split("_", 1)[1] == item]
+        if not match:
+            raise ValueError(f"Unknown notebook {item!r}; choose from {NOTEBOOKS} (or their numbers).")
+        picked += [m for m in match if m not in picked]
+    return picked
+
+
+def _declared_parameters(path: Path) -> dict[str, Any]:
+    """Return the names and defaults in a notebook's ``parameters`` cell (papermill's inspection)."""
+    import papermill
+
+    return {name: info for name, info in papermill.inspect_notebook(str(path)).items()}
+
+
+def _load_params(params_file: str | None, overrides: list[list[str]]) -> tuple[dict, dict]:
+    """Return ``(shared, per_notebook)`` parameters from a YAML file and ``-p NAME VALUE`` overrides.
+
+    In the YAML file, top-level names apply to every notebook that declares them; a
+    top-level key naming a notebook (``03_training:``) holds that notebook's own values.
+    """
+    import yaml
+
+    shared: dict[str, Any] = {}
+    per_nb: dict[str, dict] = {}
+    if params_file:
+        path = Path(params_file)
+        if not path.is_file():
+            raise ValueError(f"PARAMS={params_file} is not a file; give a YAML file of parameters.")
+        content = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(content, dict):
+            raise ValueError(f"{params_file} must hold a YAML mapping of parameter names to values.")
+        for key, value in content.items():
+            if key in NOTEBOOKS:
+                if not isinstance(value, dict):
+                    raise ValueError(f"{params_file}: the section {key!r} must be a mapping of parameters.")
+                per_nb[key] = value
+            else:
+                shared[key] = value
+    for name, raw in overrides:
+        shared[name] = yaml.safe_load(raw)
+    return shared, per_nb
+
+
+def run_course(name: str = "default", params_file: str | None = None, overrides: list | None = None,
+               notebooks: str | None = None, in_place: bool = False) -> int:
+    """Execute the notebooks in order with papermill; print a summary; return the exit status.
+
+    Into ``runs/<name>/`` (executed notebooks, ``artifacts/``, ``artifacts/figures/``), or
+    with ``in_place`` over the committed notebooks themselves (for maintainers).
+    """
+    import papermill
+
+    chosen = _select(notebooks)
+    shared, per_nb = _load_params(params_file, overrides or [])
+    src = notebook_dir()
+    declared = {nb: _declared_parameters(src / f"{nb}.ipynb") for nb in chosen}
+    known = set().union(*[set(d) for d in declared.values()]) if declared else set()
+    unknown = sorted(set(shared) - known)
+    if unknown:
+        print(f"error: unknown parameter(s) {unknown}; the notebooks take {sorted(known)}.", file=sys.stderr)
+        return 2
+    if in_place:
+        out_dir = src
+    else:
+        out_dir = runtime.repo_root() / "runs" / name
+        out_dir.mkdir(parents=True, exist_ok=True)
+        shared.setdefault("artifacts", str(out_dir / "artifacts"))
+    rows = []
+    for nb in chosen:
+        params = {k: v for k, v in shared.items() if k in declared[nb]}
+        params.update(per_nb.get(nb, {}))
+        out = out_dir / f"{nb}.ipynb"
+        print(f"==> {nb}" + (f"  {params}" if params else ""), flush=True)
+        t0 = time.perf_counter()
+        try:
+            papermill.execute_notebook(str(src / f"{nb}.ipynb"), str(out), parameters=params, kernel_name="python3",
+                                       cwd=str(src), progress_bar=False, log_output=False)
+        except papermill.PapermillExecutionError as exc:
+            print(f"error: {nb} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
+                  f"The executed notebook with the error is {out}", file=sys.stderr)
+            return 1
+        rows.append((nb, time.perf_counter() - t0))
+    artifacts = Path(shared.get("artifacts") or runtime.artifacts_dir())
+    print(summary(rows, artifacts, out_dir))
+    return 0
+
+
+def summary(rows: list[tuple[str, float]], artifacts: Path, out_dir: Path) -> str:
+    """Return the end-of-run summary: seconds per notebook and the test accuracies found in the artifacts."""
+    lines = ["", "Summary", "-------"]
+    for nb, seconds in rows:
+        lines.append(f"  {nb:<18} {seconds:7.1f} s")
+    lines.append(f"  {'total':<18} {sum(s for _, s in rows):7.1f} s")
+    for label, fname, key in (("MLP test accuracy", "metrics.json", "test_accuracy"),
+                              ("CNN test accuracy", "cnn_metrics.json", "test_accuracy"),
+                              ("Tuned MLP test accuracy", "tuning.json", "test_accuracy")):
+        path = artifacts / fname
+        if path.is_file():
+            try:
+                value = json.loads(path.read_text())[key]
+                lines.append(f"  {label:<24} {value:.2%}")
+            except (KeyError, ValueError, TypeError):
+                pass
+    lines.append(f"  notebooks: {out_dir}")
+    lines.append(f"  artifacts: {artifacts}")
+    return "\n".join(lines)
