@@ -1,0 +1,173 @@
+"""Papermill runs of every notebook with small parameters, and the runner behind `make run`.
+
+Each run executes in a fresh kernel, from a temporary working directory (never the repo),
+writing into a temporary artifacts folder. They need the real MNIST in the data root
+(`make data`), like the integration tests.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import papermill
+import pytest
+import torch
+
+from mnist_lab import course, runtime, train
+
+NB_DIR = runtime.repo_root() / "notebooks"
+QUICK = {"subset": 2000, "epochs": 1}
+pytestmark = pytest.mark.integration
+
+
+def execute(name: str, tmp_path: Path, artifacts: Path, **params) -> dict:
+    """Run notebook ``name`` with papermill from ``tmp_path``; return the executed notebook as JSON."""
+    out = tmp_path / f"{name}.out.ipynb"
+    papermill.execute_notebook(str(NB_DIR / f"{name}.ipynb"), str(out), parameters={"artifacts": str(artifacts), **params},
+                               kernel_name="python3", cwd=str(tmp_path), progress_bar=False)
+    return json.loads(out.read_text())
+
+
+def text_of(nb: dict) -> str:
+    """Return all stream and text/plain output of an executed notebook."""
+    parts = []
+    for cell in nb["cells"]:
+        for o in cell.get("outputs", []):
+            parts.append("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", "")))
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """An artifacts folder in which notebook 03 trained a quick MLP."""
+    tmp = tmp_path_factory.mktemp("nb03")
+    artifacts = tmp / "artifacts"
+    nb = execute("03_training", tmp, artifacts, plain_epochs=1, progress=False, log_every=0, **QUICK)
+    assert "accuracy check skipped" in text_of(nb)
+    return artifacts
+
+
+def test_01_data_runs_and_saves_its_figures(tmp_path):
+    nb = execute("01_data", tmp_path, tmp_path / "a", subset=2000)
+    out = text_of(nb)
+    assert "identical: True" in out and "training images: 60,000" in out
+    for fig in ("sample_batch", "class_counts", "perturbed_digits"):
+        assert (tmp_path / "a" / "figures" / f"{fig}.png").stat().st_size > 1000
+
+
+def test_02_model_runs(tmp_path):
+    nb = execute("02_model", tmp_path, tmp_path / "a", hidden=[32, 16])
+    out = text_of(nb)
+    assert f"{784 * 32 + 32 + 32 * 16 + 16 + 16 * 10 + 10:,}" in out
+    assert (tmp_path / "a" / "figures" / "shuffled_pixels.png").is_file()
+
+
+def test_03_training_writes_checkpoint_history_and_curves(trained):
+    model, ckpt = train.load_checkpoint(trained / "mlp.pt")
+    assert ckpt["epoch"] == 1 and ckpt["params"]["subset"] == 2000
+    assert 0.0 <= ckpt["metrics"]["test_accuracy"] <= 1.0
+    assert json.loads((trained / "history.json").read_text())["history"] == ckpt["history"]
+    assert len(json.loads((trained / "plain_history.json").read_text())["history"]) == 1
+    assert (trained / "figures" / "training_curves.png").stat().st_size > 1000
+
+
+def test_04_evaluation_writes_metrics_json(trained, tmp_path):
+    nb = execute("04_evaluation", tmp_path, trained, **QUICK)
+    assert "Loaded the MLP trained by notebook 03" in text_of(nb)
+    m = json.loads((trained / "metrics.json").read_text())
+    assert 0.0 <= m["test_accuracy"] <= 1.0 and m["n_test"] == 2000
+    assert m["model_config"]["hidden"] == [128, 64] and m["params"]["epochs"] == 1
+    assert sum(map(sum, m["confusion_matrix"])) == 2000
+    for fig in ("confusion_matrix", "misclassified"):
+        assert (trained / "figures" / f"{fig}.png").is_file()
+
+
+def test_05_visualization_runs(trained, tmp_path):
+    nb = execute("05_visualization", tmp_path, trained, blur_sigmas=[0.0, 2.0], noise_stds=[0.0, 0.5], n_pca=500,
+                 **QUICK)
+    assert "of 32 right" in text_of(nb)
+    for fig in ("history_curves", "first_layer_weights", "robustness", "hidden_pca", "predictions"):
+        assert (trained / "figures" / f"{fig}.png").is_file()
+
+
+def test_a_notebook_rebuilds_a_missing_checkpoint(tmp_path):
+    nb = execute("04_evaluation", tmp_path, tmp_path / "fresh", **QUICK)
+    out = text_of(nb)
+    assert "No trained MLP at <artifacts>/mlp.pt" in out and "Training it now" in out
+    assert train.read_checkpoint(tmp_path / "fresh" / "mlp.pt")["params"]["subset"] == 2000
+    assert (tmp_path / "fresh" / "metrics.json").is_file()
+
+
+def test_a_stale_checkpoint_is_never_evaluated(trained, tmp_path):
+    artifacts = tmp_path / "copy"
+    artifacts.mkdir()
+    (artifacts / "mlp.pt").write_bytes((trained / "mlp.pt").read_bytes())
+    nb = execute("04_evaluation", tmp_path, artifacts, subset=2000, epochs=2)
+    out = text_of(nb)
+    assert "was trained with other parameters: epochs=1 (this notebook: 2)" in out
+    assert train.read_checkpoint(artifacts / "mlp.pt")["epoch"] == 2
+    assert json.loads((artifacts / "metrics.json").read_text())["params"]["epochs"] == 2
+
+
+def test_a_bad_parameter_fails_the_run_with_the_clear_error(tmp_path):
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        execute("03_training", tmp_path, tmp_path / "a", epochs=-1)
+    assert err.value.ename == "ValueError"
+    assert "Parameter epochs=-1 is not allowed: it must be an integer >= 1" in err.value.evalue
+    assert err.value.exec_count <= 3  # fails in the first cells, before any work
+    with pytest.raises(papermill.PapermillExecutionError, match="Parameter lr='abc'"):
+        execute("04_evaluation", tmp_path, tmp_path / "a", lr="abc")
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    with pytest.raises(papermill.PapermillExecutionError, match="Parameter data_root=.*is a file"):
+        execute("01_data", tmp_path, tmp_path / "a", data_root=str(afile))
+
+
+def _defaults(name: str) -> dict:
+    info = papermill.inspect_notebook(str(NB_DIR / f"{name}.ipynb"))
+    return {k: ast.literal_eval(v["default"]) for k, v in info.items()}
+
+
+@pytest.mark.parametrize("name", course.NOTEBOOKS)
+def test_every_notebook_has_valid_parameters_agreeing_with_the_library(name):
+    if not (NB_DIR / f"{name}.ipynb").exists():
+        pytest.fail(f"{name}.ipynb is missing")
+    defaults = _defaults(name)
+    assert {"seed", "data_root", "artifacts"} <= set(defaults)
+    for key, value in defaults.items():
+        if key in course.DEFAULTS:
+            assert value == course.DEFAULTS[key], f"{name}: {key}={value!r} but the library says {course.DEFAULTS[key]!r}"
+    from mnist_lab.params import validate_params
+
+    validate_params(defaults)
+
+
+def test_runner_refuses_unknown_parameters_and_reads_yaml(tmp_path, capsys):
+    assert course.run_course(notebooks="02", overrides=[["epoch", "3"]]) == 2
+    assert "unknown parameter(s) ['epoch']" in capsys.readouterr().err
+    yml = tmp_path / "p.yaml"
+    yml.write_text("epochs: 3\nsubset: 500\n03_training:\n  plain_epochs: 1\n")
+    shared, per_nb = course._load_params(str(yml), [["lr", "0.1"]])
+    assert shared == {"epochs": 3, "subset": 500, "lr": 0.1} and per_nb == {"03_training": {"plain_epochs": 1}}
+    with pytest.raises(ValueError, match="is not a file"):
+        course._load_params(str(tmp_path / "missing.yaml"), [])
+    assert course._select("1,03_training,evaluation") == ["01_data", "03_training", "04_evaluation"]
+    with pytest.raises(ValueError, match="Unknown notebook '9'"):
+        course._select("9")
+
+
+def test_runner_executes_a_notebook_into_its_run_folder(capsys):
+    name = "pytest-runner"
+    run_dir = runtime.repo_root() / "runs" / name
+    try:
+        assert course.run_course(name=name, notebooks="02", overrides=[["hidden", "[16, 8]"]]) == 0
+        out = capsys.readouterr().out
+        assert "Summary" in out and "02_model" in out
+        assert (run_dir / "02_model.ipynb").is_file()
+        assert (run_dir / "artifacts" / "figures" / "shuffled_pixels.png").is_file()
+    finally:
+        import shutil
+
+        shutil.rmtree(run_dir, ignore_errors=True)
