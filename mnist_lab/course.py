@@ -40,6 +40,13 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+#: The CNN recipe of notebook 06 (batch 128, SGD + momentum, one-cycle, light augmentation).
+CNN_RECIPE: dict[str, Any] = {
+    "channels": [16, 32, 64], "batch_size": 128, "epochs": 15, "lr": 0.2, "momentum": 0.9,
+    "weight_decay": 5e-4, "schedule": "onecycle", "augment": True, "max_shift": 2, "max_rotation": 10.0,
+}
+
+
 def start(**params: Any) -> dict[str, Any]:
     """Validate a notebook's parameters, seed everything, and return them as a dict ``P``.
 
@@ -144,6 +151,22 @@ def load_mlp(P: dict, rebuild: bool = True) -> tuple[torch.nn.Module, dict]:
     train_mlp(P)
     model, ckpt = train.load_checkpoint(path, map_location="cpu")
     return model.to(P["torch_device"]), ckpt
+
+
+def perturbed_accuracy(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, device: Any,
+                       seed: int = 0, blur: float = 1.5, noise: float = 0.3, shift: int = 3) -> dict[str, float]:
+    """Return test accuracy on clean, blurred (σ=``blur``), noisy (σ=``noise``, seeded) and
+    shifted (``shift`` px right and down) copies of ``images``."""
+    from . import augment
+
+    variants = {
+        "clean": images,
+        "blurred": augment.gaussian_blur(images, blur),
+        "noisy": augment.add_noise(images, noise, generator=torch.Generator().manual_seed(seed)),
+        "shifted": augment.shift(images, shift, shift),
+    }
+    return {name: train.evaluate(model, data.TensorLoader(x, labels, 1000), device=device)["accuracy"]
+            for name, x in variants.items()}
 
 
 # --------------------------------------------------------------------------- running the course

@@ -39,37 +39,49 @@ class MLP(nn.Module):
 
 
 class CNN(nn.Module):
-    """A small convolutional network: conv blocks (conv–batchnorm–ReLU ×2, max-pool) and a linear head.
+    """A small convolutional network: blocks of (conv 3×3 – batchnorm – ReLU) × ``convs_per_block``
+    and a 2×2 max-pool, then a linear classifier (with an optional hidden layer ``head``).
 
-    ``channels=(32, 64)`` gives two blocks 28→14→7 and a 64·7·7 → 128 → 10 head.
+    The default ``channels=(16, 32, 64)`` maps 28×28 → 14×14 → 7×7 → 3×3 with 29,178
+    parameters, cheap enough to train on a laptop CPU in a few minutes.
     """
 
-    def __init__(self, channels: Sequence[int] = (32, 64), head: int = 128, num_classes: int = 10,
-                 dropout: float = 0.25) -> None:
+    def __init__(self, channels: Sequence[int] = (16, 32, 64), convs_per_block: int = 1, head: int = 0,
+                 dropout: float = 0.0, num_classes: int = 10) -> None:
         super().__init__()
         channels = tuple(int(c) for c in channels)
         if not channels or any(c < 1 for c in channels):
-            raise ValueError(f"channels={list(channels)} must be positive integers, e.g. [32, 64].")
-        self.config = {"name": "cnn", "channels": list(channels), "head": head, "num_classes": num_classes,
-                       "dropout": dropout}
+            raise ValueError(f"channels={list(channels)} must be positive integers, e.g. [16, 32, 64].")
+        if len(channels) > 4:
+            raise ValueError(f"channels={list(channels)}: at most 4 blocks fit a 28×28 image.")
+        self.config = {"name": "cnn", "channels": list(channels), "convs_per_block": convs_per_block,
+                       "head": head, "dropout": dropout, "num_classes": num_classes}
         blocks: list[nn.Module] = []
         c_in, size = 1, 28
         for c in channels:
-            blocks += [
-                nn.Conv2d(c_in, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
-                nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
-                nn.MaxPool2d(2),
-            ]
+            for k in range(convs_per_block):
+                blocks += [nn.Conv2d(c_in if k == 0 else c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU()]
+            blocks.append(nn.MaxPool2d(2))
             c_in, size = c, size // 2
         self.features = nn.Sequential(*blocks)
-        self.head = nn.Sequential(
-            nn.Flatten(), nn.Dropout(dropout), nn.Linear(c_in * size * size, head), nn.ReLU(),
-            nn.Dropout(dropout), nn.Linear(head, num_classes),
-        )
+        flat = c_in * size * size
+        layers: list[nn.Module] = [nn.Flatten()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        if head:
+            layers += [nn.Linear(flat, head), nn.ReLU()]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            flat = head
+        layers.append(nn.Linear(flat, num_classes))
+        self.head = nn.Sequential(*layers)
+        # Channels-last memory is about 30% faster for these convolutions on a CPU (make bench).
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the logits ``(N, 10)`` for images ``(N, 1, 28, 28)`` or flat rows ``(N, 784)``."""
-        return self.head(self.features(x.reshape(x.shape[0], 1, 28, 28)))
+        x = x.reshape(x.shape[0], 1, 28, 28).contiguous(memory_format=torch.channels_last)
+        return self.head(self.features(x))
 
 
 MODELS = {"mlp": MLP, "cnn": CNN}

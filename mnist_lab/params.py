@@ -159,6 +159,11 @@ SPEC: dict[str, Callable[[str, Any], Any]] = {
     "retrain": _bool,
     "timing_repeats": _int(1, 100),
     "n_misclassified": _int(0, 200),
+    "cnn_epochs": _int(1, 1000),
+    "cnn_batch_size": _int(1, 60000),
+    "cnn_lr": _float(0, 10, lo_open=True),
+    "cnn_momentum": _float(0, 1, hi_open=True),
+    "worker": _int(0, 10000),
     "n_pca": _int(10, 10000),
 }
 

@@ -178,3 +178,40 @@ def plot_variants(rows: dict[str, torch.Tensor], path: str | os.PathLike | None 
     fig.tight_layout()
     save_figure(fig, path)
     return fig
+
+
+def plot_tuning(rows: list[dict], path: str | os.PathLike | None = None) -> plt.Figure:
+    """Return validation accuracy against each searched knob (pruned trials grey) and the
+    optimization history (best validation accuracy so far against trial number)."""
+    knobs = [("lr", True), ("momentum", False), ("batch_size", True), ("hidden", False)]
+    fig, axes = plt.subplots(1, len(knobs) + 1, figsize=(17, 3.6))
+    done = [r for r in rows if r["val_accuracy"] is not None]
+    colors = ["C0" if r["state"] == "complete" else "0.6" for r in done]
+    for ax, (knob, logx) in zip(axes, knobs):
+        values = [r[knob] for r in done]
+        if knob == "hidden":
+            order = sorted(set(values), key=lambda v: int(str(v).split("-")[0]))
+            xs = [order.index(v) for v in values]
+            ax.set_xticks(range(len(order)), order)
+        else:
+            xs = values
+        ax.scatter(xs, [r["val_accuracy"] for r in done], c=colors, s=25)
+        ax.set(xlabel=knob, title=f"validation accuracy vs {knob}")
+        if logx:
+            ax.set_xscale("log")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("validation accuracy (grey: pruned)")
+    ordered = sorted(done, key=lambda r: r["number"])
+    best, bests = 0.0, []
+    for r in ordered:
+        if r["state"] == "complete":
+            best = max(best, r["val_accuracy"])
+        bests.append(best)
+    axes[-1].plot([r["number"] for r in ordered], [r["val_accuracy"] for r in ordered], "o", color="0.6", label="trial")
+    axes[-1].plot([r["number"] for r in ordered], bests, "-", color="C3", label="best so far")
+    axes[-1].set(xlabel="trial", title="optimization history")
+    axes[-1].legend()
+    axes[-1].grid(alpha=0.3)
+    fig.tight_layout()
+    save_figure(fig, path)
+    return fig

@@ -243,6 +243,7 @@ def fit(
     augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
     params: dict | None = None,
     verbose: bool = True,
+    on_epoch_end: Callable[[nn.Module, dict], None] | None = None,
 ) -> list[dict[str, float]]:
     """Train for ``epochs`` epochs; return the history, one dict per epoch.
 
@@ -254,6 +255,7 @@ def fit(
     A NaN/infinite loss raises ``TrainingDiverged``; the model is put back to the last
     completed epoch and that epoch's checkpoint is kept. Ctrl-C raises
     ``TrainingInterrupted`` carrying the history and the last completed epoch.
+    ``on_epoch_end(model, row)`` is called after each epoch (e.g. to add a test accuracy to ``row``).
     """
     device = torch.device(device) if device is not None else runtime.choose_device()
     model.to(device)
@@ -297,6 +299,8 @@ def fit(
                 val = evaluate(model, val_loader, device=device)
                 row.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
             row["seconds"] = time.perf_counter() - t0
+            if on_epoch_end is not None:
+                on_epoch_end(model, row)
             history.append(row)
             last_good = snapshot(epoch)
             if ckpt_path is not None:

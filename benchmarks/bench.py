@@ -1,0 +1,269 @@
+"""Speed benchmark of the course (`make bench`): prints a table and writes benchmarks/results.json.
+
+Every row runs in its own subprocess (so its peak resident memory is its own), is
+repeated ``--repeats`` times, and reports the median. All rows are measured in the
+same run on the same machine, so the ratios between them are meaningful.
+
+Rows:
+  * seconds per training epoch of the default MLP at batch 32, 128 and 512 with
+    (a) torchvision MNIST + ToTensor() + DataLoader (the seed pipeline),
+    (b) mnist_lab's in-memory TensorLoader through train_one_epoch,
+    (c) a bare loop over pre-sliced tensors (no loader, no logging, no metrics),
+    and (d) the default `fit` (progress bar, periodic loss, validation);
+  * time to reach 97% and 98% test accuracy with the notebooks' default recipe;
+  * the CNN of notebook 06: seconds per epoch and time to its accuracy targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+# --------------------------------------------------------------------------- one measurement (subprocess)
+
+
+def _peak_rss_mb() -> float:
+    """Return this process's peak resident memory in MB (Linux reports KiB)."""
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib / 1024 if sys.platform != "darwin" else kib / 2**20
+
+
+def _epoch_seconds(kind: str, batch: int, repeats: int) -> list[float]:
+    """Return the seconds of ``repeats`` training epochs of the default MLP with loader ``kind``."""
+    import torch
+    from torch import nn
+
+    from mnist_lab import data, models, runtime, train
+
+    runtime.seed_everything(0)
+    model = models.MLP()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    times = []
+    if kind == "bare":
+        s = data.load_tensors(download=False)
+        xs = list(s.train_images.split(batch))
+        ys = list(s.train_labels.split(batch))
+        loss_fn = nn.CrossEntropyLoss()
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for x, y in zip(xs, ys):
+                opt.zero_grad(set_to_none=True)
+                loss_fn(model(x), y).backward()
+                opt.step()
+            times.append(time.perf_counter() - t0)
+        return times
+    fast = kind in ("memory", "fit")
+    tl, vl, _ = data.make_loaders(batch_size=batch, fast=fast, download=False)
+    for epoch in range(1, repeats + 1):
+        t0 = time.perf_counter()
+        if kind == "fit":
+            train.fit(model, tl, vl, epochs=1, lr=0.01, momentum=0.9, device="cpu", progress=True,
+                      log_every=500, verbose=True)
+        else:
+            tl.sampler.set_epoch(epoch) if hasattr(tl, "sampler") else tl.set_epoch(epoch)
+            train.train_one_epoch(model, tl, opt, device="cpu")
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def _time_to_accuracy(model_name: str, targets: list[float]) -> dict:
+    """Train with the notebook's default recipe; return the training seconds until each test-accuracy target."""
+    from mnist_lab import augment, data, models, runtime, train
+
+    runtime.seed_everything(0)
+    if model_name == "mlp":
+        recipe = dict(train.DEFAULT_RECIPE)
+        batch, model, aug = 32, models.MLP(), None
+    else:
+        from mnist_lab.course import CNN_RECIPE
+
+        recipe = {k: v for k, v in CNN_RECIPE.items() if k in ("epochs", "lr", "momentum", "weight_decay", "schedule")}
+        batch = CNN_RECIPE["batch_size"]
+        model = models.CNN(channels=CNN_RECIPE["channels"])
+        aug = augment.Augment(CNN_RECIPE["max_shift"], CNN_RECIPE["max_rotation"])
+    tl, vl, te = data.make_loaders(batch_size=batch, download=False)
+    curve = []
+
+    def record(m, row):
+        curve.append((row["seconds"], train.evaluate(m, te, device="cpu")["accuracy"]))
+
+    train.fit(model, tl, None, device="cpu", progress=False, log_every=None, verbose=False, augment=aug,
+              on_epoch_end=record, **recipe)
+    out = {"epochs": len(curve), "final_test_accuracy": curve[-1][1], "train_seconds": sum(s for s, _ in curve),
+           "per_epoch_test_accuracy": [a for _, a in curve]}
+    cum = 0.0
+    for i, (seconds, acc) in enumerate(curve, start=1):
+        cum += seconds
+        for t in targets:
+            out.setdefault(f"seconds_to_{t}", None)
+            if acc >= t and out[f"seconds_to_{t}"] is None:
+                out[f"seconds_to_{t}"] = cum
+                out[f"epoch_to_{t}"] = i
+    return out
+
+
+def run_one(spec: dict) -> dict:
+    """Measure one row described by ``spec``; return its numbers (called in a subprocess)."""
+    import torch
+
+    if spec.get("threads"):
+        torch.set_num_threads(spec["threads"])
+    if spec["row"] == "epoch":
+        times = _epoch_seconds(spec["kind"], spec["batch"], spec["repeats"])
+        result = {"times": times, "median": statistics.median(times)}
+    elif spec["row"] == "cnn_epoch":
+        from mnist_lab import augment, data, models, runtime, train
+        from mnist_lab.course import CNN_RECIPE
+
+        runtime.seed_everything(0)
+        model = models.CNN(channels=CNN_RECIPE["channels"])
+        tl, _, _ = data.make_loaders(batch_size=CNN_RECIPE["batch_size"], download=False)
+        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        aug = augment.Augment(CNN_RECIPE["max_shift"], CNN_RECIPE["max_rotation"])
+        times = []
+        for epoch in range(1, spec["repeats"] + 1):
+            tl.set_epoch(epoch)
+            t0 = time.perf_counter()
+            train.train_one_epoch(model, tl, opt, device="cpu", augment=aug)
+            times.append(time.perf_counter() - t0)
+        result = {"times": times, "median": statistics.median(times)}
+    else:
+        result = _time_to_accuracy(spec["model"], spec["targets"])
+    result["peak_rss_mb"] = _peak_rss_mb()
+    result["threads"] = torch.get_num_threads()
+    return result
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+def machine() -> dict:
+    """Return CPU model, cores, torch version and threads of this machine."""
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "python": platform.python_version(), "os": platform.platform()}
+
+
+def spawn(spec: dict) -> dict:
+    """Run ``spec`` in a fresh interpreter and return its JSON result."""
+    proc = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark row {spec} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=3, help="timed epochs per row (median reported)")
+    parser.add_argument("--batches", default="32,128,512")
+    parser.add_argument("--skip-accuracy", action="store_true", help="skip the time-to-accuracy rows")
+    parser.add_argument("--skip-cnn", action="store_true")
+    parser.add_argument("--out", default=str(HERE / "results.json"))
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(json.loads(args.one))))
+        return 0
+
+    info = machine()
+    print(f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['threads']} threads, "
+          f"Python {info['python']}", flush=True)
+    rows = []
+    for batch in [int(b) for b in args.batches.split(",")]:
+        res = {}
+        for kind in ("dataloader", "memory", "bare", "fit"):
+            reps = args.repeats if kind != "dataloader" or batch == 32 else max(1, args.repeats - 1)
+            res[kind] = spawn({"row": "epoch", "kind": kind, "batch": batch, "repeats": reps})
+            print(f"  batch {batch:>3} {kind:<10} {res[kind]['median']:7.2f} s/epoch  "
+                  f"peak {res[kind]['peak_rss_mb']:6.0f} MB", flush=True)
+        rows.append({"batch": batch, **{k: v for k, v in res.items()}})
+    if 32 in [r["batch"] for r in rows]:
+        one = spawn({"row": "epoch", "kind": "memory", "batch": 32, "repeats": args.repeats, "threads": 1})
+        print(f"  batch  32 memory, 1 thread {one['median']:7.2f} s/epoch", flush=True)
+    else:
+        one = None
+    acc = {}
+    if not args.skip_accuracy:
+        acc["mlp"] = spawn({"row": "accuracy", "model": "mlp", "targets": [0.97, 0.98]})
+        print(f"  MLP default recipe: {acc['mlp']['final_test_accuracy']:.2%} after {acc['mlp']['epochs']} epochs", flush=True)
+    cnn_epoch = None
+    if not args.skip_cnn:
+        cnn_epoch = spawn({"row": "cnn_epoch", "repeats": max(1, args.repeats - 1)})
+        print(f"  CNN epoch {cnn_epoch['median']:7.2f} s", flush=True)
+        if not args.skip_accuracy:
+            acc["cnn"] = spawn({"row": "accuracy", "model": "cnn", "targets": [0.99, 0.995]})
+            print(f"  CNN default recipe: {acc['cnn']['final_test_accuracy']:.2%}", flush=True)
+
+    table = render(info, rows, one, acc, cnn_epoch)
+    print("\n" + table)
+    Path(args.out).write_text(json.dumps({"machine": info, "epochs": rows, "memory_1_thread": one,
+                                          "accuracy": acc, "cnn_epoch": cnn_epoch}, indent=2) + "\n")
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+def render(info: dict, rows: list, one: dict | None, acc: dict, cnn_epoch: dict | None) -> str:
+    """Return the results as a Markdown table."""
+    lines = [f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['threads']} threads.",
+             "Median seconds per training epoch (55,000 images) of the default MLP; peak resident memory.",
+             "",
+             "| batch | DataLoader + ToTensor (a) | in-memory (b) | bare loop (c) | default `fit` (d) | a/b | b/c | d/c |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        a, b, c, d = (r[k]["median"] for k in ("dataloader", "memory", "bare", "fit"))
+        lines.append(f"| {r['batch']} | {a:.2f} s ({r['dataloader']['peak_rss_mb']:.0f} MB) | "
+                     f"{b:.2f} s ({r['memory']['peak_rss_mb']:.0f} MB) | {c:.2f} s ({r['bare']['peak_rss_mb']:.0f} MB) | "
+                     f"{d:.2f} s ({r['fit']['peak_rss_mb']:.0f} MB) | {a / b:.1f}× | {b / c:.2f}× | {d / c:.2f}× |")
+    lines.append("")
+    lines.append("(d) includes the progress bar, the loss printed every 500 steps and a validation pass.")
+    if one:
+        lines.append(f"In-memory at batch 32 with 1 thread instead of {info['threads']}: {one['median']:.2f} s/epoch.")
+    if acc or cnn_epoch:
+        lines += ["", "| model, default recipe | epochs | final test accuracy | training seconds to target |",
+                  "|---|---:|---:|---|"]
+        if "mlp" in acc:
+            m = acc["mlp"]
+            lines.append(f"| MLP 784-128-64-10, batch 32 | {m['epochs']} | {m['final_test_accuracy']:.2%} | "
+                         + _targets(m, [0.97, 0.98]) + f" (total {m['train_seconds']:.0f} s, "
+                         f"peak {m['peak_rss_mb']:.0f} MB) |")
+        if "cnn" in acc:
+            m = acc["cnn"]
+            lines.append(f"| CNN (notebook 06) | {m['epochs']} | {m['final_test_accuracy']:.2%} | "
+                         + _targets(m, [0.99, 0.995]) + f" (total {m['train_seconds']:.0f} s, "
+                         f"peak {m['peak_rss_mb']:.0f} MB) |")
+        if cnn_epoch:
+            lines.append(f"\nCNN training epoch with augmentation: {cnn_epoch['median']:.1f} s "
+                         f"(peak {cnn_epoch['peak_rss_mb']:.0f} MB).")
+    return "\n".join(lines)
+
+
+def _targets(m: dict, targets: list[float]) -> str:
+    parts = []
+    for t in targets:
+        s = m.get(f"seconds_to_{t}")
+        parts.append(f"{t:.1%}: " + (f"{s:.0f} s (epoch {m[f'epoch_to_{t}']})" if s is not None else "not reached"))
+    return ", ".join(parts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
