@@ -192,3 +192,21 @@ def test_tensor_loader_rejects_bad_arguments():
         data.TensorLoader(torch.zeros(4, 1, 28, 28), torch.zeros(3))
     ld = data.TensorLoader(torch.zeros(10, 1, 28, 28), torch.zeros(10), batch_size=4)
     assert len(ld) == 3 and [x.shape[0] for x, _ in ld] == [4, 4, 2]
+
+
+def test_an_interrupted_copy_never_looks_complete(tmp_path, tiny_mirror, monkeypatch):
+    mirror, md5s, _ = tiny_mirror
+    real_copy = data.shutil.copyfile
+
+    def copy_then_ctrl_c(src, dst):
+        Path(dst).write_bytes(Path(src).read_bytes()[:50])  # half the file...
+        raise KeyboardInterrupt  # ...then Ctrl-C
+
+    monkeypatch.setattr(data.shutil, "copyfile", copy_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        data.ensure_mnist(tmp_path / "d", mirror=mirror, download=False, checksums=md5s)
+    raw = tmp_path / "d" / "MNIST" / "raw"
+    assert list(raw.iterdir()) == []  # neither the partial file nor a temporary one is left
+    monkeypatch.setattr(data.shutil, "copyfile", real_copy)
+    data.ensure_mnist(tmp_path / "d", mirror=mirror, download=False, checksums=md5s)  # a rerun completes
+    assert data.check_idx_file(raw / "train-images-idx3-ubyte") == (N_TRAIN, 28, 28)
