@@ -257,7 +257,8 @@ def run_course(name: str = "default", params_file: str | None = None, overrides:
         params = {k: v for k, v in shared.items() if k in declared[nb]}
         params.update(per_nb.get(nb, {}))
         out = out_dir / f"{nb}.ipynb"
-        print(f"==> {nb}" + (f"  {params}" if params else ""), flush=True)
+        shown = {k: v for k, v in params.items() if k != "artifacts"}
+        print(f"==> {nb}" + (f"  {shown}" if shown else ""), flush=True)
         t0 = time.perf_counter()
         try:
             papermill.execute_notebook(str(src / f"{nb}.ipynb"), str(out), parameters=params, kernel_name="python3",
@@ -268,16 +269,32 @@ def run_course(name: str = "default", params_file: str | None = None, overrides:
             return 1
         rows.append((nb, time.perf_counter() - t0))
     artifacts = Path(shared.get("artifacts") or runtime.artifacts_dir())
-    print(summary(rows, artifacts, out_dir))
+    print(summary(rows, artifacts, out_dir, kernel_peak_mb()))
     return 0
 
 
-def summary(rows: list[tuple[str, float]], artifacts: Path, out_dir: Path) -> str:
+def kernel_peak_mb() -> float | None:
+    """Return the peak resident memory (MB) of the largest notebook kernel this process has run.
+
+    The kernels are child processes, so this is ``getrusage(RUSAGE_CHILDREN)``: the maximum over
+    the finished kernels, not their sum. ``None`` where the platform has no ``resource`` module.
+    """
+    try:
+        import resource
+    except ImportError:
+        return None
+    kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return kib / 1024 if sys.platform != "darwin" else kib / 2**20
+
+
+def summary(rows: list[tuple[str, float]], artifacts: Path, out_dir: Path, peak_mb: float | None = None) -> str:
     """Return the end-of-run summary: seconds per notebook and the test accuracies found in the artifacts."""
     lines = ["", "Summary", "-------"]
     for nb, seconds in rows:
         lines.append(f"  {nb:<18} {seconds:7.1f} s")
     lines.append(f"  {'total':<18} {sum(s for _, s in rows):7.1f} s")
+    if peak_mb is not None:
+        lines.append(f"  {'peak memory of a notebook kernel':<32} {peak_mb:,.0f} MB")
     for label, fname, key in (("MLP test accuracy", "metrics.json", "test_accuracy"),
                               ("CNN test accuracy", "cnn_metrics.json", "test_accuracy"),
                               ("Tuned MLP test accuracy", "tuning.json", "test_accuracy")):

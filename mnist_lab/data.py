@@ -334,15 +334,19 @@ class TensorLoader:
         return len(self) * self.batch_size if self.drop_last else self.images.shape[0]
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        images, labels = self.images, self.labels
-        if self.shuffle:
-            gen = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-            order = torch.randperm(images.shape[0], generator=gen).to(images.device)
-            images, labels = images[order], labels[order]
+        images, labels, b = self.images, self.labels, self.batch_size
+        if not self.shuffle:
+            self.epoch += 1
+            for i in range(len(self)):
+                yield images[i * b : (i + 1) * b], labels[i * b : (i + 1) * b]
+            return
+        gen = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        order = torch.randperm(images.shape[0], generator=gen).to(images.device)
         self.epoch += 1
-        b = self.batch_size
+        # Gather each batch when it is needed: cheaper than copying the whole shuffled set every epoch.
         for i in range(len(self)):
-            yield images[i * b : (i + 1) * b], labels[i * b : (i + 1) * b]
+            idx = order[i * b : (i + 1) * b]
+            yield images.index_select(0, idx), labels.index_select(0, idx)
 
 
 def to_float_images(data: torch.Tensor) -> torch.Tensor:

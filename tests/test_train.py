@@ -216,3 +216,9 @@ def test_choose_device_prefers_available_and_refuses_unavailable(monkeypatch):
         runtime.choose_device("cuda")
     with pytest.raises(ValueError, match="not known"):
         runtime.choose_device("tpu")
+
+
+def test_an_empty_training_loader_is_a_clear_error():
+    empty = data.TensorLoader(torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long), 8)
+    with pytest.raises(ValueError, match="yielded no batches"):
+        train.fit(models.MLP(hidden=[4]), empty, None, epochs=1, device="cpu", progress=False, verbose=False)
