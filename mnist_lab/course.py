@@ -250,7 +250,12 @@ def run_course(name: str = "default", params_file: str | None = None, overrides:
         out_dir = src
     else:
         out_dir = runtime.repo_root() / "runs" / name
-        out_dir.mkdir(parents=True, exist_ok=True)
+        if out_dir.exists():  # every `make run` starts fresh; a study to resume is chosen with `storage`
+            import shutil
+
+            print(f"Replacing the earlier run in {out_dir}")
+            shutil.rmtree(out_dir)
+        out_dir.mkdir(parents=True)
         shared.setdefault("artifacts", str(out_dir / "artifacts"))
     rows = []
     for nb in chosen:
@@ -267,9 +272,9 @@ def run_course(name: str = "default", params_file: str | None = None, overrides:
             print(f"error: {nb} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
                   f"The executed notebook with the error is {out}", file=sys.stderr)
             return 1
-        rows.append((nb, time.perf_counter() - t0))
+        rows.append((nb, time.perf_counter() - t0, kernel_peak_mb()))
     artifacts = Path(shared.get("artifacts") or runtime.artifacts_dir())
-    print(summary(rows, artifacts, out_dir, kernel_peak_mb()))
+    print(summary(rows, artifacts, out_dir))
     return 0
 
 
@@ -287,14 +292,25 @@ def kernel_peak_mb() -> float | None:
     return kib / 1024 if sys.platform != "darwin" else kib / 2**20
 
 
-def summary(rows: list[tuple[str, float]], artifacts: Path, out_dir: Path, peak_mb: float | None = None) -> str:
-    """Return the end-of-run summary: seconds per notebook and the test accuracies found in the artifacts."""
-    lines = ["", "Summary", "-------"]
-    for nb, seconds in rows:
-        lines.append(f"  {nb:<18} {seconds:7.1f} s")
-    lines.append(f"  {'total':<18} {sum(s for _, s in rows):7.1f} s")
-    if peak_mb is not None:
-        lines.append(f"  {'peak memory of a notebook kernel':<32} {peak_mb:,.0f} MB")
+def summary(rows: list[tuple[str, float, float | None]], artifacts: Path, out_dir: Path) -> str:
+    """Return the end-of-run summary: seconds and peak kernel memory per notebook, and the test
+    accuracies found in the artifacts.
+
+    The memory column is the largest kernel so far (``getrusage`` keeps a running maximum): a
+    notebook that did not raise it shows the earlier value in parentheses.
+    """
+    lines = ["", "Summary", "-------", f"  {'notebook':<18} {'seconds':>8}  {'peak kernel memory':>18}"]
+    previous = 0.0
+    for nb, seconds, peak in rows:
+        if peak is None:
+            mem = "n/a"
+        elif peak > previous:
+            mem = f"{peak:,.0f} MB"
+        else:
+            mem = f"(<= {peak:,.0f} MB)"
+        previous = max(previous, peak or 0.0)
+        lines.append(f"  {nb:<18} {seconds:8.1f}  {mem:>18}")
+    lines.append(f"  {'total':<18} {sum(r[1] for r in rows):8.1f}")
     for label, fname, key in (("MLP test accuracy", "metrics.json", "test_accuracy"),
                               ("CNN test accuracy", "cnn_metrics.json", "test_accuracy"),
                               ("Tuned MLP test accuracy", "tuning.json", "test_accuracy")):

@@ -388,15 +388,15 @@ def load_tensors(
     """
     train = mnist_dataset(root, train=True, **ensure_kwargs)
     test = mnist_dataset(root, train=False, **ensure_kwargs)
-    images, labels = to_float_images(train.data), train.targets.long()
+    raw, labels = train.data, train.targets.long()  # uint8: select first, convert only what is kept
     train_idx, val_idx = split_indices(len(labels), val_size, split_seed)
+    test_raw, test_labels = test.data, test.targets.long()
     if subset is not None:
         train_idx, val_idx = train_idx[:subset], val_idx[:subset]
-    test_images, test_labels = to_float_images(test.data), test.targets.long()
-    if subset is not None:
-        test_images, test_labels = test_images[:subset], test_labels[:subset]
+        test_raw, test_labels = test_raw[:subset], test_labels[:subset]
     return MNISTSplits(
-        images[train_idx], labels[train_idx], images[val_idx], labels[val_idx], test_images, test_labels
+        to_float_images(raw[train_idx]), labels[train_idx], to_float_images(raw[val_idx]), labels[val_idx],
+        to_float_images(test_raw), test_labels,
     )
 
 

@@ -84,24 +84,23 @@ def _bool(name: str, v: Any) -> bool:
     return v
 
 
-def _int_list(name: str, v: Any) -> list[int]:
-    allowed = "it must be a non-empty list of positive integers, e.g. [128, 64]"
-    if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
-        raise _fail(name, v, allowed)
-    out = list(v)
-    if not out or any(isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1 for h in out):
-        raise _fail(name, v, allowed)
-    return [int(h) for h in out]
+def _list_of(kind: type, lo: float, example: str) -> Callable:
+    """Return a checker for a non-empty list of ``kind`` values, each at least ``lo``."""
+    noun = "positive integers" if kind is numbers.Integral else f"numbers >= {lo:g}"
+    allowed = f"it must be a non-empty list of {noun}, e.g. {example}"
+
+    def check(name: str, v: Any) -> list:
+        if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
+            raise _fail(name, v, allowed)
+        out = list(v)
+        if not out or any(isinstance(x, bool) or not isinstance(x, kind) or x < lo for x in out):
+            raise _fail(name, v, allowed)
+        return [int(x) if kind is numbers.Integral else float(x) for x in out]
+    return check
 
 
-def _float_list(name: str, v: Any) -> list[float]:
-    allowed = "it must be a non-empty list of numbers >= 0, e.g. [0, 0.5, 1.0]"
-    if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
-        raise _fail(name, v, allowed)
-    out = list(v)
-    if not out or any(isinstance(x, bool) or not isinstance(x, numbers.Real) or x < 0 for x in out):
-        raise _fail(name, v, allowed)
-    return [float(x) for x in out]
+_int_list = _list_of(numbers.Integral, 1, "[128, 64]")
+_float_list = _list_of(numbers.Real, 0, "[0, 0.5, 1.0]")
 
 
 def _folder(kind: str) -> Callable:
@@ -144,19 +143,16 @@ SPEC: dict[str, Callable[[str, Any], Any]] = {
     "log_every": _int(0, optional=True),
     "plain_epochs": _int(0, 1000),
     "plain_lr": _float(0, 10, lo_open=True),
-    "manual_epochs": _int(0, 1000),
     "augment": _bool,
     "max_shift": _int(0, 8),
     "max_rotation": _float(0, 45),
     "blur_sigmas": _float_list,
     "noise_stds": _float_list,
-    "sample_seed": _int(0),
     "n_trials": _int(1, 10000),
     "trial_epochs": _int(1, 1000),
     "storage": _optional_str,
     "study_name": _optional_str,
     "min_accuracy": _float(0, 1, optional=True),
-    "retrain": _bool,
     "timing_repeats": _int(1, 100),
     "n_misclassified": _int(0, 200),
     "cnn_epochs": _int(1, 1000),
