@@ -39,6 +39,13 @@ def synthetic_digits(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return images.to(torch.uint8), labels
 
 
+@pytest.fixture(autouse=True)
+def no_mirror_from_the_environment(monkeypatch):
+    """Tests say which mirror they use: CI exports MNIST_LAB_MIRROR for `make data`, and a test
+    of "no files and no source" must not quietly find the real files through it."""
+    monkeypatch.delenv("MNIST_LAB_MIRROR", raising=False)
+
+
 @pytest.fixture()
 def tiny_mirror(tmp_path: Path) -> tuple[Path, dict[str, str], dict[str, torch.Tensor]]:
     """A folder with the four MNIST .gz names holding a tiny synthetic set; returns (folder, md5s, tensors)."""
