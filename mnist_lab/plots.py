@@ -197,7 +197,12 @@ def plot_tuning(rows: list[dict], path: str | os.PathLike | None = None) -> plt.
             xs = values
         ax.scatter(xs, [r["val_accuracy"] for r in done], c=colors, s=25)
         ax.set(xlabel=knob, title=f"validation accuracy vs {knob}")
-        if logx:
+        if knob == "batch_size":
+            ax.set_xscale("log", base=2)
+            ticks = sorted(set(values))
+            ax.set_xticks(ticks, [str(t) for t in ticks])
+            ax.minorticks_off()
+        elif logx:
             ax.set_xscale("log")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("validation accuracy (grey: pruned)")
