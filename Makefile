@@ -47,12 +47,13 @@ test: setup data
 	$(MAKE) --no-print-directory nbval
 
 # nbval executes the committed notebooks in fresh kernels and compares their outputs.
-# They write into a fresh artifacts folder so that every run starts from nothing.
+# They write into a fresh artifacts folder so that every run starts from nothing, and with
+# matplotlib's inline backend (an MPLBACKEND such as Agg would stop figures from showing).
 nbval: setup data
 	@# build matplotlib's font cache first: its one-time notice must not appear in a cell's output
 	@$(PY) -c "import matplotlib.pyplot"
 	rm -rf $(NBVAL_ARTIFACTS)
-	MNIST_LAB_ARTIFACTS=$(CURDIR)/$(NBVAL_ARTIFACTS) $(PY) -m pytest -p no:cacheprovider --nbval \
+	env -u MPLBACKEND MNIST_LAB_ARTIFACTS=$(CURDIR)/$(NBVAL_ARTIFACTS) $(PY) -m pytest -p no:cacheprovider --nbval \
 	  --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=900 \
 	  notebooks $(PYTEST_ARGS)
 

@@ -237,6 +237,19 @@ def run_course(name: str = "default", params_file: str | None = None, overrides:
     """
     import papermill
 
+    # Kernels inherit the environment: an MPLBACKEND such as Agg would keep figures out of the
+    # executed notebooks (they are still saved as PNGs), so the kernels get the inline backend.
+    backend = os.environ.pop("MPLBACKEND", None)
+    try:
+        return _run_notebooks(papermill, name, params_file, overrides, notebooks, in_place)
+    finally:
+        if backend is not None:
+            os.environ["MPLBACKEND"] = backend
+
+
+def _run_notebooks(papermill, name: str, params_file: str | None, overrides: list | None, notebooks: str | None,
+                   in_place: bool) -> int:
+    """Execute the chosen notebooks (see ``run_course``); return the exit status."""
     chosen = _select(notebooks)
     shared, per_nb = _load_params(params_file, overrides or [])
     src = notebook_dir()

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import struct
 from pathlib import Path
 
 import pytest
 import torch
 
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 N_TRAIN, N_TEST = 120, 40
 
