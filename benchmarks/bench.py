@@ -242,7 +242,6 @@ def main() -> int:
             print(f"  batch {batch:>3} {kind:<15} {r['median']:7.2f} s/epoch  (runs: "
                   + ", ".join(f"{t:.2f}" for t in r["times"]) + ")", flush=True)
         rows.append({"batch": batch, **res})
-    one = None
     acc = {}
     loaders = None
     if not args.skip_accuracy:
@@ -263,7 +262,7 @@ def main() -> int:
             acc["cnn"] = spawn({"row": "accuracy", "model": "cnn", "targets": [0.99, 0.995]})
             print(f"  CNN default recipe: {acc['cnn']['final_test_accuracy']:.2%}", flush=True)
 
-    table = render(info, rows, one, acc, cnn_epoch, loaders)
+    table = render(info, rows, acc, cnn_epoch, loaders)
     print("\n" + table)
     Path(args.out).write_text(json.dumps({"machine": info, "epochs": rows, "accuracy": acc, "cnn_epoch": cnn_epoch,
                                           "loaders": loaders}, indent=2) + "\n")
@@ -271,8 +270,7 @@ def main() -> int:
     return 0
 
 
-def render(info: dict, rows: list, one: dict | None, acc: dict, cnn_epoch: dict | None,
-           loaders: dict | None = None) -> str:
+def render(info: dict, rows: list, acc: dict, cnn_epoch: dict | None, loaders: dict | None = None) -> str:
     """Return the results as a Markdown table."""
     lines = [f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['threads']} threads.",
              "Median seconds per training epoch (55,000 images) of the default MLP, with the peak resident memory",

@@ -31,8 +31,6 @@ from . import runtime
 
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
-MNIST_MEAN = 0.1307
-MNIST_STD = 0.3081
 
 
 def _torchvision_resources() -> list[tuple[str, str]]:

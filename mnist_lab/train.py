@@ -29,9 +29,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw")
 #: 10 epochs take the 784-128-64-10 MLP to about 98.4% test accuracy (notebook 03).
 DEFAULT_RECIPE = {"epochs": 10, "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4, "schedule": "onecycle",
                   "optimizer": "sgd"}
-#: The seed's plain recipe, shown beside it: SGD, lr 0.01, no momentum, no schedule.
-PLAIN_RECIPE = {"epochs": 10, "lr": 0.01, "momentum": 0.0, "weight_decay": 0.0, "schedule": "none",
-                "optimizer": "sgd"}
+
 SCHEDULES = ("none", "onecycle", "cosine", "step")
 
 
@@ -192,18 +190,6 @@ def _check_finite(value: float, epoch: int, step: int | None, optimizer: torch.o
         f"The training loss became {value} in epoch {epoch} (by step {step}) with learning rate {lr:g}. "
         f"The weights blew up: try a smaller learning rate, e.g. lr={lr / 10:g}."
     )
-
-
-@torch.no_grad()
-def predict(model: nn.Module, loader: Iterable, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
-    """Return ``(logits, labels)`` on the CPU for every batch of ``loader``, in ``eval`` mode."""
-    model.eval()
-    device = torch.device(device)
-    all_logits, all_labels = [], []
-    for images, labels in loader:
-        all_logits.append(model(images.to(device)).float().cpu())
-        all_labels.append(labels.cpu())
-    return torch.cat(all_logits), torch.cat(all_labels)
 
 
 @torch.no_grad()
