@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -31,12 +30,6 @@ HERE = Path(__file__).resolve().parent
 
 
 # --------------------------------------------------------------------------- one measurement (subprocess)
-
-
-def _peak_rss_mb() -> float:
-    """Return this process's peak resident memory in MB (Linux reports KiB)."""
-    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kib / 1024 if sys.platform != "darwin" else kib / 2**20
 
 
 def _epoch_seconds(kinds: list[str], batch: int, repeats: int) -> dict[str, list[float]]:
@@ -77,9 +70,8 @@ def _epoch_seconds(kinds: list[str], batch: int, repeats: int) -> dict[str, list
             train.fit(model, loader[0], loader[1], epochs=1, lr=0.01, momentum=0.9, device="cpu", progress=True,
                       log_every=500, verbose=True)
         else:
-            tl = loader[0]
-            (tl.sampler if hasattr(tl, "sampler") else tl).set_epoch(epoch)
-            train.train_one_epoch(model, tl, opt, device="cpu")
+            train.set_epoch(loader[0], epoch)
+            train.train_one_epoch(model, loader[0], opt, device="cpu")
 
     times: dict[str, list[float]] = {k: [] for k in kinds}
     for kind in kinds:  # warm-up epoch, not timed
@@ -93,29 +85,37 @@ def _epoch_seconds(kinds: list[str], batch: int, repeats: int) -> dict[str, list
     return times
 
 
-def _time_to_accuracy(model_name: str, targets: list[float]) -> dict:
-    """Train with the notebook's default recipe; return the training seconds until each test-accuracy target."""
-    from mnist_lab import augment, data, models, runtime, train
+def _test_curve(make_model, recipe: dict, batch: int, fast: bool = True, augment=None,
+                validate: bool = False) -> list[tuple[float, float]]:
+    """Seed, train ``make_model()`` with ``recipe`` and return ``(epoch seconds, test accuracy)`` per epoch.
+
+    With ``validate`` each epoch also runs the validation pass (and its seconds count)."""
+    from mnist_lab import data, runtime, train
 
     runtime.seed_everything(0)
-    if model_name == "mlp":
-        recipe = dict(train.DEFAULT_RECIPE)
-        batch, model, aug = 32, models.MLP(), None
-    else:
-        from mnist_lab.course import CNN_RECIPE
-
-        recipe = {k: v for k, v in CNN_RECIPE.items() if k in ("epochs", "lr", "momentum", "weight_decay", "schedule")}
-        batch = CNN_RECIPE["batch_size"]
-        model = models.CNN(channels=CNN_RECIPE["channels"])
-        aug = augment.Augment(CNN_RECIPE["max_shift"], CNN_RECIPE["max_rotation"])
-    tl, vl, te = data.make_loaders(batch_size=batch, download=False)
-    curve = []
+    tl, vl, te = data.make_loaders(batch_size=batch, fast=fast, download=False)
+    curve: list[tuple[float, float]] = []
 
     def record(m, row):
         curve.append((row["seconds"], train.evaluate(m, te, device="cpu")["accuracy"]))
 
-    train.fit(model, tl, None, device="cpu", progress=False, log_every=None, verbose=False, augment=aug,
-              on_epoch_end=record, **recipe)
+    train.fit(make_model(), tl, vl if validate else None, device="cpu", progress=False, log_every=None,
+              verbose=False, augment=augment, on_epoch_end=record, **recipe)
+    return curve
+
+
+def _time_to_accuracy(model_name: str, targets: list[float]) -> dict:
+    """Train with the notebook's default recipe; return the training seconds until each test-accuracy target."""
+    from mnist_lab import augment, models, train
+
+    if model_name == "mlp":
+        curve = _test_curve(models.MLP, dict(train.DEFAULT_RECIPE), batch=32)
+    else:
+        from mnist_lab.course import CNN_RECIPE
+
+        recipe = {k: v for k, v in CNN_RECIPE.items() if k in ("epochs", "lr", "momentum", "weight_decay", "schedule")}
+        curve = _test_curve(lambda: models.CNN(channels=CNN_RECIPE["channels"]), recipe, CNN_RECIPE["batch_size"],
+                            augment=augment.Augment(CNN_RECIPE["max_shift"], CNN_RECIPE["max_rotation"]))
     out = {"epochs": len(curve), "final_test_accuracy": curve[-1][1], "train_seconds": sum(s for s, _ in curve),
            "per_epoch_test_accuracy": [a for _, a in curve]}
     cum = 0.0
@@ -132,27 +132,18 @@ def _time_to_accuracy(model_name: str, targets: list[float]) -> dict:
 def _loaders_row() -> dict:
     """Default MLP recipe with the DataLoader and with the in-memory loader: test accuracy after a
     1-epoch run and after each epoch of a 10-epoch run, and seconds per epoch, in one process."""
-    from mnist_lab import data, models, runtime, train
+    from mnist_lab import models, train
 
     out = {}
     for fast in (False, True):
-        name = "in-memory" if fast else "DataLoader + ToTensor"
         res = {}
         for epochs in (1, 10):
-            runtime.seed_everything(0)
-            tl, vl, te = data.make_loaders(batch_size=32, fast=fast, download=False)
-            model, rows = models.MLP(), []
-            recipe = dict(train.DEFAULT_RECIPE, epochs=epochs)
-
-            def record(m, row):
-                rows.append({"seconds": row["seconds"], "test_accuracy": train.evaluate(m, te, device="cpu")["accuracy"]})
-
-            train.fit(model, tl, vl, device="cpu", progress=False, log_every=None, verbose=False,
-                      on_epoch_end=record, **recipe)
-            res[f"{epochs}_epochs"] = {"test_accuracy": rows[-1]["test_accuracy"],
-                                       "seconds_per_epoch": statistics.median(r["seconds"] for r in rows),
-                                       "per_epoch": rows}
-        out[name] = res
+            curve = _test_curve(models.MLP, dict(train.DEFAULT_RECIPE, epochs=epochs), batch=32, fast=fast,
+                                validate=True)
+            res[f"{epochs}_epochs"] = {"test_accuracy": curve[-1][1],
+                                       "seconds_per_epoch": statistics.median(s for s, _ in curve),
+                                       "per_epoch": [{"seconds": s, "test_accuracy": a} for s, a in curve]}
+        out["in-memory" if fast else "DataLoader + ToTensor"] = res
     return out
 
 
@@ -185,7 +176,9 @@ def run_one(spec: dict) -> dict:
         result = _loaders_row()
     else:
         result = _time_to_accuracy(spec["model"], spec["targets"])
-    result["peak_rss_mb"] = _peak_rss_mb()
+    from mnist_lab import runtime
+
+    result["peak_rss_mb"] = runtime.peak_rss_mb()
     result["threads"] = torch.get_num_threads()
     return result
 

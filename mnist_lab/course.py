@@ -90,9 +90,11 @@ def mlp_params(P: dict) -> dict[str, Any]:
     return {k: P[k] for k in MLP_KEYS if k in P}
 
 
-def loaders(P: dict, fast: bool = True, eval_batch_size: int = 1000):
-    """Return ``(train, val, test)`` loaders for ``P`` (in-memory by default)."""
-    return data.make_loaders(P.get("data_root"), batch_size=P.get("batch_size", 32), val_size=P.get("val_size", 5000),
+def loaders(P: dict, fast: bool = True, eval_batch_size: int = 1000, batch_size: int | None = None):
+    """Return ``(train, val, test)`` loaders for ``P`` (in-memory by default); ``batch_size``
+    overrides ``P["batch_size"]`` (the CNN and the tuned MLP train with their own)."""
+    batch_size = batch_size if batch_size is not None else P.get("batch_size", 32)
+    return data.make_loaders(P.get("data_root"), batch_size=batch_size, val_size=P.get("val_size", 5000),
                              seed=P.get("seed", 0), fast=fast, subset=P.get("subset"),
                              eval_batch_size=eval_batch_size, device=P.get("torch_device"))
 
@@ -285,24 +287,10 @@ def _run_notebooks(papermill, name: str, params_file: str | None, overrides: lis
             print(f"error: {nb} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
                   f"The executed notebook with the error is {out}", file=sys.stderr)
             return 1
-        rows.append((nb, time.perf_counter() - t0, kernel_peak_mb()))
+        rows.append((nb, time.perf_counter() - t0, runtime.peak_rss_mb(children=True)))
     artifacts = Path(shared.get("artifacts") or runtime.artifacts_dir())
     print(summary(rows, artifacts, out_dir))
     return 0
-
-
-def kernel_peak_mb() -> float | None:
-    """Return the peak resident memory (MB) of the largest notebook kernel this process has run.
-
-    The kernels are child processes, so this is ``getrusage(RUSAGE_CHILDREN)``: the maximum over
-    the finished kernels, not their sum. ``None`` where the platform has no ``resource`` module.
-    """
-    try:
-        import resource
-    except ImportError:
-        return None
-    kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return kib / 1024 if sys.platform != "darwin" else kib / 2**20
 
 
 def summary(rows: list[tuple[str, float, float | None]], artifacts: Path, out_dir: Path) -> str:

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import random
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -124,6 +125,18 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def peak_rss_mb(children: bool = False) -> float | None:
+    """Return the peak resident memory in MB of this process, or with ``children`` of its largest
+    finished child process (``getrusage`` keeps a maximum, not a sum). ``None`` without ``resource``."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    peak = resource.getrusage(who).ru_maxrss  # KiB on Linux, bytes on macOS
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> Path:

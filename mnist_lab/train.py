@@ -162,13 +162,11 @@ def train_one_epoch(
     mean_loss = _weighted_mean(losses, sizes)
     _check_finite(mean_loss, epoch, n_steps, optimizer)
     correct = (torch.cat(all_logits).argmax(1) == torch.cat(all_labels)).sum().item()
-    return {"loss": mean_loss, "accuracy": correct / max(seen, 1), "samples": seen}
+    return {"loss": mean_loss, "accuracy": correct / seen, "samples": seen}
 
 
 def _weighted_mean(losses: list[torch.Tensor], sizes: list[int]) -> float:
-    """Return the mean per-sample loss from per-batch mean losses and batch sizes."""
-    if not losses:
-        return float("nan")
+    """Return the mean per-sample loss from per-batch mean losses and batch sizes (non-empty)."""
     weights = torch.tensor(sizes, dtype=torch.float32, device=losses[0].device)
     return ((torch.stack(losses).float() * weights).sum() / weights.sum()).item()
 
@@ -212,7 +210,7 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable | None = None
     return {"loss": total.item() / max(seen, 1), "accuracy": correct.item() / max(seen, 1), "samples": seen}
 
 
-def _set_epoch(loader: Any, epoch: int) -> None:
+def set_epoch(loader: Any, epoch: int) -> None:
     """Tell a loader (or its sampler) which epoch's shuffle order to use next."""
     for obj in (loader, getattr(loader, "sampler", None)):
         if hasattr(obj, "set_epoch"):
@@ -287,7 +285,7 @@ def fit(
         for epoch in range(start_epoch, epochs + 1):
             t0 = time.perf_counter()
             lr_now = opt.param_groups[0]["lr"]
-            _set_epoch(train_loader, epoch)
+            set_epoch(train_loader, epoch)
             train = train_one_epoch(model, train_loader, opt, loss_fn, device, sched, log_every, progress,
                                     augment, epoch)
             row = {"epoch": epoch, "train_loss": train["loss"], "train_accuracy": train["accuracy"], "lr": lr_now}
