@@ -23,10 +23,11 @@ from typing import Any
 
 import torch
 
-from . import data, models, runtime, train
+from . import data, models, runtime, train, widget_outputs
 from .params import validate_params
 
-NOTEBOOKS = ["01_data", "02_model", "03_training", "04_evaluation", "05_visualization", "06_cnn", "07_tuning"]
+NOTEBOOKS = ["01_data", "02_model", "03_training", "04_evaluation", "05_visualization", "06_cnn", "07_tuning",
+             "08_draw"]
 
 #: The parameters that define the trained MLP; a checkpoint made with other values is stale.
 MLP_KEYS = ("seed", "hidden", "epochs", "batch_size", "lr", "momentum", "weight_decay", "schedule", "subset",
@@ -45,6 +46,10 @@ CNN_RECIPE: dict[str, Any] = {
     "channels": [16, 32, 64], "batch_size": 128, "epochs": 15, "lr": 0.2, "momentum": 0.9,
     "weight_decay": 5e-4, "schedule": "onecycle", "augment": True, "max_shift": 2, "max_rotation": 10.0,
 }
+
+#: The parameters that define notebook 06's CNN (recorded in ``cnn.pt``); other values make it stale.
+CNN_KEYS = ("seed", "channels", "cnn_batch_size", "cnn_epochs", "cnn_lr", "cnn_momentum", "weight_decay", "augment",
+            "max_shift", "max_rotation", "subset", "val_size")
 
 
 def start(**params: Any) -> dict[str, Any]:
@@ -121,6 +126,25 @@ def train_mlp(P: dict, progress: bool = False, log_every: int | None = None) -> 
     return model, history
 
 
+def _checkpoint_problem(P: dict, path: Path, want: dict, epochs: int | None, maker: str) -> tuple[str | None, Any, Any]:
+    """Return ``(reason, model, checkpoint)``: why the checkpoint at ``path`` cannot be used for
+    parameters ``want`` and ``epochs`` (``None`` when it can), and what was loaded."""
+    try:
+        model, ckpt = train.load_checkpoint(path, map_location="cpu")
+    except FileNotFoundError:
+        return f"No trained {maker}", None, None
+    except (train.CheckpointError, KeyError) as exc:
+        return f"{short(path, P)} cannot be used: {exc}", None, None
+    got = {k: ckpt.get("params", {}).get(k) for k in want}
+    diff = {k: (got[k], want[k]) for k in want if got[k] != want[k]}
+    if diff:
+        return f"{short(path, P)} was trained with other parameters: " + ", ".join(
+            f"{k}={a!r} (this notebook: {b!r})" for k, (a, b) in diff.items()), model, ckpt
+    if ckpt.get("epoch") != epochs:
+        return f"{short(path, P)} holds an unfinished run (epoch {ckpt.get('epoch')} of {epochs})", model, ckpt
+    return None, model, ckpt
+
+
 def load_mlp(P: dict, rebuild: bool = True) -> tuple[torch.nn.Module, dict]:
     """Return ``(model, checkpoint)`` of notebook 03's MLP, never a stale one.
 
@@ -130,20 +154,8 @@ def load_mlp(P: dict, rebuild: bool = True) -> tuple[torch.nn.Module, dict]:
     """
     path = artifact(P, "mlp.pt")
     want = mlp_params(P)
-    reason = None
-    try:
-        model, ckpt = train.load_checkpoint(path, map_location="cpu")
-        got = {k: ckpt.get("params", {}).get(k) for k in want}
-        diff = {k: (got[k], want[k]) for k in want if got[k] != want[k]}
-        if diff:
-            reason = f"{short(path, P)} was trained with other parameters: " + ", ".join(
-                f"{k}={a!r} (this notebook: {b!r})" for k, (a, b) in diff.items())
-        elif ckpt.get("epoch") != want.get("epochs"):
-            reason = f"{short(path, P)} holds an unfinished run (epoch {ckpt.get('epoch')} of {want.get('epochs')})"
-    except FileNotFoundError:
-        reason = f"No trained MLP at {short(path, P)} (notebook 03 makes it)"
-    except (train.CheckpointError, KeyError) as exc:
-        reason = f"{short(path, P)} cannot be used: {exc}"
+    reason, model, ckpt = _checkpoint_problem(P, path, want, want.get("epochs"),
+                                              f"MLP at {short(path, P)} (notebook 03 makes it)")
     if reason is None:
         print(f"Loaded the MLP trained by notebook 03 ({ckpt['epoch']} epochs) from {short(path, P)}.")
         return model.to(P["torch_device"]), ckpt
@@ -152,6 +164,40 @@ def load_mlp(P: dict, rebuild: bool = True) -> tuple[torch.nn.Module, dict]:
     print(f"{reason}.\nTraining it now with this notebook's parameters (the same recipe as notebook 03)...")
     train_mlp(P)
     model, ckpt = train.load_checkpoint(path, map_location="cpu")
+    return model.to(P["torch_device"]), ckpt
+
+
+def cnn_params(P: dict) -> dict[str, Any]:
+    """Return the subset of ``P`` that defines notebook 06's CNN."""
+    return {k: P[k] for k in CNN_KEYS if k in P}
+
+
+def train_cnn(P: dict, progress: bool = False) -> tuple[torch.nn.Module, list[dict]]:
+    """Train the CNN exactly as notebook 06 does with ``P`` (checkpoint ``cnn.pt``); return ``(model, history)``."""
+    from .augment import Augment
+
+    runtime.seed_everything(P["seed"])
+    tl, vl, _ = loaders(P, batch_size=P["cnn_batch_size"])
+    model = models.CNN(channels=P["channels"])
+    history = train.fit(model, tl, vl, epochs=P["cnn_epochs"], lr=P["cnn_lr"], momentum=P["cnn_momentum"],
+                        weight_decay=P["weight_decay"], schedule=P["schedule"], device=P["torch_device"],
+                        augment=Augment(P["max_shift"], P["max_rotation"]) if P["augment"] else None,
+                        log_every=0, progress=progress, checkpoint_path=artifact(P, "cnn.pt"), params=cnn_params(P))
+    return model, history
+
+
+def load_cnn(P: dict) -> tuple[torch.nn.Module, dict]:
+    """Return ``(model, checkpoint)`` of notebook 06's CNN; when ``cnn.pt`` is missing or stale,
+    say so and train it again with ``P`` (the recipe of notebook 06)."""
+    path = artifact(P, "cnn.pt")
+    reason, model, ckpt = _checkpoint_problem(P, path, cnn_params(P), P.get("cnn_epochs"),
+                                              f"CNN at {short(path, P)} (notebook 06 makes it)")
+    if reason is None:
+        print(f"Loaded the CNN trained by notebook 06 ({ckpt['epoch']} epochs) from {short(path, P)}.")
+    else:
+        print(f"{reason}.\nTraining it now with this notebook's parameters (the same recipe as notebook 06)...")
+        train_cnn(P)
+        model, ckpt = train.load_checkpoint(path, map_location="cpu")
     return model.to(P["torch_device"]), ckpt
 
 
@@ -284,9 +330,12 @@ def _run_notebooks(papermill, name: str, params_file: str | None, overrides: lis
             papermill.execute_notebook(str(src / f"{nb}.ipynb"), str(out), parameters=params, kernel_name="python3",
                                        cwd=str(src), progress_bar=False, log_output=False)
         except papermill.PapermillExecutionError as exc:
+            widget_outputs.freeze_widget_outputs_file(out)
             print(f"error: {nb} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
                   f"The executed notebook with the error is {out}", file=sys.stderr)
             return 1
+        # Saved widget views would show a bar frozen at 0% in JupyterLab: keep their final text instead.
+        widget_outputs.freeze_widget_outputs_file(out)
         rows.append((nb, time.perf_counter() - t0, runtime.peak_rss_mb(children=True)))
     artifacts = Path(shared.get("artifacts") or runtime.artifacts_dir())
     print(summary(rows, artifacts, out_dir))

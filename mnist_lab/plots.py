@@ -220,3 +220,64 @@ def plot_tuning(rows: list[dict], path: str | os.PathLike | None = None) -> plt.
     fig.tight_layout()
     save_figure(fig, path)
     return fig
+
+
+def plot_steps(images: dict[str, np.ndarray | torch.Tensor], path: str | os.PathLike | None = None,
+               title: str | None = None) -> plt.Figure:
+    """Return one row of named images of any sizes, each with its pixel grid size (notebook 08's steps)."""
+    fig, axes = plt.subplots(1, len(images), figsize=(2.4 * len(images), 2.6), squeeze=False)
+    for ax, (name, img) in zip(axes[0], images.items()):
+        img = np.asarray(img)
+        ax.imshow(img, cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(f"{name}\n{img.shape[0]}×{img.shape[1]}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+    return fig
+
+
+def plot_readings(rows: dict[str, torch.Tensor], guesses: dict[str, dict[str, Sequence[int]]],
+                  labels: Sequence[int], path: str | os.PathLike | None = None, title: str | None = None) -> plt.Figure:
+    """Return a grid with one named row per way of making the 28×28 images, each titled with every
+    model's guess (``guesses[row][model]``), red when a guess differs from the label."""
+    names, n = list(rows), len(labels)
+    fig, axes = plt.subplots(len(names), n, figsize=(1.25 * n + 1.6, 1.55 * len(names)), squeeze=False)
+    for r, name in enumerate(names):
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(rows[name][c].reshape(28, 28).numpy(), cmap="gray_r", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            said = {model: int(g[c]) for model, g in guesses[name].items()}
+            wrong = any(v != int(labels[c]) for v in said.values())
+            ax.set_title("\n".join(f"{m} {v}" for m, v in said.items()), fontsize=8,
+                         color="crimson" if wrong else "black")
+            if c == 0:
+                ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+    return fig
+
+
+def plot_probabilities(probs: dict[str, torch.Tensor], path: str | os.PathLike | None = None,
+                       title: str | None = None) -> plt.Figure:
+    """Return one bar chart of the 10 class probabilities per name, the most likely digit in red."""
+    fig, axes = plt.subplots(1, len(probs), figsize=(2.6 * len(probs), 2.4), squeeze=False, sharey=True)
+    for ax, (name, p) in zip(axes[0], probs.items()):
+        p = p.detach().cpu()
+        guess = int(p.argmax())
+        ax.bar(range(10), p.numpy(), color=["crimson" if d == guess else "tab:blue" for d in range(10)])
+        ax.set_xticks(range(10))
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{name}: {guess}", fontsize=9)
+    axes[0, 0].set_ylabel("probability")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+    return fig

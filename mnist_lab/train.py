@@ -94,12 +94,16 @@ def make_schedule(name: str | None, optimizer: torch.optim.Optimizer, total_step
 
 
 def _progress(total: int, desc: str, enabled: bool):
-    """Return a tqdm.auto bar (a widget in JupyterLab, text elsewhere), or ``None`` when off."""
+    """Return a tqdm.auto bar (a widget in JupyterLab, text elsewhere), or ``None`` when off.
+
+    Finished bars stay, at 100% (``leave=True``): a saved notebook keeps their final text
+    (``widget_outputs``), and a student sees the same thing live.
+    """
     if not enabled:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, leave=False, mininterval=0.5, dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, leave=True, mininterval=0.5, dynamic_ncols=True)
 
 
 def train_one_epoch(
