@@ -97,11 +97,15 @@ def mlp_params(P: dict) -> dict[str, Any]:
 
 def loaders(P: dict, fast: bool = True, eval_batch_size: int = 1000, batch_size: int | None = None):
     """Return ``(train, val, test)`` loaders for ``P`` (in-memory by default); ``batch_size``
-    overrides ``P["batch_size"]`` (the CNN and the tuned MLP train with their own)."""
+    overrides ``P["batch_size"]`` (the CNN and the tuned MLP train with their own).
+
+    The data stays on the CPU whatever ``P["device"]`` is: the model and each batch move to the
+    device, and predictions come back to the CPU before they meet labels (DESIGN.md, Devices).
+    """
     batch_size = batch_size if batch_size is not None else P.get("batch_size", 32)
     return data.make_loaders(P.get("data_root"), batch_size=batch_size, val_size=P.get("val_size", 5000),
                              seed=P.get("seed", 0), fast=fast, subset=P.get("subset"),
-                             eval_batch_size=eval_batch_size, device=P.get("torch_device"))
+                             eval_batch_size=eval_batch_size)
 
 
 def save_mlp(P: dict, model: torch.nn.Module, history: list[dict], extra: dict | None = None) -> Path:

@@ -214,6 +214,21 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable | None = None
     return {"loss": total.item() / max(seen, 1), "accuracy": correct.item() / max(seen, 1), "samples": seen}
 
 
+@torch.no_grad()
+def predict(model: nn.Module, loader: Iterable, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Return ``(logits, labels)`` of ``model`` over ``loader``, both on the CPU (notebook 04 writes this loop).
+
+    Each batch moves to the model's device and its logits come back, so they can be compared with
+    labels, indexed into images or plotted wherever the model ran.
+    """
+    model.eval()
+    all_logits, all_labels = [], []
+    for images, labels in loader:
+        all_logits.append(model(images.to(device)).cpu())
+        all_labels.append(labels.cpu())
+    return torch.cat(all_logits), torch.cat(all_labels)
+
+
 def set_epoch(loader: Any, epoch: int) -> None:
     """Tell a loader (or its sampler) which epoch's shuffle order to use next."""
     for obj in (loader, getattr(loader, "sampler", None)):
@@ -266,16 +281,15 @@ def fit(
     history: list[dict[str, float]] = []
     start_epoch = 1
     if resume is not None:
-        ckpt = resume if isinstance(resume, dict) else load_checkpoint(resume, model, map_location=device)[1]
-        if isinstance(resume, dict):
-            restore_into(model, ckpt)
+        # Checkpoints load on the CPU; the optimizer's state follows its parameters onto the device.
+        ckpt = resume if isinstance(resume, dict) else read_checkpoint(resume, map_location="cpu")
+        restore_into(model, ckpt)
         opt.load_state_dict(ckpt["optimizer_state"])
         if sched is not None and ckpt.get("scheduler_state") is not None:
             sched.load_state_dict(ckpt["scheduler_state"])
         history = [dict(h) for h in ckpt.get("history", [])]
         start_epoch = int(ckpt["epoch"]) + 1
-        if ckpt.get("rng_state") is not None:
-            torch.set_rng_state(ckpt["rng_state"])
+        restore_rng_state(ckpt)
         if verbose:
             print(f"Resuming after epoch {ckpt['epoch']} of {epochs}.")
 
@@ -343,8 +357,18 @@ def make_checkpoint(model: nn.Module, epoch: int = 0, history: list | None = Non
         "metrics": copy.deepcopy(metrics or {}),
         "params": copy.deepcopy(params or {}),
         "rng_state": torch.get_rng_state(),
+        "cuda_rng_state": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
         "torch_version": str(torch.__version__),
     }
+
+
+def restore_rng_state(checkpoint: dict) -> None:
+    """Put back the CPU (and, when both exist, the CUDA) random number generators saved in ``checkpoint``."""
+    if checkpoint.get("rng_state") is not None:
+        torch.set_rng_state(checkpoint["rng_state"].cpu())  # set_rng_state takes a CPU ByteTensor only
+    cuda_states = checkpoint.get("cuda_rng_state")
+    if cuda_states is not None and torch.cuda.is_available() and len(cuda_states) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([state.cpu() for state in cuda_states])
 
 
 def save_checkpoint_dict(path: str | os.PathLike, checkpoint: dict) -> Path:

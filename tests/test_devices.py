@@ -1,0 +1,87 @@
+"""One device rule, tested without a GPU: the data stays on the CPU, the model and each batch
+move to the device, and predictions come back to the CPU before they meet labels.
+
+The stand-in accelerator of tests/device_check.py makes a mixed operation fail here as it
+would on cuda or mps; the papermill tests run every notebook on it too.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from device_check import SHADOW, DeviceMixError, ShadowDevice, on_shadow
+
+from mnist_lab import course, data, models, train
+from mnist_lab.augment import Augment
+
+
+def tiny_loaders(n: int = 96):
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.rand(n, 1, 28, 28, generator=gen), torch.randint(0, 10, (n,), generator=gen)
+    return data.TensorLoader(x, y, 16, shuffle=True), data.TensorLoader(x, y, 32)
+
+
+def test_the_stand_in_accelerator_catches_what_cuda_would_refuse():
+    model, (_, loader) = models.MLP(hidden=[8]), tiny_loaders()
+    images, labels = next(iter(loader))
+    with ShadowDevice():
+        model.to(SHADOW)
+        with pytest.raises(DeviceMixError):
+            model(images)  # a CPU batch into a model on the device
+        preds = model(images.to(SHADOW)).argmax(1)
+        assert on_shadow(preds)
+        with pytest.raises(DeviceMixError):
+            (preds == labels).sum()  # predictions on the device against labels on the CPU
+        with pytest.raises(DeviceMixError):
+            preds.numpy()
+        assert (preds.cpu() == labels).sum().item() >= 0
+        assert preds.device == SHADOW and not on_shadow(labels)
+
+
+def test_fit_evaluate_and_predict_on_a_device_with_data_on_the_cpu(tmp_path):
+    train_loader, val_loader = tiny_loaders()
+    mlp, cnn = models.MLP(hidden=[16]), models.CNN(channels=[4, 8, 8])
+    with ShadowDevice():
+        train.fit(mlp, train_loader, val_loader, epochs=2, lr=0.05, momentum=0.9, weight_decay=5e-4,
+                  schedule="onecycle", device=SHADOW, progress=False, verbose=False,
+                  checkpoint_path=tmp_path / "mlp.pt")
+        train.fit(cnn, train_loader, val_loader, epochs=1, lr=0.05, momentum=0.9, schedule="onecycle",
+                  device=SHADOW, augment=Augment(2, 10.0), progress=False, verbose=False)
+        logits, labels = train.predict(cnn, val_loader, SHADOW)
+        assert not on_shadow(logits) and logits.shape == (96, 10) and torch.equal(labels, val_loader.labels)
+        accuracy = train.evaluate(mlp, val_loader, device=SHADOW)["accuracy"]
+        assert accuracy == (train.predict(mlp, val_loader, SHADOW)[0].argmax(1) == labels).sum().item() / 96
+        scores = course.perturbed_accuracy(mlp, val_loader.images, val_loader.labels, SHADOW)
+        assert set(scores) == {"clean", "blurred", "noisy", "shifted"}
+        # resume on the device: the checkpoint (and its RNG state) is read on the CPU
+        resumed = models.MLP(hidden=[16])
+        history = train.fit(resumed, train_loader, val_loader, epochs=3, lr=0.05, momentum=0.9, weight_decay=5e-4,
+                            schedule="onecycle", device=SHADOW, progress=False, verbose=False,
+                            resume=tmp_path / "mlp.pt")
+        assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert not on_shadow(train_loader.images)  # the data never moved
+
+
+def test_course_loaders_keep_the_data_on_the_cpu_whatever_the_device(tiny_root):
+    root, ensure_kwargs = tiny_root
+    P = {"data_root": str(root), "batch_size": 16, "val_size": 20, "seed": 0, "subset": None,
+         "torch_device": torch.device("cuda")}
+    import mnist_lab.data as data_module
+
+    original = data_module.load_tensors
+    try:  # the tiny data set has its own checksums
+        data_module.load_tensors = lambda *a, **k: original(*a, **{**k, **ensure_kwargs})
+        loaders = course.loaders(P)
+    finally:
+        data_module.load_tensors = original
+    assert [loader.images.device.type for loader in loaders] == ["cpu"] * 3
+    assert [loader.labels.device.type for loader in loaders] == ["cpu"] * 3
+
+
+def test_rng_state_is_restored_from_a_checkpoint():
+    torch.manual_seed(3)
+    checkpoint = train.make_checkpoint(models.MLP(hidden=[4]))
+    expected = torch.rand(5)
+    torch.manual_seed(99)
+    train.restore_rng_state(checkpoint)
+    assert torch.equal(torch.rand(5), expected)
