@@ -304,7 +304,7 @@ def _with_fallback(bundle, png: bytes, text: str):
     return bundle
 
 
-def _bars_html(title: str, probs: torch.Tensor, key: str) -> str:
+def _bars_html(title: str, probs: torch.Tensor, key: str, strokes: int) -> str:
     """Return one model's probabilities as ten horizontal bars (HTML), its guess in the title."""
     guess = int(probs.argmax())
     rows = "".join(
@@ -312,7 +312,8 @@ def _bars_html(title: str, probs: torch.Tensor, key: str) -> str:
         f'<div style="background:{"#d62728" if d == guess else "#1f77b4"};height:11px;'
         f'width:{float(p) * 120:.0f}px"></div>&nbsp;{float(p):.0%}</div>'
         for d, p in enumerate(probs.tolist()))
-    return (f'<div class="mnist-lab-reading" data-key="{key}" data-digit="{guess}" style="margin:0 10px">'
+    return (f'<div class="mnist-lab-reading" data-key="{key}" data-digit="{guess}" data-strokes="{strokes}" '
+            f'style="margin:0 10px">'
             f'<b>{title}: {guess}</b>{rows}</div>')
 
 
@@ -355,7 +356,8 @@ class DigitReader:
         columns = []
         for v, img in self.images.items():
             src = "data:image/png;base64," + base64.b64encode(_png(img)).decode()
-            bars = "".join(_bars_html(f"{name} reads", self.probs[name, v], f"{name}-{v}") for name in self.models)
+            bars = "".join(_bars_html(f"{name} reads", self.probs[name, v], f"{name}-{v}", len(strokes))
+                           for name in self.models)
             columns.append(f'<div style="margin-bottom:8px"><div>{self.VARIANTS[v]}</div>'
                            f'<div style="display:flex;align-items:flex-start"><img src="{src}" width="84" height="84" '
                            f'style="image-rendering:pixelated;border:1px solid #888">{bars}</div></div>')

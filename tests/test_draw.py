@@ -79,7 +79,7 @@ def test_setting_the_strokes_from_python_updates_the_reading(models):
     assert reader.guesses() == {} and "Draw a digit" in reader.panel.value
     reader.pad.strokes = draw.example_strokes(1)
     assert reader.guesses() == {"MLP": 1, "CNN": 1}
-    assert 'data-key="CNN-mnist" data-digit="1"' in reader.panel.value
+    assert 'data-key="CNN-mnist" data-digit="1" data-strokes="1"' in reader.panel.value
     assert set(reader.images) == {"mnist", "shrunk"}
     reader.pad.strokes = draw.example_strokes(0)
     assert reader.guesses() == {"MLP": 0, "CNN": 0}

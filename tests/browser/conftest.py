@@ -1,0 +1,175 @@
+"""JupyterLab in a real browser: the system Chromium driven by Playwright (no browser download).
+
+Chromium is found through ``$MNIST_LAB_CHROMIUM`` or on the PATH. Without it every browser test
+is skipped with one reason, unless ``MNIST_LAB_REQUIRE_BROWSER=1`` (set by CI) turns the skip
+into a failure. JupyterLab runs on a free local port with a random token, over temporary copies
+of the notebooks and a temporary artifacts folder, and is stopped after the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from mnist_lab import course, runtime
+
+REPO = runtime.repo_root()
+SCREENSHOTS = REPO / "build" / "screenshots"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+MAC_APPS = ("/Applications/Chromium.app/Contents/MacOS/Chromium",
+            "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome")
+# Flags that keep Chromium quiet on a closed network (no background connections) and headless.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+#: Small parameters for the notebooks run in the browser; the models they need are trained once, here.
+SMALL = {"subset": 10000, "epochs": 2, "val_size": 1000, "cnn_epochs": 2}
+
+
+def find_chromium() -> str | None:
+    """Return the Chromium to use: ``$MNIST_LAB_CHROMIUM``, else the first Chromium or Chrome found."""
+    if os.environ.get("MNIST_LAB_CHROMIUM"):
+        return os.environ["MNIST_LAB_CHROMIUM"]
+    for name in CHROMIUM_NAMES:
+        if shutil.which(name):
+            return shutil.which(name)
+    return next((app for app in MAC_APPS if Path(app).is_file()), None)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The Chromium executable, or a skip (a failure when ``MNIST_LAB_REQUIRE_BROWSER=1``)."""
+    path = find_chromium()
+    if path is None or not Path(path).is_file():
+        reason = ("no Chromium found (install it: README, 'Browser tests'; or set MNIST_LAB_CHROMIUM), "
+                  "browser tests skipped")
+        if os.environ.get("MNIST_LAB_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason.replace("skipped", "required by MNIST_LAB_REQUIRE_BROWSER=1"), pytrace=False)
+        pytest.skip(reason)
+    return path
+
+
+def _free_port() -> int:
+    """Return a TCP port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _prepare(name: str, out: Path, **params) -> None:
+    """Write notebook ``name`` to ``out`` with ``params`` injected (papermill, without running it)."""
+    import papermill
+
+    papermill.execute_notebook(str(course.notebook_dir() / f"{name}.ipynb"), str(out), parameters=params,
+                               prepare_only=True, progress_bar=False, kernel_name="python3")
+
+
+@pytest.fixture(scope="session")
+def workspace(chromium, tmp_path_factory) -> Path:
+    """A folder with copies of the committed notebooks, small-parameter copies of 03 and 08, and
+    artifacts in which a small MLP and CNN are trained for the small 08."""
+    root = tmp_path_factory.mktemp("lab")
+    for path in sorted(course.notebook_dir().glob("*.ipynb")):
+        shutil.copy(path, root / path.name)
+    models = root / "models"
+    P = course.start(seed=0, data_root=None, artifacts=str(models), hidden=[128, 64], batch_size=32, lr=0.05,
+                     momentum=0.9, weight_decay=5e-4, schedule="onecycle", device="cpu", channels=[16, 32, 64],
+                     cnn_batch_size=128, cnn_lr=0.2, cnn_momentum=0.9, augment=True, max_shift=2, max_rotation=10.0,
+                     **SMALL)
+    course.train_mlp(P)
+    course.train_cnn(P)
+    _prepare("03_training", root / "small_03_training.ipynb", artifacts=str(root / "small03"), subset=2000,
+             epochs=2, plain_epochs=1, log_every=0)
+    _prepare("08_draw", root / "small_08_draw.ipynb", artifacts=str(models), device="cpu", **SMALL)
+    return root
+
+
+@pytest.fixture(scope="session")
+def lab(workspace, tmp_path_factory):
+    """A JupyterLab server over ``workspace``: ``(base_url, token)``; stopped after the tests."""
+    port, token = _free_port(), secrets.token_hex(16)
+    home = tmp_path_factory.mktemp("jupyter")
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env.update(MNIST_LAB_ARTIFACTS=str(workspace / "artifacts"), JUPYTER_CONFIG_DIR=str(home / "config"),
+               JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"))
+    # no news and no update check: the tests run offline, and the question would cover the page
+    notification = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True)
+    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    jupyter = Path(sys.executable).with_name("jupyter")
+    log = open(home / "server.log", "w")
+    server = subprocess.Popen(
+        [str(jupyter), "lab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workspace}"],
+        cwd=workspace, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"JupyterLab did not start; see {home / 'server.log'}") from None
+                time.sleep(0.3)
+        yield base, token
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    """One headless Chromium for the session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """The folder of the screenshots (``build/screenshots``), created."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture()
+def page(browser, lab, request, screenshots):
+    """A fresh browser page (its console errors in ``page.errors``); a screenshot of it is saved in
+    ``build/screenshots/<test>.png``, and the kernels it started are shut down after the test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda msg: page.errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    yield page
+    name = request.node.name.replace("[", "-").replace("]", "").replace("/", "_")
+    page.screenshot(path=str(screenshots / f"{name}.png"))
+    context.close()
+    _shutdown_kernels(*lab)
+
+
+def _shutdown_kernels(base: str, token: str) -> None:
+    """Shut down every kernel of the server (each opened notebook starts one)."""
+    with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=10) as r:
+        kernels = json.load(r)
+    for k in kernels:
+        req = urllib.request.Request(f"{base}/api/kernels/{k['id']}?token={token}", method="DELETE")
+        urllib.request.urlopen(req, timeout=10).close()
