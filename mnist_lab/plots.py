@@ -241,25 +241,26 @@ def plot_steps(images: dict[str, np.ndarray | torch.Tensor], path: str | os.Path
 
 def plot_readings(rows: dict[str, torch.Tensor], guesses: dict[str, dict[str, Sequence[int]]],
                   labels: Sequence[int], path: str | os.PathLike | None = None, title: str | None = None) -> plt.Figure:
-    """Return a grid with one named row per way of making the 28×28 images, each titled with every
-    model's guess (``guesses[row][model]``), red when a guess differs from the label."""
+    """Return a grid with one named row per way of making the 28×28 images, each image under every
+    model's guess (``guesses[row][model]``), a guess in red when it differs from the label."""
     names, n = list(rows), len(labels)
-    fig, axes = plt.subplots(len(names), n, figsize=(1.25 * n + 1.6, 1.55 * len(names)), squeeze=False)
+    fig, axes = plt.subplots(len(names), n, figsize=(1.25 * n + 1.6, 1.9 * len(names)), squeeze=False)
     for r, name in enumerate(names):
         for c in range(n):
             ax = axes[r, c]
             ax.imshow(rows[name][c].reshape(28, 28).numpy(), cmap="gray_r", vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
-            said = {model: int(g[c]) for model, g in guesses[name].items()}
-            wrong = any(v != int(labels[c]) for v in said.values())
-            ax.set_title("\n".join(f"{m} {v}" for m, v in said.items()), fontsize=8,
-                         color="crimson" if wrong else "black")
+            said = [(model, int(g[c])) for model, g in guesses[name].items()]
+            for i, (model, guess) in enumerate(reversed(said)):  # one line per model, red when wrong
+                ax.text(0.5, 1.03 + 0.2 * i, f"{model} {guess}", transform=ax.transAxes, ha="center", va="bottom",
+                        fontsize=8, color="crimson" if guess != int(labels[c]) else "black")
             if c == 0:
                 ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    fig.subplots_adjust(hspace=0.6, top=0.78)  # room for the guesses above each image
     save_figure(fig, path)
     return fig
 
