@@ -2,6 +2,7 @@
 #
 #   make run     run the whole course (papermill) into runs/$(NAME)/ and print a summary
 #   make test    unit tests + notebook tests (papermill) + nbval on the committed notebooks
+#                + browser tests (JupyterLab in headless Chromium; skipped when no Chromium is found)
 #
 # Offline / classroom: `make data MNIST_LAB_MIRROR=/path/to/MNIST/raw` copies the four
 # MNIST .gz files from a local folder (MD5-checked) instead of downloading them.
@@ -19,14 +20,17 @@ NBVAL_ARTIFACTS := build/nbval-artifacts
 # Passed through to the library when given on the command line or in the environment.
 export MNIST_LAB_MIRROR
 export MNIST_LAB_DATA
+export MNIST_LAB_CHROMIUM
+export MNIST_LAB_REQUIRE_BROWSER
 
-.PHONY: help setup data test test-unit test-notebooks nbval run notebooks lab bench lock clean
+.PHONY: help setup data test test-unit test-notebooks nbval test-browser run notebooks lab bench lock clean
 
 help:
 	@echo "make setup      create $(VENV) and install the project (editable) with the course tools"
 	@echo "make data       put MNIST in the data root (MNIST_LAB_MIRROR=folder copies instead of downloading)"
 	@echo "make run        run all notebooks with papermill into runs/NAME/ (PARAMS=my.yaml, NAME=...)"
-	@echo "make test       unit tests, papermill notebook tests and nbval on the committed notebooks"
+	@echo "make test       unit tests, papermill notebook tests and nbval on the committed notebooks, then test-browser"
+	@echo "make test-browser  JupyterLab in headless Chromium (Playwright): notebooks open and run, the drawing pad reads"
 	@echo "make notebooks  re-execute the committed notebooks in place (maintainers)"
 	@echo "make lab        start JupyterLab on notebooks/"
 	@echo "make bench      speed benchmark: prints a table, writes benchmarks/results.json"
@@ -43,8 +47,15 @@ data: setup
 	$(PY) -m mnist_lab data
 
 test: setup data
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests --ignore=tests/browser $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory nbval
+	$(MAKE) --no-print-directory test-browser
+
+# The course as a student meets it: JupyterLab in the system Chromium, driven by Playwright (no browser
+# download). Skipped with one line when no Chromium is found (MNIST_LAB_CHROMIUM=/path/to/chromium names
+# one); MNIST_LAB_REQUIRE_BROWSER=1 (set by CI) makes that a failure. Screenshots: build/screenshots/.
+test-browser: setup data
+	$(PY) -m pytest -p no:cacheprovider -rs tests/browser $(PYTEST_ARGS)
 
 # nbval executes the committed notebooks in fresh kernels and compares their outputs.
 # They write into a fresh artifacts folder so that every run starts from nothing, and with

@@ -171,3 +171,17 @@ def test_runner_executes_a_notebook_into_its_run_folder(capsys):
         import shutil
 
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def test_08_draw_reads_the_example_drawings_and_trains_a_missing_cnn(trained, tmp_path):
+    nb = execute("08_draw", tmp_path, trained, cnn_epochs=1, **QUICK)
+    out = text_of(nb)
+    assert "Loaded the MLP trained by notebook 03" in out
+    assert "No trained CNN at <artifacts>/cnn.pt" in out and "same recipe as notebook 06" in out
+    assert train.read_checkpoint(trained / "cnn.pt")["params"]["cnn_epochs"] == 1
+    assert "the library's one call gives the same image: True" in out
+    assert "MNIST preprocessing  MLP:" in out and "pad shrunk           CNN:" in out
+    pad = [o for c in nb["cells"] for o in c.get("outputs", []) if "DigitReader" in "".join(o.get("data", {}).get("text/plain", ""))]
+    assert len(pad) == 1 and {"image/png", "application/vnd.jupyter.widget-view+json"} <= set(pad[0]["data"])
+    for fig in ("draw_preprocessing", "draw_readings", "draw_probabilities", "draw_your_digit"):
+        assert (trained / "figures" / f"{fig}.png").stat().st_size > 1000
