@@ -19,6 +19,7 @@ import math
 from typing import Sequence
 
 import anywidget
+import ipywidgets
 import numpy as np
 import torch
 import traitlets
@@ -328,8 +329,6 @@ class DigitReader:
     VARIANTS = {"mnist": "MNIST preprocessing", "shrunk": "pad shrunk to 28×28"}
 
     def __init__(self, models: dict[str, nn.Module], strokes: list | None = None) -> None:
-        import ipywidgets
-
         self.models = models
         self.pad = DrawingPad(strokes=strokes or [])
         self.panel = ipywidgets.HTML()
@@ -353,15 +352,19 @@ class DigitReader:
         self.images = {"mnist": rasterize_strokes(strokes), "shrunk": shrink_canvas(strokes, self.pad.size, self.pad.pen)}
         self.probs = {(name, v): predict_proba(model, img) for name, model in self.models.items()
                       for v, img in self.images.items()}
+        self.panel.value = self._panel_html(len(strokes))
+
+    def _panel_html(self, n_strokes: int) -> str:
+        """Return the panel: for each way of making the 28×28 image, the image and every model's bars."""
         columns = []
         for v, img in self.images.items():
             src = "data:image/png;base64," + base64.b64encode(_png(img)).decode()
-            bars = "".join(_bars_html(f"{name} reads", self.probs[name, v], f"{name}-{v}", len(strokes))
+            bars = "".join(_bars_html(f"{name} reads", self.probs[name, v], f"{name}-{v}", n_strokes)
                            for name in self.models)
             columns.append(f'<div style="margin-bottom:8px"><div>{self.VARIANTS[v]}</div>'
                            f'<div style="display:flex;align-items:flex-start"><img src="{src}" width="84" height="84" '
                            f'style="image-rendering:pixelated;border:1px solid #888">{bars}</div></div>')
-        self.panel.value = "".join(columns)
+        return "".join(columns)
 
     def _repr_mimebundle_(self, **kwargs):
         """Show the pad and the panel side by side (a PNG of the drawing where widgets cannot show)."""
