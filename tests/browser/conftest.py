@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import torch
 
 from mnist_lab import course, runtime
 
@@ -75,7 +76,7 @@ def _prepare(name: str, out: Path, **params) -> None:
 
 @pytest.fixture(scope="session")
 def workspace(chromium, tmp_path_factory) -> Path:
-    """A folder with copies of the committed notebooks, small-parameter copies of 03 and 08, and
+    """A folder with copies of the committed notebooks, small-parameter copies of 01, 03 and 08, and
     artifacts in which a small MLP and CNN are trained for the small 08."""
     root = tmp_path_factory.mktemp("lab")
     for path in sorted(course.notebook_dir().glob("*.ipynb")):
@@ -85,8 +86,14 @@ def workspace(chromium, tmp_path_factory) -> Path:
                      momentum=0.9, weight_decay=5e-4, schedule="onecycle", device="cpu", channels=[16, 32, 64],
                      cnn_batch_size=128, cnn_lr=0.2, cnn_momentum=0.9, augment=True, max_shift=2, max_rotation=10.0,
                      **SMALL)
-    course.train_mlp(P)
-    course.train_cnn(P)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small models: one thread is fastest, and far faster on a busy machine
+    try:
+        course.train_mlp(P)
+        course.train_cnn(P)
+    finally:
+        torch.set_num_threads(threads)
+    _prepare("01_data", root / "small_01_data.ipynb", subset=2000)
     _prepare("03_training", root / "small_03_training.ipynb", artifacts=str(root / "small03"), subset=2000,
              epochs=2, plain_epochs=1, log_every=0)
     _prepare("08_draw", root / "small_08_draw.ipynb", artifacts=str(models), device="cpu", **SMALL)
@@ -99,6 +106,9 @@ def lab(workspace, tmp_path_factory):
     port, token = _free_port(), secrets.token_hex(16)
     home = tmp_path_factory.mktemp("jupyter")
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    # Kernels with one PyTorch thread: the notebooks run here train small models, for which one thread
+    # is as fast, and several threads slow down many times over on a busy 2-core machine (CI).
+    env["OMP_NUM_THREADS"] = "1"
     env.update(MNIST_LAB_ARTIFACTS=str(workspace / "artifacts"), JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"))
     # no news and no update check: the tests run offline, and the question would cover the page
