@@ -21,41 +21,24 @@ from pathlib import Path
 
 import pytest
 import torch
+from chromium import CHROMIUM_ARGS, NO_CHROMIUM, browser_required, find_chromium
 
 from mnist_lab import course, runtime
 
 REPO = runtime.repo_root()
 SCREENSHOTS = REPO / "build" / "screenshots"
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
-MAC_APPS = ("/Applications/Chromium.app/Contents/MacOS/Chromium",
-            "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome")
-# Flags that keep Chromium quiet on a closed network (no background connections) and headless.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 #: Small parameters for the notebooks run in the browser; the models they need are trained once, here.
 SMALL = {"subset": 10000, "epochs": 2, "val_size": 1000, "cnn_epochs": 2}
-
-
-def find_chromium() -> str | None:
-    """Return the Chromium to use: ``$MNIST_LAB_CHROMIUM``, else the first Chromium or Chrome found."""
-    if os.environ.get("MNIST_LAB_CHROMIUM"):
-        return os.environ["MNIST_LAB_CHROMIUM"]
-    for name in CHROMIUM_NAMES:
-        if shutil.which(name):
-            return shutil.which(name)
-    return next((app for app in MAC_APPS if Path(app).is_file()), None)
 
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """The Chromium executable, or a skip (a failure when ``MNIST_LAB_REQUIRE_BROWSER=1``)."""
     path = find_chromium()
-    if path is None or not Path(path).is_file():
-        reason = ("no Chromium found (install it: README, 'Browser tests'; or set MNIST_LAB_CHROMIUM), "
-                  "browser tests skipped")
-        if os.environ.get("MNIST_LAB_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason.replace("skipped", "required by MNIST_LAB_REQUIRE_BROWSER=1"), pytrace=False)
-        pytest.skip(reason)
+    if path is None:
+        if browser_required():
+            pytest.fail(NO_CHROMIUM.replace("skipped", "required by MNIST_LAB_REQUIRE_BROWSER=1"), pytrace=False)
+        pytest.skip(NO_CHROMIUM)
     return path
 
 

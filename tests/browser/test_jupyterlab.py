@@ -10,8 +10,12 @@ import math
 import re
 
 import pytest
+from chromium import NO_CHROMIUM, browser_required, find_chromium
 
 from mnist_lab import course
+
+if find_chromium() is None and not browser_required():
+    pytest.skip(NO_CHROMIUM, allow_module_level=True)  # one line for the whole module
 
 NOTEBOOK_TIMEOUT = 180_000  # ms for a notebook to run through
 
