@@ -11,7 +11,11 @@ Rows:
     (c) a bare loop over pre-sliced tensors (no loader, no logging, no metrics),
     and (d) the default `fit` (progress bar, periodic loss, validation);
   * time to reach 97% and 98% test accuracy with the notebooks' default recipe;
-  * the CNN of notebook 06: seconds per epoch and time to its accuracy targets.
+  * the CNN of notebook 06: seconds per epoch and time to its accuracy targets;
+  * the spread of both default recipes' test accuracy over seeds (``--seeds``, default 0,1,2) and
+    float paths (``--float-paths``): "native" is this machine as it is, "other" changes the
+    float rounding as another CPU would (OTHER_FLOAT_PATH below), so the numbers a user elsewhere
+    gets are measured here, and the targets are checked against their mean and minimum.
 """
 
 from __future__ import annotations
@@ -27,6 +31,12 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+
+#: Environment that changes PyTorch's float rounding on this machine as another CPU would: no
+#: vectorised kernels, MKL's reproducible code path, one thread (each alone changes the weights' bits).
+OTHER_FLOAT_PATH = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE", "OMP_NUM_THREADS": "1"}
+#: The targets the default recipes are held to (mean over seeds; min for each seed).
+TARGETS = {"mlp": {"mean": 0.98, "each": 0.978}, "cnn": {"mean": 0.995, "each": 0.993}}
 
 
 # --------------------------------------------------------------------------- one measurement (subprocess)
@@ -86,14 +96,14 @@ def _epoch_seconds(kinds: list[str], batch: int, repeats: int) -> dict[str, list
 
 
 def _test_curve(make_model, recipe: dict, batch: int, fast: bool = True, augment=None,
-                validate: bool = False) -> list[tuple[float, float]]:
+                validate: bool = False, seed: int = 0) -> list[tuple[float, float]]:
     """Seed, train ``make_model()`` with ``recipe`` and return ``(epoch seconds, test accuracy)`` per epoch.
 
     With ``validate`` each epoch also runs the validation pass (and its seconds count)."""
     from mnist_lab import data, runtime, train
 
-    runtime.seed_everything(0)
-    tl, vl, te = data.make_loaders(batch_size=batch, fast=fast, download=False)
+    runtime.seed_everything(seed)  # as the notebooks do: the seed sets the initial weights and the shuffle
+    tl, vl, te = data.make_loaders(batch_size=batch, fast=fast, download=False, seed=seed)
     curve: list[tuple[float, float]] = []
 
     def record(m, row):
@@ -104,18 +114,18 @@ def _test_curve(make_model, recipe: dict, batch: int, fast: bool = True, augment
     return curve
 
 
-def _time_to_accuracy(model_name: str, targets: list[float]) -> dict:
+def _time_to_accuracy(model_name: str, targets: list[float], seed: int = 0) -> dict:
     """Train with the notebook's default recipe; return the training seconds until each test-accuracy target."""
     from mnist_lab import augment, models, train
 
     if model_name == "mlp":
-        curve = _test_curve(models.MLP, dict(train.DEFAULT_RECIPE), batch=32)
+        curve = _test_curve(models.MLP, dict(train.DEFAULT_RECIPE), batch=32, seed=seed)
     else:
         from mnist_lab.course import CNN_RECIPE
 
         recipe = {k: v for k, v in CNN_RECIPE.items() if k in ("epochs", "lr", "momentum", "weight_decay", "schedule")}
         curve = _test_curve(lambda: models.CNN(channels=CNN_RECIPE["channels"]), recipe, CNN_RECIPE["batch_size"],
-                            augment=augment.Augment(CNN_RECIPE["max_shift"], CNN_RECIPE["max_rotation"]))
+                            augment=augment.Augment(CNN_RECIPE["max_shift"], CNN_RECIPE["max_rotation"]), seed=seed)
     out = {"epochs": len(curve), "final_test_accuracy": curve[-1][1], "train_seconds": sum(s for s, _ in curve),
            "per_epoch_test_accuracy": [a for _, a in curve]}
     cum = 0.0
@@ -175,7 +185,7 @@ def run_one(spec: dict) -> dict:
     elif spec["row"] == "loaders":
         result = _loaders_row()
     else:
-        result = _time_to_accuracy(spec["model"], spec["targets"])
+        result = _time_to_accuracy(spec["model"], spec["targets"], spec.get("seed", 0))
     from mnist_lab import runtime
 
     result["peak_rss_mb"] = runtime.peak_rss_mb()
@@ -202,9 +212,10 @@ def machine() -> dict:
             "python": platform.python_version(), "os": platform.platform()}
 
 
-def spawn(spec: dict) -> dict:
-    """Run ``spec`` in a fresh interpreter and return its JSON result."""
-    proc = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True, text=True)
+def spawn(spec: dict, env: dict | None = None) -> dict:
+    """Run ``spec`` in a fresh interpreter (with ``env`` added to the environment); return its JSON result."""
+    proc = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark row {spec} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -217,6 +228,9 @@ def main() -> int:
     parser.add_argument("--batches", default="32,128,512")
     parser.add_argument("--skip-accuracy", action="store_true", help="skip the time-to-accuracy rows")
     parser.add_argument("--skip-cnn", action="store_true")
+    parser.add_argument("--seeds", default="0,1,2", help="seeds of the accuracy-spread rows")
+    parser.add_argument("--float-paths", default="native,other", help="native, other (see OTHER_FLOAT_PATH)")
+    parser.add_argument("--spread-only", action="store_true", help="only the accuracy-spread rows")
     parser.add_argument("--out", default=str(HERE / "results.json"))
     args = parser.parse_args()
     if args.one:
@@ -228,7 +242,9 @@ def main() -> int:
           f"Python {info['python']}", flush=True)
     rows = []
     kinds = ["dataloader", "memory", "bare", "fit", "memory_1thread", "bare_1thread"]
-    for batch in [int(b) for b in args.batches.split(",")]:
+    if args.spread_only:
+        args.batches, args.skip_accuracy = "", True
+    for batch in [int(b) for b in args.batches.split(",") if b]:
         out = spawn({"row": "epoch", "kinds": kinds, "batch": batch, "repeats": args.repeats})
         res = {k: dict(out[k], peak_rss_mb=out["peak_rss_mb"]) for k in kinds}
         for kind, r in res.items():
@@ -248,17 +264,18 @@ def main() -> int:
         acc["mlp"] = spawn({"row": "accuracy", "model": "mlp", "targets": [0.97, 0.98]})
         print(f"  MLP default recipe: {acc['mlp']['final_test_accuracy']:.2%} after {acc['mlp']['epochs']} epochs", flush=True)
     cnn_epoch = None
-    if not args.skip_cnn:
+    if not args.skip_cnn and not args.spread_only:
         cnn_epoch = spawn({"row": "cnn_epoch", "repeats": max(1, args.repeats - 1)})
         print(f"  CNN epoch {cnn_epoch['median']:7.2f} s", flush=True)
         if not args.skip_accuracy:
             acc["cnn"] = spawn({"row": "accuracy", "model": "cnn", "targets": [0.99, 0.995]})
             print(f"  CNN default recipe: {acc['cnn']['final_test_accuracy']:.2%}", flush=True)
 
-    table = render(info, rows, acc, cnn_epoch, loaders)
+    spread = measure_spread(args.seeds, args.float_paths, args.skip_cnn)
+    table = (render(info, rows, acc, cnn_epoch, loaders) + "\n\n" if rows or acc else "") + render_spread(spread)
     print("\n" + table)
     Path(args.out).write_text(json.dumps({"machine": info, "epochs": rows, "accuracy": acc, "cnn_epoch": cnn_epoch,
-                                          "loaders": loaders}, indent=2) + "\n")
+                                          "loaders": loaders, "spread": spread}, indent=2) + "\n")
     print(f"\nwrote {args.out}")
     return 0
 
@@ -306,6 +323,45 @@ def render(info: dict, rows: list, acc: dict, cnn_epoch: dict | None, loaders: d
         if cnn_epoch:
             lines.append(f"\nCNN training epoch with augmentation: {cnn_epoch['median']:.1f} s "
                          f"(peak {cnn_epoch['peak_rss_mb']:.0f} MB).")
+    return "\n".join(lines)
+
+
+def measure_spread(seeds: str, float_paths: str, skip_cnn: bool) -> list[dict]:
+    """Train both default recipes for every seed and float path; return one row per run."""
+    runs = []
+    for model, targets in (("mlp", [0.97, 0.98]), ("cnn", [0.99, 0.995])):
+        if model == "cnn" and skip_cnn:
+            continue
+        for path in [p for p in float_paths.split(",") if p]:
+            for seed in [int(s) for s in seeds.split(",") if s]:
+                env = OTHER_FLOAT_PATH if path == "other" else None
+                r = spawn({"row": "accuracy", "model": model, "targets": targets, "seed": seed}, env=env)
+                runs.append({"model": model, "float_path": path, "seed": seed, **r})
+                print(f"  {model} seed {seed} ({path} float path): test {r['final_test_accuracy']:.2%} "
+                      f"in {r['train_seconds']:.0f} s", flush=True)
+    return runs
+
+
+def render_spread(runs: list[dict]) -> str:
+    """Return the accuracy spread over seeds and float paths as a Markdown table, with the targets."""
+    if not runs:
+        return ""
+    lines = ["Test accuracy of the default recipes over seeds and float paths (each run in its own process; "
+             f"'other' = {' '.join(f'{k}={v}' for k, v in OTHER_FLOAT_PATH.items())}):", "",
+             "| model | float path | seeds | test accuracy, each | mean ± std | training seconds, mean | target |",
+             "|---|---|---|---|---:|---:|---|"]
+    for model in ("mlp", "cnn"):
+        mine = [r for r in runs if r["model"] == model]
+        groups = [(p, [r for r in mine if r["float_path"] == p]) for p in dict.fromkeys(r["float_path"] for r in mine)]
+        for path, group in groups + ([("all", mine)] if len(groups) > 1 else []):
+            accs = [r["final_test_accuracy"] for r in group]
+            std = statistics.stdev(accs) if len(accs) > 1 else 0.0
+            t = TARGETS[model]
+            met = statistics.mean(accs) >= t["mean"] and min(accs) >= t["each"]
+            lines.append(f"| {model.upper()} | {path} | {','.join(str(r['seed']) for r in group)} | "
+                         + ", ".join(f"{a:.2%}" for a in accs) + f" | {statistics.mean(accs):.2%} ± {std:.2%} | "
+                         f"{statistics.mean(r['train_seconds'] for r in group):.0f} s | mean ≥ {t['mean']:.1%}, "
+                         f"each ≥ {t['each']:.1%}: {'met' if met else 'MISSED'} |")
     return "\n".join(lines)
 
 
