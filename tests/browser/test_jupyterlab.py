@@ -75,6 +75,7 @@ def test_every_committed_notebook_opens_cleanly(page, lab, name):
     bars = re.findall(r"(\d+)%\|[^|\n]*\|\s*(\d+)/(\d+)", text)
     if name in ("03_training", "06_cnn", "07_tuning"):
         assert bars and all(pct == "100" and n == total for pct, n, total in bars), bars
+        page.get_by_text(re.compile(r"100%\|")).first.scroll_into_view_if_needed()  # for the screenshot
     assert not [e for e in page.errors if "model not found" in e], page.errors
 
 
@@ -93,6 +94,7 @@ def test_a_small_03_runs_and_its_progress_bars_reach_100(page, lab):
     assert error_outputs(page) == []
     bars = progress_texts(page)
     assert bars and all("100%" in b for b in bars), bars
+    page.locator(".jp-OutputArea-output .widget-hprogress").first.scroll_into_view_if_needed()  # for the screenshot
     assert all(w > 0 for w in rendered_images(page))
     assert dialogs(page) == [] and page.errors == []
 
