@@ -143,11 +143,18 @@ def screenshots() -> Path:
     return SCREENSHOTS
 
 
+@pytest.fixture(scope="session")
+def context(browser):
+    """One browser context for the session: JupyterLab's scripts load once, then come from its cache."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context
+    context.close()
+
+
 @pytest.fixture()
-def page(browser, lab, request, screenshots):
+def page(context, lab, request, screenshots):
     """A fresh browser page (its console errors in ``page.errors``); a screenshot of it is saved in
     ``build/screenshots/<test>.png``, and the kernels it started are shut down after the test."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.errors = []
     page.on("console", lambda msg: page.errors.append(msg.text) if msg.type == "error" else None)
@@ -155,7 +162,7 @@ def page(browser, lab, request, screenshots):
     yield page
     name = request.node.name.replace("[", "-").replace("]", "").replace("/", "_")
     page.screenshot(path=str(screenshots / f"{name}.png"))
-    context.close()
+    page.close()
     _shutdown_kernels(*lab)
 
 

@@ -156,7 +156,7 @@ def test_drawn_digits_are_read_a_1_and_a_0_right(page, lab, screenshots):
     readings = {}
     for digit in (1, 0, *range(2, 10)):
         readings[digit] = draw_digit(page, digit)
-        page.screenshot(path=str(screenshots / f"drawn_{digit}.png"))
+        page.locator(".mnist-lab-pad").locator("xpath=../..").screenshot(path=str(screenshots / f"drawn_{digit}.png"))
     (screenshots / "drawn_digits.json").write_text(json.dumps(readings, indent=1))
     for digit in (1, 0):
         assert readings[digit]["MLP-mnist"] == digit and readings[digit]["CNN-mnist"] == digit, readings[digit]
