@@ -151,18 +151,48 @@ def context(browser):
     context.close()
 
 
-@pytest.fixture()
-def page(context, lab, request, screenshots):
-    """A fresh browser page (its console errors in ``page.errors``); a screenshot of it is saved in
-    ``build/screenshots/<test>.png``, and the kernels it started are shut down after the test."""
+def _new_page(context):
+    """Return a new page of ``context`` that collects its console errors in ``page.errors``."""
     page = context.new_page()
     page.errors = []
     page.on("console", lambda msg: page.errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    yield page
+    return page
+
+
+def _screenshot(page, request, screenshots: Path) -> None:
+    """Save ``build/screenshots/<test name>.png``."""
     name = request.node.name.replace("[", "-").replace("]", "").replace("/", "_")
     page.screenshot(path=str(screenshots / f"{name}.png"))
+
+
+@pytest.fixture(scope="module")
+def app_page(context, lab):
+    """One JupyterLab page for a module's tests, which open notebooks from its file browser: the app
+    loads once (a fresh workspace), not once per test."""
+    base, token = lab
+    page = _new_page(context)
+    page.goto(f"{base}/lab?reset&token={token}")
+    page.wait_for_selector(".jp-DirListing-itemText", timeout=60_000)
+    yield page
     page.close()
+
+
+@pytest.fixture()
+def app(app_page, lab, request, screenshots):
+    """``app_page`` for one test, its console errors emptied; after the test, a screenshot, every
+    tab closed and the kernels shut down."""
+    app_page.errors.clear()
+    yield app_page
+    _screenshot(app_page, request, screenshots)
+    app_page.locator(".lm-MenuBar-itemLabel", has_text="File").click()
+    app_page.locator(".lm-Menu-itemLabel", has_text="Close All Tabs").click()
+    discard = app_page.locator(".jp-Dialog button", has_text="Discard")
+    for _ in range(5):  # a notebook that ran asks whether to save it: the copies are thrown away
+        try:
+            discard.first.click(timeout=1_000)
+        except Exception:  # no (more) dialog
+            break
     _shutdown_kernels(*lab)
 
 

@@ -20,12 +20,13 @@ if find_chromium() is None and not browser_required():
 NOTEBOOK_TIMEOUT = 180_000  # ms for a notebook to run through
 
 
-def open_notebook(page, lab, name: str) -> None:
-    """Open notebook ``name`` in a fresh JupyterLab workspace and wait until its kernel is idle."""
-    base, token = lab
-    page.goto(f"{base}/lab/tree/{name}?reset&token={token}")
+def open_from_file_browser(page, name: str) -> None:
+    """Open notebook ``name`` by double-clicking it in JupyterLab's file browser; wait until its
+    kernel is idle."""
+    page.locator(".jp-DirListing-itemText", has_text=re.compile(f"^{re.escape(name)}$")).dblclick()
+    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current", has_text=name).wait_for(timeout=30_000)
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell", timeout=60_000)
     page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).wait_for(timeout=60_000)
-    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-CodeCell", timeout=60_000)
 
 
 def dialogs(page) -> list[str]:
@@ -66,10 +67,11 @@ def progress_texts(page) -> list[str]:
 
 
 @pytest.mark.parametrize("name", course.NOTEBOOKS)
-def test_every_committed_notebook_opens_cleanly(page, lab, name):
-    open_notebook(page, lab, f"{name}.ipynb")
+def test_every_committed_notebook_opens_cleanly(app, name):
+    page = app
+    open_from_file_browser(page, f"{name}.ipynb")
     assert dialogs(page) == []
-    text = page.eval_on_selector(".jp-NotebookPanel .jp-Notebook", "e => e.textContent")
+    text = page.eval_on_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook", "e => e.textContent")
     assert "Error displaying widget" not in text and "model not found" not in text
     assert " 0%|" not in text, "a saved progress bar reads 0%: the notebook was saved with live widget views"
     bars = re.findall(r"(\d+)%\|[^|\n]*\|\s*(\d+)/(\d+)", text)
@@ -79,8 +81,9 @@ def test_every_committed_notebook_opens_cleanly(page, lab, name):
     assert not [e for e in page.errors if "model not found" in e], page.errors
 
 
-def test_01_runs_from_the_run_menu_with_its_figures(page, lab):
-    open_notebook(page, lab, "small_01_data.ipynb")  # subset=2000: the loader comparison on 2,000 digits
+def test_01_runs_from_the_run_menu_with_its_figures(app):
+    page = app
+    open_from_file_browser(page, "small_01_data.ipynb")  # subset=2000: the loader comparison on 2,000 digits
     run_all(page)
     assert error_outputs(page) == []
     widths = rendered_images(page)
@@ -88,8 +91,9 @@ def test_01_runs_from_the_run_menu_with_its_figures(page, lab):
     assert dialogs(page) == [] and page.errors == []
 
 
-def test_a_small_03_runs_and_its_progress_bars_reach_100(page, lab):
-    open_notebook(page, lab, "small_03_training.ipynb")
+def test_a_small_03_runs_and_its_progress_bars_reach_100(app):
+    page = app
+    open_from_file_browser(page, "small_03_training.ipynb")
     run_all(page)
     assert error_outputs(page) == []
     bars = progress_texts(page)
@@ -146,10 +150,11 @@ def draw_digit(page, digit: int) -> dict[str, int]:
             for el in page.query_selector_all(".mnist-lab-reading")}
 
 
-def test_drawn_digits_are_read_a_1_and_a_0_right(page, lab, screenshots):
+def test_drawn_digits_are_read_a_1_and_a_0_right(app, screenshots):
     """Draws a 1 and a 0 (both models must read them), then 2-9, whose readings are only recorded
     (build/screenshots/drawn_digits.json and drawn_<digit>.png), for people to look at."""
-    open_notebook(page, lab, "small_08_draw.ipynb")
+    page = app
+    open_from_file_browser(page, "small_08_draw.ipynb")
     run_all(page)
     assert error_outputs(page) == []
     page.wait_for_selector(".mnist-lab-canvas", timeout=30_000)
