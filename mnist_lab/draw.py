@@ -349,7 +349,8 @@ class DigitReader:
             self.images, self.probs = {}, {}
             self.panel.value = '<div class="mnist-lab-empty">Draw a digit on the pad.</div>'
             return
-        self.images = {"mnist": rasterize_strokes(strokes), "shrunk": shrink_canvas(strokes, self.pad.size, self.pad.pen)}
+        self.images = {"mnist": rasterize_strokes(strokes),
+                       "shrunk": shrink_canvas(strokes, self.pad.size, self.pad.pen)}
         self.probs = {(name, v): predict_proba(model, img) for name, model in self.models.items()
                       for v, img in self.images.items()}
         self.panel.value = self._panel_html(len(strokes))

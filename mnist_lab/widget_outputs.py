@@ -5,8 +5,8 @@ A notebook run headlessly (papermill, ``make run``, ``make notebooks``) saves ev
 notebook's metadata. JupyterLab does not restore that state by default, so the saved views show
 the text captured when the widget first appeared (a tqdm bar frozen at 0%) and the browser logs
 "widget model not found" for each. ``freeze_widget_outputs`` replaces each tqdm bar's view by
-its final text (``epoch 1: 100%|██████████| 1719/1719 [00:01<00:00, 1520.09it/s]``), keeps other widgets' static
-fallbacks (the drawing pad's PNG), and drops the stale state. A student running the notebook
+its final text (``epoch 1: 100%|██████████| 1719/1719 [00:01<00:00, 1520.09it/s]``), keeps other
+widgets' static fallbacks (the drawing pad's PNG), and drops the stale state. A student running the notebook
 live still gets live widgets; only saved outputs change.
 """
 

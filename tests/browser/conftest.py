@@ -93,7 +93,8 @@ def lab(workspace, tmp_path_factory):
     # is as fast, and several threads slow down many times over on a busy 2-core machine (CI).
     env["OMP_NUM_THREADS"] = "1"
     env.update(MNIST_LAB_ARTIFACTS=str(workspace / "artifacts"), JUPYTER_CONFIG_DIR=str(home / "config"),
-               JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"))
+               JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"))
     # no news and no update check: the tests run offline, and the question would cover the page
     notification = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)
@@ -101,7 +102,9 @@ def lab(workspace, tmp_path_factory):
     jupyter = Path(sys.executable).with_name("jupyter")
     log = open(home / "server.log", "w")
     server = subprocess.Popen(
-        [str(jupyter), "lab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
+        [str(jupyter), "lab", "--no-browser", "--allow-root",  # CI runs as root
+         "--ServerApp.ip=127.0.0.1", f"--port={port}",
+         "--ServerApp.port_retries=0",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workspace}"],
         cwd=workspace, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -107,8 +107,8 @@ def test_a_small_03_runs_and_its_progress_bars_reach_100(app):
 
 def _ellipse(cx: float, cy: float, rx: float, ry: float, start: float = -90, turn: float = 370) -> list:
     """Return points of an ellipse drawn from angle ``start`` (degrees, clockwise on screen) over ``turn``."""
-    return [(cx + rx * math.cos(math.radians(start + turn * i / 36)), cy + ry * math.sin(math.radians(start + turn * i / 36)))
-            for i in range(37)]
+    angles = [math.radians(start + turn * i / 36) for i in range(37)]
+    return [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in angles]
 
 
 #: My own drawings, as mouse paths on the 280×280 pad (one list of points per stroke).
