@@ -229,6 +229,8 @@ def test_08_draw_reads_the_example_drawings_and_trains_a_missing_cnn(trained, tm
     assert train.read_checkpoint(trained / "cnn.pt")["params"]["cnn_epochs"] == 1
     assert "the library's one call gives the same image: True" in out
     assert "MNIST preprocessing  MLP:" in out and "pad shrunk           CNN:" in out
+    readings = json.loads((trained / "draw_readings.json").read_text())
+    assert readings["labels"] == list(range(10)) and set(readings["right"]) == {"pad shrunk", "MNIST preprocessing"}
     pad = [o for c in nb["cells"] for o in c.get("outputs", []) if "DigitReader" in "".join(o.get("data", {}).get("text/plain", ""))]
     assert len(pad) == 1 and {"image/png", "application/vnd.jupyter.widget-view+json"} <= set(pad[0]["data"])
     for fig in ("draw_preprocessing", "draw_readings", "draw_probabilities", "draw_your_digit"):
