@@ -1,4 +1,4 @@
-"""What the notebooks share: start-up, the MLP artifact contract, and the papermill runner.
+"""What the notebooks share: start-up, the MLP and CNN artifact contract, and the papermill runner.
 
 Notebooks pass work to each other only through files in the artifacts folder:
 
@@ -6,10 +6,11 @@ Notebooks pass work to each other only through files in the artifacts folder:
     history.json    its training history; plain_history.json the plain-SGD run beside it
     metrics.json    notebook 04's evaluation (test_accuracy, model config, parameters)
     cnn.pt, cnn_metrics.json, tuning.db, tuning.json   notebooks 06 and 07
+    draw_readings.json   what the models of notebook 08 read of its example drawings
     figures/*.png   every figure shown
 
-A notebook that needs ``mlp.pt`` and finds it missing, or made with other parameters,
-says so and trains it again with its own parameters (the same defaults as 03).
+A notebook that needs ``mlp.pt`` (or ``cnn.pt``) and finds it missing, or made with other
+parameters, says so and trains it again with its own parameters (the same defaults as 03, or 06).
 """
 
 from __future__ import annotations
