@@ -47,3 +47,25 @@ def test_corrupt_checkpoint_is_named(tmp_path):
     (tmp_path / "mlp.pt").write_bytes(b"truncated")
     with pytest.raises(RuntimeError, match=r"<artifacts>/mlp.pt cannot be used: .*cannot be read"):
         course.load_mlp(P, rebuild=False)
+
+
+def cnn_params(tmp_path, **over):
+    return params(tmp_path, **{**{"channels": [16, 32, 64], "cnn_batch_size": 128, "cnn_epochs": 15, "cnn_lr": 0.2,
+                                  "cnn_momentum": 0.9, "augment": True, "max_shift": 2, "max_rotation": 10.0}, **over})
+
+
+def test_a_matching_cnn_is_loaded_and_a_stale_one_retrained(tmp_path, monkeypatch, capsys):
+    P = cnn_params(tmp_path)
+    train.save_checkpoint(tmp_path / "cnn.pt", models.CNN(), epoch=15, params=course.cnn_params(P))
+    _, ckpt = course.load_cnn(P)
+    assert ckpt["epoch"] == 15 and "Loaded the CNN trained by notebook 06" in capsys.readouterr().out
+
+    trained = []
+    def fake_train_cnn(P):  # stands for the 2-minute training: writes what it would write
+        trained.append(P["cnn_epochs"])
+        train.save_checkpoint(tmp_path / "cnn.pt", models.CNN(), epoch=P["cnn_epochs"], params=course.cnn_params(P))
+    monkeypatch.setattr(course, "train_cnn", fake_train_cnn)
+    _, ckpt = course.load_cnn(cnn_params(tmp_path, cnn_epochs=3))
+    out = capsys.readouterr().out
+    assert "trained with other parameters: cnn_epochs=15 (this notebook: 3)" in out and "notebook 06" in out
+    assert trained == [3] and ckpt["epoch"] == 3
