@@ -231,6 +231,7 @@ def main() -> int:
     parser.add_argument("--seeds", default="0,1,2", help="seeds of the accuracy-spread rows")
     parser.add_argument("--float-paths", default="native,other", help="native, other (see OTHER_FLOAT_PATH)")
     parser.add_argument("--spread-only", action="store_true", help="only the accuracy-spread rows")
+    parser.add_argument("--spread-models", default="mlp,cnn", help="models of the accuracy-spread rows")
     parser.add_argument("--out", default=str(HERE / "results.json"))
     args = parser.parse_args()
     if args.one:
@@ -271,7 +272,8 @@ def main() -> int:
             acc["cnn"] = spawn({"row": "accuracy", "model": "cnn", "targets": [0.99, 0.995]})
             print(f"  CNN default recipe: {acc['cnn']['final_test_accuracy']:.2%}", flush=True)
 
-    spread = measure_spread(args.seeds, args.float_paths, args.skip_cnn)
+    models = [m for m in args.spread_models.split(",") if m and not (m == "cnn" and args.skip_cnn)]
+    spread = measure_spread(models, args.seeds, args.float_paths)
     table = (render(info, rows, acc, cnn_epoch, loaders) + "\n\n" if rows or acc else "") + render_spread(spread)
     print("\n" + table)
     Path(args.out).write_text(json.dumps({"machine": info, "epochs": rows, "accuracy": acc, "cnn_epoch": cnn_epoch,
@@ -326,12 +328,11 @@ def render(info: dict, rows: list, acc: dict, cnn_epoch: dict | None, loaders: d
     return "\n".join(lines)
 
 
-def measure_spread(seeds: str, float_paths: str, skip_cnn: bool) -> list[dict]:
-    """Train both default recipes for every seed and float path; return one row per run."""
+def measure_spread(models: list[str], seeds: str, float_paths: str) -> list[dict]:
+    """Train the default recipes of ``models`` for every seed and float path; return one row per run."""
     runs = []
-    for model, targets in (("mlp", [0.97, 0.98]), ("cnn", [0.99, 0.995])):
-        if model == "cnn" and skip_cnn:
-            continue
+    for model in models:
+        targets = [0.97, 0.98] if model == "mlp" else [0.99, 0.995]
         for path in [p for p in float_paths.split(",") if p]:
             for seed in [int(s) for s in seeds.split(",") if s]:
                 env = OTHER_FLOAT_PATH if path == "other" else None

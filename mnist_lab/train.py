@@ -103,7 +103,10 @@ def _progress(total: int, desc: str, enabled: bool):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, leave=True, mininterval=0.5, dynamic_ncols=True)
+    # At most ~10 redraws per epoch: each redraw of a widget bar is a few kernel messages, and a
+    # client that reads them only after a long cell (nbval) loses them past ZeroMQ's queue limit.
+    return tqdm(total=total, desc=desc, leave=True, mininterval=0.5, miniters=max(1, total // 10),
+                dynamic_ncols=True)
 
 
 def train_one_epoch(
