@@ -1,7 +1,7 @@
 """The drawing pad of notebook 08: strokes drawn in the browser, turned into an MNIST digit in Python.
 
-The pad (an ``anywidget``, so it needs no front-end build and works in JupyterLab, VS Code
-and Colab) only records strokes, lists of ``(x, y)`` points on a ``CANVAS``-pixel square. Python
+The pad (an ``anywidget``: no front-end build, its JavaScript ships in this module; tested in
+JupyterLab, and anywidget also supports VS Code and Colab) only records strokes, lists of ``(x, y)`` points on a ``CANVAS``-pixel square. Python
 rasterizes them the way MNIST was made (notebook 08 teaches each step):
 
 1. fit the digit's ink in a 20×20 box, keeping its aspect ratio (``fit_in_box``),
