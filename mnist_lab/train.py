@@ -65,32 +65,25 @@ def make_optimizer(name: str, params: Iterable, lr: float, momentum: float = 0.0
 
 def make_schedule(name: str | None, optimizer: torch.optim.Optimizer, total_steps: int,
                   warmup_fraction: float = 0.15) -> torch.optim.lr_scheduler.LRScheduler | None:
-    """Return a per-step learning-rate schedule over ``total_steps`` steps, or ``None`` for "none".
+    """Return torch's per-step learning-rate schedule ``name`` over ``total_steps`` steps, or ``None`` for "none".
 
-    "onecycle": linear warm-up to the optimizer's lr, then cosine down to ~0;
-    "cosine": cosine from lr down to 0; "step": lr × 0.1 at 50% and 75% of the steps.
+    "onecycle": ``OneCycleLR``, up from lr/25 to lr over the first 15% of the steps, then a cosine down to
+    ~0 (momentum kept as given); "cosine": ``CosineAnnealingLR`` from lr to 0; "step": ``MultiStepLR``,
+    lr × 0.1 at 50% and 75% of the steps.
     """
     name = (name or "none").lower()
     total = max(1, int(total_steps))
+    lr = optimizer.param_groups[0]["lr"]
     if name == "none":
         return None
     if name == "onecycle":
-        warm = max(1, int(total * warmup_fraction))
-
-        def factor(step: int) -> float:
-            if step < warm:
-                return 0.05 + 0.95 * step / warm
-            progress = min(1.0, (step - warm) / max(1, total - warm))
-            return 0.5 * (1 + math.cos(math.pi * progress)) * 0.999 + 0.001
-    elif name == "cosine":
-        def factor(step: int) -> float:
-            return 0.5 * (1 + math.cos(math.pi * min(1.0, step / total)))
-    elif name == "step":
-        def factor(step: int) -> float:
-            return 0.1 ** ((step >= 0.5 * total) + (step >= 0.75 * total))
-    else:
-        raise ValueError(f"schedule={name!r} is not known; use one of {list(SCHEDULES)}.")
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total,
+                                                   pct_start=warmup_fraction, cycle_momentum=False)
+    if name == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+    if name == "step":
+        return torch.optim.lr_scheduler.MultiStepLR(optimizer, [total // 2, total * 3 // 4], gamma=0.1)
+    raise ValueError(f"schedule={name!r} is not known; use one of {list(SCHEDULES)}.")
 
 
 def _progress(total: int, desc: str, enabled: bool):
@@ -289,7 +282,10 @@ def fit(
         restore_into(model, ckpt)
         opt.load_state_dict(ckpt["optimizer_state"])
         if sched is not None and ckpt.get("scheduler_state") is not None:
-            sched.load_state_dict(ckpt["scheduler_state"])
+            # Only the schedule's position comes back; its length follows this call's epochs, so a finished
+            # run can also be extended with more epochs.
+            position = ("last_epoch", "_step_count", "_last_lr", "_get_lr_called_within_step")
+            sched.load_state_dict({k: v for k, v in ckpt["scheduler_state"].items() if k in position})
         history = [dict(h) for h in ckpt.get("history", [])]
         start_epoch = int(ckpt["epoch"]) + 1
         restore_rng_state(ckpt)

@@ -50,7 +50,27 @@ def test_same_seed_gives_the_same_history_and_weights():
         assert torch.equal(a, b)
 
 
+def step_lrs(name: str, steps: int = 100, lr: float = 0.05) -> list[float]:
+    opt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=lr, momentum=0.9)
+    sched = train.make_schedule(name, opt, steps)
+    lrs = []
+    for _ in range(steps):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert opt.param_groups[0]["momentum"] == 0.9, f"{name} must keep the momentum given"
+    return lrs
+
+
 def test_schedules_change_the_learning_rate_as_documented():
+    onecycle = step_lrs("onecycle")
+    assert onecycle[0] == pytest.approx(0.05 / 25)
+    assert max(onecycle) == pytest.approx(0.05) and onecycle.index(max(onecycle)) == 14  # top after 15% of the steps
+    assert onecycle[-1] < 0.05 / 100
+    cosine = step_lrs("cosine")
+    assert cosine[0] == 0.05 and cosine[50] == pytest.approx(0.025) and cosine[-1] < 0.001
+    step = step_lrs("step")
+    assert step[49] == 0.05 and step[50] == pytest.approx(0.005) and step[75] == pytest.approx(0.0005)
     for name in ("onecycle", "cosine", "step"):
         _, hist = run(epochs=4, schedule=name)
         lrs = [h["lr"] for h in hist]
