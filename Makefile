@@ -23,17 +23,20 @@ export MNIST_LAB_DATA
 export MNIST_LAB_CHROMIUM
 export MNIST_LAB_REQUIRE_BROWSER
 
-.PHONY: help setup data test test-unit test-notebooks nbval test-browser run notebooks lab bench lock clean
+.PHONY: help setup data test test-fast nbval test-browser run notebooks lab bench lock clean
 
 help:
 	@echo "make setup      create $(VENV) and install the project (editable) with the course tools"
 	@echo "make data       put MNIST in the data root (MNIST_LAB_MIRROR=folder copies instead of downloading)"
 	@echo "make run        run all notebooks with papermill into runs/NAME/ (PARAMS=my.yaml, NAME=...)"
-	@echo "make test       unit tests, papermill notebook tests and nbval on the committed notebooks, then test-browser"
+	@echo "make test       test-fast and nbval side by side (under 10 minutes on 2 cores)"
+	@echo "make test-fast  unit tests and papermill notebook tests, then test-browser"
+	@echo "make nbval      nbval on the committed notebooks (executes the whole course on one thread)"
 	@echo "make test-browser  JupyterLab in headless Chromium (Playwright): notebooks open and run, the drawing pad reads"
 	@echo "make notebooks  re-execute the committed notebooks in place (maintainers)"
 	@echo "make lab        start JupyterLab on notebooks/"
-	@echo "make bench      speed benchmark: prints a table, writes benchmarks/results.json"
+	@echo "make bench      benchmarks: speed (results.json), records over 3 seeds with their plot (records.json/png),"
+	@echo "                what each choice of the CNN recipe buys (cnn_recipes.json); about an hour on 2 cores"
 	@echo "make clean      remove build outputs, runs and artifacts (keeps $(VENV) and data/)"
 
 setup: $(STAMP)
@@ -46,10 +49,19 @@ $(STAMP): pyproject.toml constraints.txt
 data: setup
 	$(PY) -m mnist_lab data
 
+# `make test` runs two lanes side by side, one per core of a 2-core machine: the unit and papermill
+# tests then the browser tests (test-fast), and nbval (one thread, see below). Each lane's output is
+# printed when the lane ends (GNU make >= 4; an older make interleaves it). Either lane alone:
+# `make test-fast`, `make nbval`.
+SYNC := $(if $(filter output-sync,$(.FEATURES)),--output-sync=target)
 test: setup data
+	@echo "make test: test-fast (unit + papermill tests, then browser tests) and nbval run side by side;"
+	@echo "           each prints its results when it ends (nbval takes longest)."
+	@$(MAKE) --no-print-directory -j2 $(SYNC) test-fast nbval
+
+test-fast: setup data
 	$(PY) -m pytest tests --ignore=tests/browser $(PYTEST_ARGS)
-	$(MAKE) --no-print-directory nbval
-	$(MAKE) --no-print-directory test-browser
+	@$(MAKE) --no-print-directory test-browser
 
 # The course as a student meets it: JupyterLab in the system Chromium, driven by Playwright (no browser
 # download). Skipped with one line when no Chromium is found (MNIST_LAB_CHROMIUM=/path/to/chromium names
@@ -90,6 +102,8 @@ lab: setup data
 
 bench: setup data
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/records.py
+	$(PY) benchmarks/cnn_recipes.py
 
 lock: setup
 	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt.new && mv constraints.txt.new constraints.txt
