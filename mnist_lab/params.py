@@ -159,6 +159,7 @@ SPEC: dict[str, Callable[[str, Any], Any]] = {
     "cnn_batch_size": _int(1, 60000),
     "cnn_lr": _float(0, 10, lo_open=True),
     "cnn_momentum": _float(0, 1, hi_open=True),
+    "label_smoothing": _float(0, 1, hi_open=True),
     "worker": _int(0, 10000),
     "n_pca": _int(10, 10000),
 }

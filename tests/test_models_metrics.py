@@ -42,6 +42,32 @@ def test_cnn_shapes_and_config_round_trip():
     assert models.count_parameters(m2) == models.count_parameters(m)
 
 
+def test_cnn_has_38458_parameters_and_checks_its_channels():
+    assert models.count_parameters(models.CNN()) == 38_458
+    assert models.CNN(channels=[4, 8, 8])(torch.rand(2, 784)).shape == (2, 10)
+    with pytest.raises(ValueError, match=r"channels=\[16, 32\] must be three positive integers"):
+        models.CNN(channels=[16, 32])
+
+
+def test_the_cnn_taught_in_notebook_06_is_the_library_cnn():
+    """06 writes the CNN out (the lesson); models.CNN is its saved copy, which 08 rebuilds from cnn.pt."""
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "06_cnn.ipynb").read_text())
+    cell = next("".join(c["source"]) for c in nb["cells"] if "class CNN(nn.Module)" in "".join(c["source"]))
+    namespace = {"nn": torch.nn, "torch": torch}
+    exec(cell, namespace)
+    for channels in ([16, 32, 64], [4, 8, 12]):
+        taught, saved = namespace["CNN"](channels), models.CNN(channels)
+        assert taught.config == saved.config
+        assert {k: v.shape for k, v in taught.state_dict().items()} == {k: v.shape for k, v in saved.state_dict().items()}
+        saved.load_state_dict(taught.state_dict())
+        x = torch.rand(4, 1, 28, 28)
+        taught.eval(), saved.eval()
+        assert torch.equal(taught(x), saved(x))
+
+
 def test_layer_table_lists_shapes_and_params():
     rows = models.layer_table(models.MLP(), torch.zeros(2, 1, 28, 28))
     assert [r["output"] for r in rows] == [(2, 128), (2, 128), (2, 64), (2, 64), (2, 10)]

@@ -119,10 +119,10 @@ def test_06_cnn_trains_and_compares_with_the_mlp(trained, tmp_path):
     nb = execute("06_cnn", tmp_path, artifacts, cnn_epochs=1, **QUICK)
     out = text_of(nb)
     assert "Loaded the MLP trained by notebook 03" in out and "no target for these parameters" in out
-    assert "CNN parameters: 29,178" in out
+    assert "CNN parameters: 38,458" in out
     m = json.loads((artifacts / "cnn_metrics.json").read_text())
     assert m["params"]["cnn_epochs"] == 1 and m["mistakes"]["cnn"] == round(2000 * m["test_error"])
-    assert [r["params"] for r in m["comparison"]] == [109_386, 29_178]
+    assert [r["params"] for r in m["comparison"]] == [109_386, 38_458]
     assert train.read_checkpoint(artifacts / "cnn.pt")["epoch"] == 1
     for fig in ("cnn_augmentation", "cnn_curves", "cnn_misclassified", "both_wrong"):
         assert (artifacts / "figures" / f"{fig}.png").is_file()
