@@ -49,15 +49,15 @@ $(STAMP): pyproject.toml constraints.txt
 data: setup
 	$(PY) -m mnist_lab data
 
-# `make test` runs two lanes side by side, one per core of a 2-core machine: the unit and papermill
-# tests then the browser tests (test-fast), and nbval (one thread, see below). Each lane's output is
+# `make test` runs two lanes side by side, one thread each, one per core of a 2-core machine: the unit
+# and papermill tests then the browser tests (test-fast), and nbval (see below). Each lane's output is
 # printed when the lane ends (GNU make >= 4; an older make interleaves it). Either lane alone:
 # `make test-fast`, `make nbval`.
 SYNC := $(if $(filter output-sync,$(.FEATURES)),--output-sync=target)
 test: setup data
 	@echo "make test: test-fast (unit + papermill tests, then browser tests) and nbval run side by side;"
 	@echo "           each prints its results when it ends (nbval takes longest)."
-	@$(MAKE) --no-print-directory -j2 $(SYNC) test-fast nbval
+	@OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j2 $(SYNC) test-fast nbval
 
 test-fast: setup data
 	$(PY) -m pytest tests --ignore=tests/browser $(PYTEST_ARGS)

@@ -114,6 +114,19 @@ def _test_curve(make_model, recipe: dict, batch: int, fast: bool = True, augment
     return curve
 
 
+def _cnn_recipe() -> tuple:
+    """Return ``(make_model, recipe, batch, augment)`` of notebook 06's default CNN for ``_test_curve``."""
+    import torch
+
+    from mnist_lab import augment, models
+    from mnist_lab.course import CNN_RECIPE
+
+    recipe = {k: v for k, v in CNN_RECIPE.items() if k in ("epochs", "lr", "momentum", "weight_decay", "schedule")}
+    recipe["loss_fn"] = torch.nn.CrossEntropyLoss(label_smoothing=CNN_RECIPE["label_smoothing"])
+    return (lambda: models.CNN(channels=CNN_RECIPE["channels"]), recipe, CNN_RECIPE["batch_size"],
+            augment.Augment(CNN_RECIPE["max_shift"], CNN_RECIPE["max_rotation"]))
+
+
 def _time_to_accuracy(model_name: str, targets: list[float], seed: int = 0) -> dict:
     """Train with the notebook's default recipe; return the training seconds until each test-accuracy target."""
     from mnist_lab import augment, models, train
@@ -123,9 +136,8 @@ def _time_to_accuracy(model_name: str, targets: list[float], seed: int = 0) -> d
     else:
         from mnist_lab.course import CNN_RECIPE
 
-        recipe = {k: v for k, v in CNN_RECIPE.items() if k in ("epochs", "lr", "momentum", "weight_decay", "schedule")}
-        curve = _test_curve(lambda: models.CNN(channels=CNN_RECIPE["channels"]), recipe, CNN_RECIPE["batch_size"],
-                            augment=augment.Augment(CNN_RECIPE["max_shift"], CNN_RECIPE["max_rotation"]), seed=seed)
+        make, recipe, batch, aug = _cnn_recipe()
+        curve = _test_curve(make, recipe, batch, augment=aug, seed=seed)
     out = {"epochs": len(curve), "final_test_accuracy": curve[-1][1], "train_seconds": sum(s for s, _ in curve),
            "per_epoch_test_accuracy": [a for _, a in curve]}
     cum = 0.0
@@ -212,12 +224,13 @@ def machine() -> dict:
             "python": platform.python_version(), "os": platform.platform()}
 
 
-def spawn(spec: dict, env: dict | None = None) -> dict:
-    """Run ``spec`` in a fresh interpreter (with ``env`` added to the environment); return its JSON result."""
-    proc = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True, text=True,
+def spawn(spec: dict, env: dict | None = None, script: str = __file__) -> dict:
+    """Run ``script --one spec`` in a fresh interpreter (with ``env`` added to the environment); return its JSON
+    result. Its progress lines (stderr) pass through."""
+    proc = subprocess.run([sys.executable, script, "--one", json.dumps(spec)], stdout=subprocess.PIPE, text=True,
                           env={**os.environ, **(env or {})})
     if proc.returncode != 0:
-        raise RuntimeError(f"benchmark row {spec} failed:\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"benchmark row {spec} failed (its error is printed above)")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
