@@ -36,7 +36,7 @@ help:
 	@echo "make notebooks  re-execute the committed notebooks in place (maintainers)"
 	@echo "make lab        start JupyterLab on notebooks/"
 	@echo "make bench      benchmarks: speed (results.json), records over 3 seeds with their plot (records.json/png),"
-	@echo "                what each choice of the CNN recipe buys (cnn_recipes.json); about an hour on 2 cores"
+	@echo "                what each choice of the CNN recipe buys (cnn_recipes.json); 1-2 hours on 2 cores"
 	@echo "make clean      remove build outputs, runs and artifacts (keeps $(VENV) and data/)"
 
 setup: $(STAMP)
