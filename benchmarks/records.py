@@ -71,7 +71,7 @@ def _examples_run(seed: int, budget_s: float, eval_every: int = 200) -> list[tup
     import torch.nn.functional as F
     from torch import nn
 
-    from mnist_lab import data, runtime
+    from mnist_lab import data, runtime, train
 
     class Net(nn.Module):  # pytorch/examples mnist/main.py, unchanged
         def __init__(self):
@@ -97,14 +97,12 @@ def _examples_run(seed: int, budget_s: float, eval_every: int = 200) -> list[tup
     opt = torch.optim.Adadelta(model.parameters(), lr=1.0)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.7)
     gen = torch.Generator().manual_seed(seed)
+    test_loader = data.TensorLoader(test_x, test_y, batch_size=1000)
 
     def test_accuracy() -> float:
-        model.eval()
-        with torch.no_grad():
-            correct = sum((model(test_x[i:i + 1000]).argmax(1) == test_y[i:i + 1000]).sum().item()
-                          for i in range(0, len(test_y), 1000))
-        model.train()
-        return correct / len(test_y)
+        accuracy = train.evaluate(model, test_loader, device="cpu")["accuracy"]  # argmax of log-probabilities
+        model.train()  # evaluate leaves the model in eval mode
+        return accuracy
 
     curve, spent, step = [], 0.0, 0
     model.train()
