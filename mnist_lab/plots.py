@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -23,10 +23,15 @@ def save_figure(fig: plt.Figure, path: str | os.PathLike | None) -> None:
         fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
 
 
-def plot_digit_grid(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | None = None,
-                    preds: Sequence[int] | torch.Tensor | None = None, ncols: int = 8,
-                    title: str | None = None, probs: Sequence[float] | None = None,
-                    path: str | os.PathLike | None = None) -> plt.Figure:
+def plot_digit_grid(
+    images: torch.Tensor,
+    labels: Sequence[int] | torch.Tensor | None = None,
+    preds: Sequence[int] | torch.Tensor | None = None,
+    ncols: int = 8,
+    title: str | None = None,
+    probs: Sequence[float] | None = None,
+    path: str | os.PathLike | None = None,
+) -> plt.Figure:
     """Return a grid of digits with their labels (and predictions, red when wrong)."""
     images = images.detach().cpu().reshape(-1, 28, 28)
     n = images.shape[0]
@@ -77,8 +82,9 @@ def plot_curves(histories: dict[str, list[dict]] | list[dict], path: str | os.Pa
     return fig
 
 
-def plot_confusion_matrix(cm: torch.Tensor, path: str | os.PathLike | None = None,
-                          title: str = "Confusion matrix (test set)") -> plt.Figure:
+def plot_confusion_matrix(
+    cm: torch.Tensor, path: str | os.PathLike | None = None, title: str = "Confusion matrix (test set)"
+) -> plt.Figure:
     """Return the confusion matrix as a heat map with counts (rows: true class, columns: predicted)."""
     cm = cm.cpu().numpy()
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
@@ -86,8 +92,15 @@ def plot_confusion_matrix(cm: torch.Tensor, path: str | os.PathLike | None = Non
     im = ax.imshow(shown, cmap="Blues")
     for i in range(cm.shape[0]):
         for j in range(cm.shape[1]):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8,
-                    color="white" if shown[i, j] > shown.max() * 0.6 else "black")
+            ax.text(
+                j,
+                i,
+                str(cm[i, j]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if shown[i, j] > shown.max() * 0.6 else "black",
+            )
     ax.set(xticks=range(cm.shape[1]), yticks=range(cm.shape[0]), xlabel="predicted", ylabel="true", title=title)
     fig.colorbar(im, ax=ax, label="log(1 + count)")
     fig.tight_layout()
@@ -95,8 +108,9 @@ def plot_confusion_matrix(cm: torch.Tensor, path: str | os.PathLike | None = Non
     return fig
 
 
-def plot_weights(weight: torch.Tensor, ncols: int = 16, path: str | os.PathLike | None = None,
-                 title: str = "First-layer weights") -> plt.Figure:
+def plot_weights(
+    weight: torch.Tensor, ncols: int = 16, path: str | os.PathLike | None = None, title: str = "First-layer weights"
+) -> plt.Figure:
     """Return each row of a ``(units, 784)`` weight matrix as a 28×28 image (blue negative, red positive)."""
     w = weight.detach().cpu().reshape(-1, 28, 28)
     n = w.shape[0]
@@ -113,9 +127,16 @@ def plot_weights(weight: torch.Tensor, ncols: int = 16, path: str | os.PathLike 
     return fig
 
 
-def plot_lines(x: Sequence[float], series: dict[str, Sequence[float]], xlabel: str, ylabel: str,
-               title: str, path: str | os.PathLike | None = None, logx: bool = False,
-               ax: plt.Axes | None = None) -> plt.Figure:
+def plot_lines(
+    x: Sequence[float],
+    series: dict[str, Sequence[float]],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    path: str | os.PathLike | None = None,
+    logx: bool = False,
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
     """Return a line plot of each named series against ``x`` (e.g. accuracy against blur)."""
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 4))
@@ -133,8 +154,12 @@ def plot_lines(x: Sequence[float], series: dict[str, Sequence[float]], xlabel: s
     return fig
 
 
-def plot_embedding(points: torch.Tensor, labels: torch.Tensor, path: str | os.PathLike | None = None,
-                   title: str = "Hidden layer, first two principal components") -> plt.Figure:
+def plot_embedding(
+    points: torch.Tensor,
+    labels: torch.Tensor,
+    path: str | os.PathLike | None = None,
+    title: str = "Hidden layer, first two principal components",
+) -> plt.Figure:
     """Return a scatter plot of 2-D ``points`` coloured by digit class."""
     pts, lab = points.detach().cpu().numpy(), labels.cpu().numpy()
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
@@ -146,8 +171,9 @@ def plot_embedding(points: torch.Tensor, labels: torch.Tensor, path: str | os.Pa
     return fig
 
 
-def plot_bar(names: Sequence[str], values: Sequence[float], ylabel: str, title: str,
-             path: str | os.PathLike | None = None) -> plt.Figure:
+def plot_bar(
+    names: Sequence[str], values: Sequence[float], ylabel: str, title: str, path: str | os.PathLike | None = None
+) -> plt.Figure:
     """Return a bar chart (e.g. class counts)."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.bar([str(n) for n in names], values, color="C0")
@@ -158,8 +184,9 @@ def plot_bar(names: Sequence[str], values: Sequence[float], ylabel: str, title: 
     return fig
 
 
-def plot_variants(rows: dict[str, torch.Tensor], path: str | os.PathLike | None = None,
-                  title: str | None = None) -> plt.Figure:
+def plot_variants(
+    rows: dict[str, torch.Tensor], path: str | os.PathLike | None = None, title: str | None = None
+) -> plt.Figure:
     """Return a grid with one named row per variant of the same digits (e.g. original, blurred, noisy)."""
     names = list(rows)
     ncols = rows[names[0]].shape[0]
@@ -180,50 +207,9 @@ def plot_variants(rows: dict[str, torch.Tensor], path: str | os.PathLike | None 
     return fig
 
 
-def plot_tuning(rows: list[dict], path: str | os.PathLike | None = None) -> plt.Figure:
-    """Return validation accuracy against each searched knob (pruned trials grey) and the
-    optimization history (best validation accuracy so far against trial number)."""
-    knobs = [("lr", True), ("momentum", False), ("batch_size", True), ("hidden", False)]
-    fig, axes = plt.subplots(1, len(knobs) + 1, figsize=(17, 3.6))
-    done = [r for r in rows if r["val_accuracy"] is not None]
-    colors = ["C0" if r["state"] == "complete" else "0.6" for r in done]
-    for ax, (knob, logx) in zip(axes, knobs):
-        values = [r[knob] for r in done]
-        if knob == "hidden":
-            order = sorted(set(values), key=lambda v: int(str(v).split("-")[0]))
-            xs = [order.index(v) for v in values]
-            ax.set_xticks(range(len(order)), order)
-        else:
-            xs = values
-        ax.scatter(xs, [r["val_accuracy"] for r in done], c=colors, s=25)
-        ax.set(xlabel=knob, title=f"validation accuracy vs {knob}")
-        if knob == "batch_size":
-            ax.set_xscale("log", base=2)
-            ticks = sorted(set(values))
-            ax.set_xticks(ticks, [str(t) for t in ticks])
-            ax.minorticks_off()
-        elif logx:
-            ax.set_xscale("log")
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel("validation accuracy (grey: pruned)")
-    ordered = sorted(done, key=lambda r: r["number"])
-    best, bests = 0.0, []
-    for r in ordered:
-        if r["state"] == "complete":
-            best = max(best, r["val_accuracy"])
-        bests.append(best)
-    axes[-1].plot([r["number"] for r in ordered], [r["val_accuracy"] for r in ordered], "o", color="0.6", label="trial")
-    axes[-1].plot([r["number"] for r in ordered], bests, "-", color="C3", label="best so far")
-    axes[-1].set(xlabel="trial", title="optimization history")
-    axes[-1].legend()
-    axes[-1].grid(alpha=0.3)
-    fig.tight_layout()
-    save_figure(fig, path)
-    return fig
-
-
-def plot_steps(images: dict[str, np.ndarray | torch.Tensor], path: str | os.PathLike | None = None,
-               title: str | None = None) -> plt.Figure:
+def plot_steps(
+    images: dict[str, np.ndarray | torch.Tensor], path: str | os.PathLike | None = None, title: str | None = None
+) -> plt.Figure:
     """Return one row of named images of any sizes, each with its pixel grid size (notebook 08's steps)."""
     fig, axes = plt.subplots(1, len(images), figsize=(2.4 * len(images), 2.6), squeeze=False)
     for ax, (name, img) in zip(axes[0], images.items()):
@@ -239,8 +225,13 @@ def plot_steps(images: dict[str, np.ndarray | torch.Tensor], path: str | os.Path
     return fig
 
 
-def plot_readings(rows: dict[str, torch.Tensor], guesses: dict[str, dict[str, Sequence[int]]],
-                  labels: Sequence[int], path: str | os.PathLike | None = None, title: str | None = None) -> plt.Figure:
+def plot_readings(
+    rows: dict[str, torch.Tensor],
+    guesses: dict[str, dict[str, Sequence[int]]],
+    labels: Sequence[int],
+    path: str | os.PathLike | None = None,
+    title: str | None = None,
+) -> plt.Figure:
     """Return a grid with one named row per way of making the 28×28 images, each image under every
     model's guess (``guesses[row][model]``), a guess in red when it differs from the label."""
     names, n = list(rows), len(labels)
@@ -253,8 +244,16 @@ def plot_readings(rows: dict[str, torch.Tensor], guesses: dict[str, dict[str, Se
             ax.set_yticks([])
             said = [(model, int(g[c])) for model, g in guesses[name].items()]
             for i, (model, guess) in enumerate(reversed(said)):  # one line per model, red when wrong
-                ax.text(0.5, 1.03 + 0.2 * i, f"{model} {guess}", transform=ax.transAxes, ha="center", va="bottom",
-                        fontsize=8, color="crimson" if guess != int(labels[c]) else "black")
+                ax.text(
+                    0.5,
+                    1.03 + 0.2 * i,
+                    f"{model} {guess}",
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                    color="crimson" if guess != int(labels[c]) else "black",
+                )
             if c == 0:
                 ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
     if title:
@@ -265,8 +264,9 @@ def plot_readings(rows: dict[str, torch.Tensor], guesses: dict[str, dict[str, Se
     return fig
 
 
-def plot_probabilities(probs: dict[str, torch.Tensor], path: str | os.PathLike | None = None,
-                       title: str | None = None) -> plt.Figure:
+def plot_probabilities(
+    probs: dict[str, torch.Tensor], path: str | os.PathLike | None = None, title: str | None = None
+) -> plt.Figure:
     """Return one bar chart of the 10 class probabilities per name, the most likely digit in red."""
     fig, axes = plt.subplots(1, len(probs), figsize=(2.6 * len(probs), 2.4), squeeze=False, sharey=True)
     for ax, (name, p) in zip(axes[0], probs.items()):

@@ -1,166 +1,152 @@
-"""Hyperparameter tuning: a learning-rate range test and an Optuna search (notebook 07).
+"""Hyperparameter tuning, saved from notebook 07, which writes each of these out and explains it.
 
-The Optuna study lives in a database given by a URL (SQLite in the artifacts folder by
-default), so a second run resumes it instead of repeating finished trials, and several
-workers (papermill runs on one machine or many) can share one study. Trials are chosen
-on the validation split; the test set is used once, by the notebook, for the winner.
+The learning-rate range test, the Optuna objective, the pruner and the study. The study lives in a
+database (SQLite in the artifacts folder by default), so a second run resumes it, and several
+workers can share it. Trials are chosen on the validation split; the test set is used once.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Callable, Iterable
 
+import numpy as np
+import optuna
 import torch
 from torch import nn
 
 from . import data, models, runtime, train
 
-#: What the search may choose; hidden sizes are strings because Optuna's choices must be plain values.
 SEARCH_SPACE = {
-    "lr": (1e-3, 0.3),
+    "lr": (1e-3, 1.0),  # the range test's loss blows up near 1 with momentum 0.9
     "momentum": (0.0, 0.95),
     "batch_size": [32, 64, 128, 256],
-    "hidden": ["64-32", "128-64", "256-128", "512-256"],
+    "hidden": ["64-32", "128-64", "256-128"],  # strings: Optuna's choices are plain values
 }
-FINISHED = ("COMPLETE", "PRUNED")
+DEFAULT_TRIAL = {"lr": 0.05, "momentum": 0.9, "batch_size": 32, "hidden": "128-64"}  # notebook 03's recipe
+FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
 
-def lr_range_test(model: nn.Module, loader: Iterable, lr_min: float = 1e-5, lr_max: float = 3.0, steps: int = 100,
-                  momentum: float = 0.9, device: torch.device | str = "cpu",
-                  smoothing: float = 0.9) -> dict[str, Any]:
-    """Train a copy of ``model`` for ``steps`` batches while the learning rate grows geometrically
-    from ``lr_min`` to ``lr_max``; return ``{"lrs", "losses", "suggested_lr"}``.
-
-    The losses are exponentially smoothed; the sweep stops early once the loss exceeds four
-    times its minimum. The suggestion is one tenth of the rate at the lowest loss, a safe start.
-    """
-    model = copy.deepcopy(model).to(device)
-    model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=lr_min, momentum=momentum)
+def lr_range_test(model, loader, lr_min=1e-5, lr_max=3.0, steps=100, momentum=0.9, device="cpu"):
+    """Train a copy of `model` while the learning rate grows geometrically; return (lrs, smoothed losses)."""
+    model = copy.deepcopy(model).to(device).train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr_min, momentum=momentum)
     loss_fn = nn.CrossEntropyLoss()
-    factor = (lr_max / lr_min) ** (1 / max(1, steps - 1))
-    lrs, losses, avg, best = [], [], 0.0, math.inf
-    batches = iter(loader)
-    for i in range(steps):
-        try:
-            images, labels = next(batches)
-        except StopIteration:
-            batches = iter(loader)
-            images, labels = next(batches)
-        lr = lr_min * factor**i
-        for group in opt.param_groups:
+    growth = (lr_max / lr_min) ** (1 / (steps - 1))  # lr_max at the last step
+    lrs, losses, average = [], [], 0.0
+    for i, (images, labels) in zip(range(steps), loader):
+        lr = lr_min * growth**i
+        for group in optimizer.param_groups:
             group["lr"] = lr
-        opt.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         loss = loss_fn(model(images.to(device)), labels.to(device))
         loss.backward()
-        opt.step()
-        value = loss.item()
-        if not math.isfinite(value):
-            break
-        avg = smoothing * avg + (1 - smoothing) * value
-        smoothed = avg / (1 - smoothing ** (i + 1))
+        optimizer.step()
+        average = 0.9 * average + 0.1 * loss.item()  # exponential moving average of the loss,
+        smoothed = average / (1 - 0.9 ** (i + 1))  # without its bias towards 0 at the start
+        if not math.isfinite(smoothed) or (i > 10 and smoothed > 4 * min(losses)):
+            break  # the loss has exploded: higher rates only make it worse
         lrs.append(lr)
         losses.append(smoothed)
-        best = min(best, smoothed)
-        if smoothed > 4 * best and i > 10:
-            break
-    best_lr = lrs[losses.index(min(losses))]
-    return {"lrs": lrs, "losses": losses, "suggested_lr": best_lr / 10}
+    return lrs, losses
 
 
-def hidden_from(text: str) -> list[int]:
-    """Return ``[128, 64]`` for ``"128-64"``."""
-    return [int(h) for h in text.split("-")]
+def make_objective(splits, trial_epochs, seed, trial_images=None, weight_decay=5e-4, device="cpu"):
+    """Return the objective: train the trial's MLP on `trial_images` training images (a seeded sample; None: all),
+    report its validation accuracy each epoch, return the last."""
+    keep = data.sample(torch.arange(len(splits.train_labels)), trial_images, seed)
+    images, labels = splits.train_images[keep], splits.train_labels[keep]
 
-
-def suggest(trial) -> dict[str, Any]:
-    """Return one configuration drawn by the Optuna ``trial`` from ``SEARCH_SPACE``."""
-    return {
-        "lr": trial.suggest_float("lr", *SEARCH_SPACE["lr"], log=True),
-        "momentum": trial.suggest_float("momentum", *SEARCH_SPACE["momentum"]),
-        "batch_size": trial.suggest_categorical("batch_size", SEARCH_SPACE["batch_size"]),
-        "hidden": trial.suggest_categorical("hidden", SEARCH_SPACE["hidden"]),
-    }
-
-
-def make_objective(splits: data.MNISTSplits, trial_epochs: int, seed: int, weight_decay: float = 5e-4,
-                   device: torch.device | str = "cpu") -> Callable:
-    """Return an Optuna objective: train the suggested MLP for ``trial_epochs`` (one-cycle) and
-    return its final validation accuracy, reporting it after every epoch so weak trials are pruned."""
-    import optuna
-
-    def objective(trial: "optuna.Trial") -> float:
-        cfg = suggest(trial)
+    def objective(trial):
+        lr = trial.suggest_float("lr", *SEARCH_SPACE["lr"], log=True)
+        momentum = trial.suggest_float("momentum", *SEARCH_SPACE["momentum"])
+        batch_size = trial.suggest_categorical("batch_size", SEARCH_SPACE["batch_size"])
+        hidden = trial.suggest_categorical("hidden", SEARCH_SPACE["hidden"])
         runtime.seed_everything(seed)
-        tl = data.TensorLoader(splits.train_images, splits.train_labels, cfg["batch_size"], shuffle=True, seed=seed)
-        vl = data.TensorLoader(splits.val_images, splits.val_labels, 1000)
-        model = models.MLP(hidden=hidden_from(cfg["hidden"]))
-
-        def report(_model, row):
-            trial.report(row["val_accuracy"], row["epoch"])
-            if trial.should_prune():
-                raise optuna.TrialPruned(f"validation accuracy {row['val_accuracy']:.4f} after epoch {row['epoch']}")
-
-        try:
-            hist = train.fit(model, tl, vl, epochs=trial_epochs, lr=cfg["lr"], momentum=cfg["momentum"],
-                             weight_decay=weight_decay, schedule="onecycle", device=device, progress=False,
-                             log_every=None, verbose=False, on_epoch_end=report)
-        except train.TrainingDiverged:
-            raise optuna.TrialPruned("the loss became NaN")
-        return hist[-1]["val_accuracy"]
+        train_loader = data.TensorLoader(images, labels, batch_size, shuffle=True, seed=seed)
+        val_loader = data.TensorLoader(splits.val_images, splits.val_labels, 1000)
+        model = models.MLP(hidden=[int(h) for h in hidden.split("-")]).to(device)
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+        schedule = train.make_schedule("onecycle", optimizer, trial_epochs * len(train_loader))
+        for epoch in range(1, trial_epochs + 1):
+            train_loader.set_epoch(epoch)
+            try:
+                train.train_one_epoch(model, train_loader, optimizer, device=device, scheduler=schedule)
+            except train.TrainingDiverged:
+                raise optuna.TrialPruned("the loss became NaN") from None
+            accuracy = train.evaluate(model, val_loader, device=device)["accuracy"]
+            trial.report(accuracy, epoch)
+            if epoch < trial_epochs and trial.should_prune():  # a finished trial is never pruned
+                raise optuna.TrialPruned(f"validation accuracy {accuracy:.4f} after epoch {epoch}")
+        return accuracy
 
     return objective
 
 
-def open_study(storage: str, study_name: str, seed: int, worker: int = 0):
-    """Return the Optuna study ``study_name`` at ``storage``, created if new, with a seeded TPE sampler
-    (seed + 1000 × ``worker``, so concurrent workers draw different trials) and a pruner that stops
-    trials in the bottom quarter after their first epoch."""
-    import optuna
+class SameBatchPruner(optuna.pruners.BasePruner):
+    """Prune a trial in the bottom quarter of the complete trials with its batch size, at the same epoch."""
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no timestamped info lines in the notebook
-    if storage.startswith("sqlite:"):
-        engine = {"connect_args": {"timeout": 60}}
-        storage_obj = optuna.storages.RDBStorage(storage, engine_kwargs=engine)
-    else:
-        storage_obj = storage
-    sampler = optuna.samplers.TPESampler(seed=seed + 1000 * worker, n_startup_trials=6)
-    pruner = optuna.pruners.PercentilePruner(25.0, n_startup_trials=4, n_warmup_steps=0)
-    return optuna.create_study(storage=storage_obj, study_name=study_name, direction="maximize", sampler=sampler,
-                               pruner=pruner, load_if_exists=True)
+    def __init__(self, quantile=0.25, min_peers=2):
+        self.quantile, self.min_peers = quantile, min_peers
+
+    def prune(self, study, trial):
+        epoch = trial.last_step
+        complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        peers = [
+            t.intermediate_values[epoch]
+            for t in complete
+            if t.params.get("batch_size") == trial.params.get("batch_size") and epoch in t.intermediate_values
+        ]
+        if len(peers) < self.min_peers:
+            return False  # too few trials to compare with: keep it
+        return trial.intermediate_values[epoch] < np.quantile(peers, self.quantile)
+
+
+def open_study(storage, study_name, seed, worker=0):
+    """Return the study `study_name` at `storage`: resumed, or created with notebook 03's recipe queued first."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no timestamped lines in the notebook
+    if storage.startswith("sqlite:"):  # several workers: wait for a busy database instead of failing
+        storage = optuna.storages.RDBStorage(storage, engine_kwargs={"connect_args": {"timeout": 60}})
+    study = optuna.create_study(
+        storage=storage, study_name=study_name, direction="maximize", pruner=SameBatchPruner(), load_if_exists=True
+    )
+    if not study.trials and worker == 0:
+        study.enqueue_trial(DEFAULT_TRIAL)
+    # The seed also counts the trials already there, so a resumed study draws new configurations.
+    study.sampler = optuna.samplers.TPESampler(seed=seed + 1000 * worker + len(study.trials), n_startup_trials=6)
+    return study
 
 
 def finished_trials(study) -> list:
-    """Return the study's trials that are complete or pruned, in trial order."""
-    return [t for t in study.get_trials(deepcopy=False) if t.state.name in FINISHED]
+    """Return the study's complete or pruned trials, in trial order."""
+    return study.get_trials(deepcopy=False, states=FINISHED)
 
 
-def run_study(study, objective: Callable, n_trials: int) -> int:
-    """Run trials until the study holds ``n_trials`` finished (complete or pruned) ones; return how
-    many this call ran. A study that already has them runs nothing (a resumed run)."""
-    import optuna
-    from optuna.study import MaxTrialsCallback
-    from optuna.trial import TrialState
-
-    remaining = n_trials - len(finished_trials(study))
-    if remaining <= 0:
-        return 0
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    mine: list[int] = []  # trials run by this process (other workers' are not counted)
-    study.optimize(objective, n_trials=remaining, gc_after_trial=False,
-                   callbacks=[MaxTrialsCallback(n_trials, states=(TrialState.COMPLETE, TrialState.PRUNED)),
-                              lambda _study, trial: mine.append(trial.number)])
+def run_study(study, objective, n_trials: int) -> int:
+    """Run trials until the study holds `n_trials` finished ones (a resumed study runs only the rest);
+    return how many this call ran."""
+    mine = []  # the trials this process ran (other workers' are not counted)
+    remaining = max(0, n_trials - len(finished_trials(study)))
+    study.optimize(
+        objective,
+        n_trials=remaining,
+        callbacks=[
+            optuna.study.MaxTrialsCallback(n_trials, states=FINISHED),
+            lambda _study, trial: mine.append(trial.number),
+        ],
+    )
     return len(mine)
 
 
-def trials_table(study) -> list[dict[str, Any]]:
-    """Return one row per finished trial: number, state, the knobs, validation accuracy, epochs run."""
-    rows = []
-    for t in finished_trials(study):
-        value = t.value if t.value is not None else (max(t.intermediate_values.values())
-                                                     if t.intermediate_values else None)
-        rows.append({"number": t.number, "state": t.state.name.lower(), **t.params, "val_accuracy": value,
-                     "epochs": len(t.intermediate_values)})
-    return rows
+def trials_table(study) -> list[dict]:
+    """Return one row per finished trial: number, state, the knobs, its last validation accuracy, epochs run."""
+    return [
+        {
+            "number": t.number,
+            "state": t.state.name.lower(),
+            **t.params,
+            "val_accuracy": t.intermediate_values[t.last_step] if t.last_step is not None else None,
+            "epochs": len(t.intermediate_values),
+        }
+        for t in finished_trials(study)
+    ]

@@ -25,30 +25,34 @@ def tiny_splits(seed: int = 0) -> data.MNISTSplits:
     return data.MNISTSplits(x[:400], y[:400], x[400:500], y[400:500], x[500:], y[500:])
 
 
-def test_lr_range_test_sweeps_upward_and_suggests_a_rate_below_the_blow_up():
+def test_lr_range_test_sweeps_upward_and_stops_once_the_loss_explodes():
     s = tiny_splits()
     loader = data.TensorLoader(s.train_images, s.train_labels, 20, shuffle=True)
-    out = tuning.lr_range_test(models.MLP(hidden=[16]), loader, lr_min=1e-4, lr_max=10, steps=60)
-    lrs = out["lrs"]
-    assert all(b > a for a, b in zip(lrs, lrs[1:])) and lrs[0] == pytest.approx(1e-4)
-    best_lr = lrs[out["losses"].index(min(out["losses"]))]
-    assert out["suggested_lr"] == pytest.approx(best_lr / 10)
-    assert min(out["losses"]) < out["losses"][0]
+    lrs, losses = tuning.lr_range_test(models.MLP(hidden=[16]), loader, lr_min=1e-4, lr_max=0.1, steps=20)
+    assert lrs[0] == pytest.approx(1e-4) and lrs[-1] == pytest.approx(0.1)  # all 20 steps, up to lr_max
+    assert [b / a for a, b in zip(lrs, lrs[1:])] == pytest.approx([1000 ** (1 / 19)] * 19)  # geometric
+    assert len(losses) == 20 and losses[-1] < losses[0]
+    lrs, losses = tuning.lr_range_test(models.MLP(hidden=[16]), loader, lr_min=1e-4, lr_max=1e4, steps=20)
+    assert 11 < len(lrs) < 20 and losses[-1] <= 4 * min(losses)  # stopped early: the next loss was over 4x the minimum
 
 
-def test_a_second_run_resumes_instead_of_repeating_trials(tmp_path):
+def configs(study):
+    return [tuple(sorted(t.params.items())) for t in study.get_trials()]
+
+
+def test_a_second_run_resumes_and_an_extended_study_draws_new_configurations(tmp_path):
     url = f"sqlite:///{tmp_path / 's.db'}"
     objective = tuning.make_objective(tiny_splits(), trial_epochs=2, seed=0)
     study = tuning.open_study(url, "s", seed=0)
     assert tuning.run_study(study, objective, 5) == 5
     first = [(t.number, t.params, t.state.name) for t in study.get_trials()]
+    assert first[0][1] == tuning.DEFAULT_TRIAL  # notebook 03's recipe is trial 0, the baseline
     again = tuning.open_study(url, "s", seed=0)
     assert tuning.run_study(again, objective, 5) == 0  # nothing repeated
     assert [(t.number, t.params, t.state.name) for t in again.get_trials()] == first
-    assert tuning.run_study(again, objective, 7) == 2  # a larger budget continues the same study
-    rows = tuning.trials_table(again)
-    assert [r["number"] for r in rows] == list(range(7))
-    assert all(0 <= r["val_accuracy"] <= 1 and r["state"] in ("complete", "pruned") for r in rows)
+    assert tuning.run_study(again, objective, 7) == 2  # a larger budget continues the same study...
+    assert len(set(configs(again))) == 7  # ...with configurations it has not tried (a re-seeded sampler replays)
+    assert [r["number"] for r in tuning.trials_table(again)] == list(range(7))
 
 
 def test_the_sampler_is_seeded(tmp_path):
@@ -57,8 +61,52 @@ def test_the_sampler_is_seeded(tmp_path):
     for name in ("a", "b"):
         study = tuning.open_study(f"sqlite:///{tmp_path / name}.db", "s", seed=3)
         tuning.run_study(study, objective, 3)
-        params.append([t.params for t in study.get_trials()])
-    assert params[0] == params[1]
+        params.append(configs(study))
+    assert params[0] == params[1] and len(set(params[0])) == 3
+
+
+def ask(study, batch_size, accuracy):
+    """Start a trial with this batch size, report its epoch-1 accuracy; return whether the pruner stops it."""
+    study.enqueue_trial({"batch_size": batch_size})
+    trial = study.ask()
+    trial.suggest_categorical("batch_size", [32, 256])
+    trial.report(accuracy, 1)
+    pruned = trial.should_prune()
+    study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    return pruned
+
+
+def complete(study, batch_size, accuracy):
+    dist = {"batch_size": optuna.distributions.CategoricalDistribution([32, 256])}
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"batch_size": batch_size}, distributions=dist, value=accuracy, intermediate_values={1: accuracy}
+        )
+    )
+
+
+def test_the_pruner_stops_the_bottom_quarter_of_trials_with_the_same_batch_size():
+    study = optuna.create_study(direction="maximize", pruner=tuning.SameBatchPruner())
+    accuracies = [0.90 + k / 100 for k in range(8)]
+    for acc in accuracies:
+        complete(study, 32, acc)
+    assert [ask(study, 32, acc) for acc in accuracies] == [True, True] + [False] * 6  # a quarter, the lowest
+    assert not ask(study, 256, 0.5)  # no batch-256 trial to compare with: larger batches are not pruned for
+    complete(study, 256, 0.6)  # having taken 8x fewer steps by epoch 1
+    complete(study, 256, 0.7)
+    assert ask(study, 256, 0.55) and not ask(study, 256, 0.65)
+
+
+class PruneAll(optuna.pruners.BasePruner):
+    def prune(self, study, trial):
+        return True
+
+
+@pytest.mark.parametrize("trial_epochs, state", [(1, "COMPLETE"), (2, "PRUNED")])
+def test_a_trial_is_pruned_only_before_its_last_epoch(trial_epochs, state):
+    study = optuna.create_study(direction="maximize", pruner=PruneAll())
+    study.optimize(tuning.make_objective(tiny_splits(), trial_epochs=trial_epochs, seed=0), n_trials=1)
+    assert study.trials[0].state.name == state and len(study.trials[0].intermediate_values) == 1
 
 
 WORKER = textwrap.dedent("""
@@ -76,8 +124,12 @@ def test_two_workers_share_one_sqlite_study_without_losing_or_repeating_trials(t
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     tuning.open_study(url, "shared", seed=0)  # create the schema once, as the first notebook run would
     script = WORKER.format(tests=str(__import__("pathlib").Path(__file__).parent), url=url)
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(w)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for w in (1, 2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(w)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for w in (1, 2)
+    ]
     results = []
     for p in procs:
         out, err = p.communicate(timeout=300)
@@ -92,3 +144,19 @@ def test_two_workers_share_one_sqlite_study_without_losing_or_repeating_trials(t
     assert min(results) >= 1  # both workers did work
     keys = [tuple(sorted(t.params.items())) for t in trials]
     assert len(set(keys)) == len(keys)  # no configuration evaluated twice
+    assert trials[0].params == tuning.DEFAULT_TRIAL
+
+
+def test_notebook_07_writes_out_the_code_saved_in_the_library():
+    """07 teaches the range test, the objective, the pruner and the study; tuning.py is their saved copy."""
+    import json
+    import re
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "07_tuning.ipynb").read_text())
+    cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    library = Path(tuning.__file__).read_text()
+    for name in ("lr_range_test", "make_objective", "SameBatchPruner", "open_study", "SEARCH_SPACE"):
+        taught = [c for c in cells if re.match(rf"(def |class )?{name}\b", c)]
+        assert len(taught) == 1, f"07 should write {name} out once"
+        assert taught[0] in library, f"07's {name} differs from mnist_lab/tuning.py's"
