@@ -16,7 +16,9 @@ def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
     """Return ``images`` blurred by a Gaussian of standard deviation ``sigma`` pixels (0 = unchanged)."""
     if sigma <= 0:
         return images.clone()
-    radius = max(1, int(math.ceil(3 * sigma)))
+    # 3 sigma each side, but less than the image's side: reflect padding needs that, and a wider kernel
+    # would only fold the same pixels back in
+    radius = min(max(1, math.ceil(3 * sigma)), min(images.shape[-2:]) - 1)
     x = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
     kernel = torch.exp(-(x**2) / (2 * sigma**2))
     kernel = kernel / kernel.sum()
@@ -65,8 +67,9 @@ def rotate(images: torch.Tensor, degrees: float) -> torch.Tensor:
     return _affine(images, torch.full((n,), float(degrees)), z, z)
 
 
-def random_augment(images: torch.Tensor, max_shift: int = 2, max_rotation: float = 10.0,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
+def random_augment(
+    images: torch.Tensor, max_shift: int = 2, max_rotation: float = 10.0, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Return a randomly shifted (±``max_shift`` px) and rotated (±``max_rotation``°) copy of the batch.
 
     Uses PyTorch's global RNG unless a ``generator`` is given, so a seeded run repeats.

@@ -15,17 +15,17 @@ temporary name and renamed only when complete.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import shutil
 import struct
+import tempfile
 import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping
 
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler, Subset
+from torch.utils.data import DataLoader, Sampler, Subset
 
 from . import runtime
 
@@ -60,13 +60,11 @@ def how_to_get_files(raw: Path) -> str:
     )
 
 
-def md5sum(path: Path, chunk: int = 1 << 20) -> str:
-    """Return the hex MD5 of the file at ``path``."""
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def md5sum(path: Path) -> str:
+    """Return the hex MD5 of the file at ``path`` (torchvision's own integrity check)."""
+    from torchvision.datasets.utils import calculate_md5
+
+    return calculate_md5(path)
 
 
 def check_idx_file(path: Path, name: str | None = None) -> tuple[int, ...]:
@@ -135,8 +133,7 @@ def _download_verified(name: str, dst: Path, md5: str) -> None:
 
     errors = []
     for mirror in MNIST.mirrors:
-        tmp_dir = dst.parent / f".download-{name}"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
+        tmp_dir = Path(tempfile.mkdtemp(prefix=f".download-{name}-", dir=dst.parent))  # one per process
         try:
             download_url(mirror + name, root=str(tmp_dir), filename=name, md5=md5)
             got = md5sum(tmp_dir / name)
@@ -197,55 +194,48 @@ def ensure_mnist(
             f"{runtime.MIRROR_ENV}={mirror_dir} is not a folder. Point it at the folder that holds "
             f"the four MNIST .gz files ({', '.join(checksums)})."
         )
-
-    missing: list[str] = []
-    for name, md5 in checksums.items():
-        gz = raw / name
-        out = raw / name[: -len(".gz")]
-        if out.exists():
-            try:
-                check_idx_file(out)
-                continue
-            except DatasetError as exc:
-                bad = _quarantine(out)
-                warnings.warn(f"{exc} Moved it to {bad.name}; extracting it again.", stacklevel=2)
-        if gz.exists():
-            got = md5sum(gz)
-            if got != md5:
-                bad = _quarantine(gz)
-                warnings.warn(
-                    f"{gz} has MD5 {got}, expected {md5} (truncated or wrong file). "
-                    f"Moved it to {bad.name}; fetching it again.",
-                    stacklevel=2,
-                )
-        if not gz.exists():
-            problems = []
-            if mirror_dir is not None:
-                src = mirror_dir / name
-                if src.is_file():
-                    _copy_verified(src, gz, md5)
-                else:
-                    problems.append(f"not in the mirror {mirror_dir}")
-            if not gz.exists() and download:
-                try:
-                    _download_verified(name, gz, md5)
-                except DatasetError as exc:
-                    problems.append(f"download failed ({exc})")
-            if not gz.exists():
-                if not download:
-                    problems.append("downloading is turned off")
-                missing.append(f"  - {name}: " + "; ".join(problems))
-                continue
-        _extract(gz, out)
-
+    missing = [
+        problem for name, md5 in checksums.items() if (problem := _ensure_file(raw, name, md5, mirror_dir, download))
+    ]
     if missing:
+        lines = "\n".join(f"  - {problem}" for problem in missing)
         raise DatasetError(
-            f"MNIST files are missing from {raw} and could not be fetched:\n"
-            + "\n".join(missing)
-            + "\n"
-            + how_to_get_files(raw)
+            f"MNIST files are missing from {raw} and could not be fetched:\n{lines}\n{how_to_get_files(raw)}"
         )
     return raw
+
+
+def _ensure_file(raw: Path, name: str, md5: str, mirror_dir: Path | None, download: bool) -> str | None:
+    """Put one verified, extracted MNIST file in ``raw``; return ``None``, or why it could not be fetched."""
+    gz, out = raw / name, raw / name[: -len(".gz")]
+    if out.exists():
+        try:
+            check_idx_file(out)
+            return None
+        except DatasetError as exc:
+            warnings.warn(f"{exc} Moved it to {_quarantine(out).name}; extracting it again.", stacklevel=3)
+    if gz.exists() and (got := md5sum(gz)) != md5:
+        bad = _quarantine(gz)
+        warnings.warn(
+            f"{gz} has MD5 {got}, expected {md5} (truncated or wrong file). Moved it to {bad.name}; fetching it again.",
+            stacklevel=3,
+        )
+    problems = []
+    if not gz.exists() and mirror_dir is not None:
+        if (mirror_dir / name).is_file():
+            _copy_verified(mirror_dir / name, gz, md5)
+        else:
+            problems.append(f"not in the mirror {mirror_dir}")
+    if not gz.exists():
+        try:
+            if not download:
+                raise DatasetError("downloading is turned off")
+            _download_verified(name, gz, md5)
+        except DatasetError as exc:
+            problems.append(f"download failed ({exc})" if download else str(exc))
+            return f"{name}: " + "; ".join(problems)
+    _extract(gz, out)
+    return None
 
 
 def mnist_dataset(root: str | os.PathLike | None = None, train: bool = True, transform=None, **ensure_kwargs):
@@ -267,6 +257,14 @@ def split_indices(n: int, val_size: int = 5000, seed: int = 0) -> tuple[torch.Te
         raise ValueError(f"val_size={val_size} must be at least 0 and less than the {n} training images.")
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     return perm[val_size:].sort().values, perm[:val_size].sort().values
+
+
+def sample(indices: torch.Tensor, subset: int | None, seed: int = 0) -> torch.Tensor:
+    """Return a seeded random sample of ``subset`` of ``indices``, kept in their order (all when ``subset`` is None)."""
+    if subset is None or subset >= len(indices):
+        return indices
+    keep = torch.randperm(len(indices), generator=torch.Generator().manual_seed(seed))[:subset]
+    return indices[keep.sort().values]
 
 
 class EpochSampler(Sampler[int]):
@@ -307,14 +305,12 @@ class TensorLoader:
         shuffle: bool = False,
         seed: int = 0,
         drop_last: bool = False,
-        device: torch.device | str | None = None,
     ) -> None:
         if images.shape[0] != labels.shape[0]:
             raise ValueError(f"{images.shape[0]} images but {labels.shape[0]} labels.")
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size} must be a positive integer.")
-        device = torch.device(device) if device is not None else images.device
-        self.images, self.labels = images.to(device), labels.to(device)
+        self.images, self.labels = images, labels
         self.batch_size, self.shuffle, self.seed, self.drop_last = batch_size, shuffle, seed, drop_last
         self.epoch = 0
 
@@ -381,20 +377,23 @@ def load_tensors(
 ) -> MNISTSplits:
     """Return all three splits as in-memory tensors (the fast path).
 
-    ``subset`` keeps only the first ``subset`` training and validation images after the
-    split and ``subset`` test images (for quick runs and tests).
+    ``subset`` keeps a seeded random sample of ``subset`` images of each split (for quick runs and tests;
+    the first test images are easier than the rest, so they are not taken in order).
     """
     train = mnist_dataset(root, train=True, **ensure_kwargs)
     test = mnist_dataset(root, train=False, **ensure_kwargs)
     raw, labels = train.data, train.targets.long()  # uint8: select first, convert only what is kept
     train_idx, val_idx = split_indices(len(labels), val_size, split_seed)
-    test_raw, test_labels = test.data, test.targets.long()
-    if subset is not None:
-        train_idx, val_idx = train_idx[:subset], val_idx[:subset]
-        test_raw, test_labels = test_raw[:subset], test_labels[:subset]
+    test_idx = sample(torch.arange(len(test.targets)), subset, split_seed)
+    train_idx, val_idx = sample(train_idx, subset, split_seed), sample(val_idx, subset, split_seed)
+    test_raw, test_labels = test.data[test_idx], test.targets.long()[test_idx]
     return MNISTSplits(
-        to_float_images(raw[train_idx]), labels[train_idx], to_float_images(raw[val_idx]), labels[val_idx],
-        to_float_images(test_raw), test_labels,
+        to_float_images(raw[train_idx]),
+        labels[train_idx],
+        to_float_images(raw[val_idx]),
+        labels[val_idx],
+        to_float_images(test_raw),
+        test_labels,
     )
 
 
@@ -407,11 +406,9 @@ def make_loaders(
     fast: bool = True,
     eval_batch_size: int = 1000,
     subset: int | None = None,
-    device: torch.device | str | None = None,
-    num_workers: int = 0,
     **ensure_kwargs,
 ) -> tuple:
-    """Return ``(train_loader, val_loader, test_loader)``.
+    """Return ``(train_loader, val_loader, test_loader)``, on the CPU.
 
     ``fast=True`` gives ``TensorLoader``s (in memory); ``fast=False`` gives torchvision
     ``MNIST`` + ``ToTensor()`` + ``DataLoader``. Both use the same split and yield the
@@ -420,26 +417,17 @@ def make_loaders(
     if fast:
         s = load_tensors(root, val_size, split_seed, subset, **ensure_kwargs)
         return (
-            TensorLoader(s.train_images, s.train_labels, batch_size, shuffle=True, seed=seed, device=device),
-            TensorLoader(s.val_images, s.val_labels, eval_batch_size, device=device),
-            TensorLoader(s.test_images, s.test_labels, eval_batch_size, device=device),
+            TensorLoader(s.train_images, s.train_labels, batch_size, shuffle=True, seed=seed),
+            TensorLoader(s.val_images, s.val_labels, eval_batch_size),
+            TensorLoader(s.test_images, s.test_labels, eval_batch_size),
         )
     train_full = mnist_dataset(root, train=True, **ensure_kwargs)
-    test: Dataset = mnist_dataset(root, train=False, **ensure_kwargs)
+    test = mnist_dataset(root, train=False, **ensure_kwargs)
     train_idx, val_idx = split_indices(len(train_full), val_size, split_seed)
-    if subset is not None:
-        train_idx, val_idx = train_idx[:subset], val_idx[:subset]
-        test = Subset(test, range(min(subset, len(test))))
-    train_set, val_set = Subset(train_full, train_idx.tolist()), Subset(train_full, val_idx.tolist())
-    pin = device is not None and torch.device(device).type == "cuda"
+    train_idx, val_idx = sample(train_idx, subset, split_seed), sample(val_idx, subset, split_seed)
+    test_idx = sample(torch.arange(len(test)), subset, split_seed)
     return (
-        DataLoader(
-            train_set,
-            batch_size=batch_size,
-            sampler=EpochSampler(len(train_set), seed),
-            num_workers=num_workers,
-            pin_memory=pin,
-        ),
-        DataLoader(val_set, batch_size=eval_batch_size, num_workers=num_workers, pin_memory=pin),
-        DataLoader(test, batch_size=eval_batch_size, num_workers=num_workers, pin_memory=pin),
+        DataLoader(Subset(train_full, train_idx), batch_size, sampler=EpochSampler(len(train_idx), seed)),
+        DataLoader(Subset(train_full, val_idx), eval_batch_size),
+        DataLoader(Subset(test, test_idx), eval_batch_size),
     )

@@ -14,6 +14,12 @@ def accuracy(preds: torch.Tensor, labels: torch.Tensor) -> float:
 
 def confusion_matrix(preds: torch.Tensor, labels: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
     """Return the ``(num_classes, num_classes)`` int64 matrix: row = true class, column = prediction."""
+    for name, values in (("labels", labels), ("predictions", preds)):
+        if values.numel() and (values.min() < 0 or values.max() >= num_classes):
+            raise ValueError(
+                f"confusion_matrix: {name} must be classes 0 to {num_classes - 1}, but range from "
+                f"{int(values.min())} to {int(values.max())}; pass num_classes= to count more classes."
+            )
     idx = labels.long() * num_classes + preds.long()
     return torch.bincount(idx, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 
@@ -28,11 +34,17 @@ def precision_recall(cm: torch.Tensor) -> list[dict[str, float]]:
     predicted, actual = cm.sum(0), cm.sum(1)
     precision = torch.where(predicted > 0, tp / predicted.clamp(min=1), torch.zeros_like(tp))
     recall = torch.where(actual > 0, tp / actual.clamp(min=1), torch.zeros_like(tp))
-    f1 = torch.where(precision + recall > 0, 2 * precision * recall / (precision + recall).clamp(min=1e-12),
-                     torch.zeros_like(tp))
+    f1 = torch.where(
+        precision + recall > 0, 2 * precision * recall / (precision + recall).clamp(min=1e-12), torch.zeros_like(tp)
+    )
     return [
-        {"class": k, "precision": precision[k].item(), "recall": recall[k].item(), "f1": f1[k].item(),
-         "support": int(actual[k].item())}
+        {
+            "class": k,
+            "precision": precision[k].item(),
+            "recall": recall[k].item(),
+            "f1": f1[k].item(),
+            "support": int(actual[k].item()),
+        }
         for k in range(cm.shape[0])
     ]
 

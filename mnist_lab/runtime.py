@@ -11,10 +11,12 @@ import contextlib
 import json
 import os
 import random
+import re
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -93,10 +95,13 @@ def choose_device(preference: str | None = None) -> torch.device:
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    if pref not in {"cpu", "cuda", "mps"} and not pref.startswith("cuda:"):
-        raise ValueError(f"device={preference!r} is not known; use 'auto', 'cpu', 'cuda' or 'mps'.")
+    if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", pref):
+        raise ValueError(f"device={preference!r} is not known; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'.")
     if pref.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device={preference!r} was asked for but CUDA is not available here; use 'auto' or 'cpu'.")
+    if pref.startswith("cuda:") and int(pref[5:]) >= torch.cuda.device_count():
+        n = torch.cuda.device_count()
+        raise ValueError(f"device={preference!r} was asked for but this machine has {n} GPUs (cuda:0 to cuda:{n - 1}).")
     if pref == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise ValueError("device='mps' was asked for but MPS is not available here; use 'auto' or 'cpu'.")
     return torch.device(pref)

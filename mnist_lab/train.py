@@ -11,8 +11,9 @@ import copy
 import math
 import os
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import torch
 from torch import nn
@@ -23,12 +24,9 @@ from .models import build_model
 CHECKPOINT_FORMAT = "mnist_lab.checkpoint"
 CHECKPOINT_VERSION = 1
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
-
 #: The course's default MLP recipe (batch 32): SGD with momentum and a one-cycle schedule.
 #: 10 epochs take the 784-128-64-10 MLP to about 98.4% test accuracy (notebook 03).
-DEFAULT_RECIPE = {"epochs": 10, "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4, "schedule": "onecycle",
-                  "optimizer": "sgd"}
+DEFAULT_RECIPE = {"epochs": 10, "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4, "schedule": "onecycle"}
 
 SCHEDULES = ("none", "onecycle", "cosine", "step")
 
@@ -49,22 +47,9 @@ class CheckpointError(ValueError):
     """A checkpoint cannot be used: unknown format or version, or it does not fit the model."""
 
 
-def make_optimizer(name: str, params: Iterable, lr: float, momentum: float = 0.0, weight_decay: float = 0.0,
-                   nesterov: bool = False) -> torch.optim.Optimizer:
-    """Return the optimizer ``name`` ("sgd", "adam" or "adamw") over ``params``."""
-    name = name.lower()
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay,
-                               nesterov=nesterov and momentum > 0)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    raise ValueError(f"optimizer={name!r} is not known; use one of {list(OPTIMIZERS)}.")
-
-
-def make_schedule(name: str | None, optimizer: torch.optim.Optimizer, total_steps: int,
-                  warmup_fraction: float = 0.15) -> torch.optim.lr_scheduler.LRScheduler | None:
+def make_schedule(
+    name: str | None, optimizer: torch.optim.Optimizer, total_steps: int, warmup_fraction: float = 0.15
+) -> torch.optim.lr_scheduler.LRScheduler | None:
     """Return torch's per-step learning-rate schedule ``name`` over ``total_steps`` steps, or ``None`` for "none".
 
     "onecycle": ``OneCycleLR``, up from lr/25 to lr over the first 15% of the steps, then a cosine down to
@@ -77,8 +62,9 @@ def make_schedule(name: str | None, optimizer: torch.optim.Optimizer, total_step
     if name == "none":
         return None
     if name == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total,
-                                                   pct_start=warmup_fraction, cycle_momentum=False)
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=lr, total_steps=total, pct_start=warmup_fraction, cycle_momentum=False
+        )
     if name == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
     if name == "step":
@@ -98,8 +84,7 @@ def _progress(total: int, desc: str, enabled: bool):
 
     # At most ~10 redraws per epoch: each redraw of a widget bar is a few kernel messages, and a
     # client that reads them only after a long cell (nbval) loses them past ZeroMQ's queue limit.
-    return tqdm(total=total, desc=desc, leave=True, mininterval=0.5, miniters=max(1, total // 10),
-                dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, leave=True, mininterval=0.5, miniters=max(1, total // 10), dynamic_ncols=True)
 
 
 def train_one_epoch(
@@ -116,59 +101,39 @@ def train_one_epoch(
 ) -> dict[str, float]:
     """Train ``model`` for one pass over ``loader``; return ``{"loss", "accuracy", "samples"}``.
 
-    Prints the running mean loss every ``log_every`` steps. Raises ``TrainingDiverged``
-    as soon as a printed loss, or the epoch's loss, is NaN or infinite.
+    Prints the mean loss since the epoch began every ``log_every`` steps. Raises ``TrainingDiverged``
+    at the first step whose loss is NaN or infinite.
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     model.train()
     device = torch.device(device)
-    # Detached losses and logits are kept per step and reduced once per epoch: no extra
-    # tensor work (and no .item() sync) inside the step, where it would cost 2-5% of the time.
-    losses: list[torch.Tensor] = []
-    all_logits: list[torch.Tensor] = []
-    all_labels: list[torch.Tensor] = []
-    sizes: list[int] = []
+    total_loss, correct, seen = 0.0, 0, 0
     n_steps = len(loader) if hasattr(loader, "__len__") else None
     bar = _progress(n_steps or 0, f"epoch {epoch}", progress)
-    last_print = 0
     for step, (images, labels) in enumerate(loader, start=1):
-        if images.device != device:
-            images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        images, labels = images.to(device), labels.to(device)
         if augment is not None:
             images = augment(images)
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         logits = model(images)
         loss = loss_fn(logits, labels)
+        _check_finite(loss.item(), epoch, step, optimizer)  # every step: stop at the first NaN
         loss.backward()
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        losses.append(loss.detach())
-        all_logits.append(logits.detach())
-        all_labels.append(labels)
-        sizes.append(labels.shape[0])
-        if log_every and step % log_every == 0:
-            mean = _weighted_mean(losses[last_print:], sizes[last_print:])
-            last_print = step
-            _check_finite(mean, epoch, step, optimizer)
-            _write(f"epoch {epoch} step {step:>5}/{n_steps or '?'}  loss {mean:.4f}", bar)
+        total_loss += loss.item() * len(labels)
+        correct += (logits.argmax(1) == labels).sum().item()
+        seen += len(labels)
+        if log_every and step % log_every == 0:  # the mean since the epoch began, as notebook 03's loop prints
+            _write(f"epoch {epoch} step {step:>5}/{n_steps or '?'}  loss {total_loss / seen:.4f}", bar)
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
-    seen = sum(sizes)
     if seen == 0:
         raise ValueError("The training loader yielded no batches: check the data split and batch size.")
-    mean_loss = _weighted_mean(losses, sizes)
-    _check_finite(mean_loss, epoch, n_steps, optimizer)
-    correct = (torch.cat(all_logits).argmax(1) == torch.cat(all_labels)).sum().item()
-    return {"loss": mean_loss, "accuracy": correct / seen, "samples": seen}
-
-
-def _weighted_mean(losses: list[torch.Tensor], sizes: list[int]) -> float:
-    """Return the mean per-sample loss from per-batch mean losses and batch sizes (non-empty)."""
-    weights = torch.tensor(sizes, dtype=torch.float32, device=losses[0].device)
-    return ((torch.stack(losses).float() * weights).sum() / weights.sum()).item()
+    return {"loss": total_loss / seen, "accuracy": correct / seen, "samples": seen}
 
 
 def _write(line: str, bar) -> None:
@@ -191,8 +156,9 @@ def _check_finite(value: float, epoch: int, step: int | None, optimizer: torch.o
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable | None = None,
-             device: torch.device | str = "cpu") -> dict[str, float]:
+def evaluate(
+    model: nn.Module, loader: Iterable, loss_fn: Callable | None = None, device: torch.device | str = "cpu"
+) -> dict[str, float]:
     """Return ``{"loss", "accuracy", "samples"}`` of ``model`` on ``loader`` (``model.eval()``, no gradients)."""
     loss_fn = loss_fn or nn.CrossEntropyLoss(reduction="sum")
     model.eval()
@@ -211,7 +177,9 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable | None = None
 
 
 @torch.no_grad()
-def predict(model: nn.Module, loader: Iterable, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+def predict(
+    model: nn.Module, loader: Iterable, device: torch.device | str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Return ``(logits, labels)`` of ``model`` over ``loader``, both on the CPU (notebook 04 writes this loop).
 
     Each batch moves to the model's device and its logits come back, so they can be compared with
@@ -241,7 +209,6 @@ def fit(
     lr: float = 0.01,
     momentum: float = 0.0,
     weight_decay: float = 0.0,
-    optimizer: str | torch.optim.Optimizer = "sgd",
     schedule: str | None = "none",
     loss_fn: Callable | None = None,
     device: torch.device | str | None = None,
@@ -261,85 +228,90 @@ def fit(
     ``resume`` (a checkpoint path or dict) continues where it stopped and gives the
     same result as an uninterrupted run with the same seed on the same machine.
 
-    A NaN/infinite loss raises ``TrainingDiverged``; the model is put back to the last
-    completed epoch and that epoch's checkpoint is kept. Ctrl-C raises
+    A NaN/infinite loss raises ``TrainingDiverged``; the model, optimizer, schedule and random state are
+    put back to the last completed epoch, and that epoch's checkpoint is kept. Ctrl-C raises
     ``TrainingInterrupted`` carrying the history and the last completed epoch.
     ``on_epoch_end(model, row)`` is called after each epoch (e.g. to add a test accuracy to ``row``).
     """
     device = torch.device(device) if device is not None else runtime.choose_device()
     model.to(device)
-    if isinstance(optimizer, str):
-        opt = make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay)
-    else:
-        opt = optimizer
-    steps_per_epoch = len(train_loader) if hasattr(train_loader, "__len__") else 1
-    sched = make_schedule(schedule, opt, epochs * steps_per_epoch)
-    history: list[dict[str, float]] = []
-    start_epoch = 1
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    sched = make_schedule(schedule, opt, epochs * len(train_loader))
+    history, start = [], 1
     if resume is not None:
-        # Checkpoints load on the CPU; the optimizer's state follows its parameters onto the device.
-        ckpt = resume if isinstance(resume, dict) else read_checkpoint(resume, map_location="cpu")
-        restore_into(model, ckpt)
-        opt.load_state_dict(ckpt["optimizer_state"])
-        if sched is not None and ckpt.get("scheduler_state") is not None:
-            # Only the schedule's position comes back; its length follows this call's epochs, so a finished
-            # run can also be extended with more epochs.
-            position = ("last_epoch", "_step_count", "_last_lr", "_get_lr_called_within_step")
-            sched.load_state_dict({k: v for k, v in ckpt["scheduler_state"].items() if k in position})
-        history = [dict(h) for h in ckpt.get("history", [])]
-        start_epoch = int(ckpt["epoch"]) + 1
-        restore_rng_state(ckpt)
+        ckpt = resume if isinstance(resume, dict) else load_checkpoint(resume)[1]
+        _restore(ckpt, model, opt, sched)
+        history, start = [dict(row) for row in ckpt["history"]], int(ckpt["epoch"]) + 1
         if verbose:
             print(f"Resuming after epoch {ckpt['epoch']} of {epochs}.")
-
-    def snapshot(epoch: int) -> dict:
-        return make_checkpoint(model, epoch=epoch, history=history, optimizer=opt, scheduler=sched, params=params)
-
-    last_good = snapshot(start_epoch - 1)
-    ckpt_path = Path(checkpoint_path) if checkpoint_path is not None else None
-    epoch = start_epoch
+    last_good = make_checkpoint(model, start - 1, history, opt, sched, params=params)
+    epoch = start
     try:
-        for epoch in range(start_epoch, epochs + 1):
-            t0 = time.perf_counter()
-            lr_now = opt.param_groups[0]["lr"]
+        for epoch in range(start, epochs + 1):
             set_epoch(train_loader, epoch)
-            train = train_one_epoch(model, train_loader, opt, loss_fn, device, sched, log_every, progress,
-                                    augment, epoch)
-            row = {"epoch": epoch, "train_loss": train["loss"], "train_accuracy": train["accuracy"], "lr": lr_now}
-            if val_loader is not None:
-                val = evaluate(model, val_loader, device=device)
-                row.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
-            row["seconds"] = time.perf_counter() - t0
+            row = _train_and_validate(
+                model, train_loader, val_loader, opt, sched, loss_fn, device, augment, epoch, log_every, progress
+            )
             if on_epoch_end is not None:
                 on_epoch_end(model, row)
             history.append(row)
-            last_good = snapshot(epoch)
-            if ckpt_path is not None:
-                save_checkpoint_dict(ckpt_path, last_good)
+            last_good = make_checkpoint(model, epoch, history, opt, sched, params=params)
+            if checkpoint_path is not None:
+                _write_checkpoint(checkpoint_path, last_good)
             if verbose:
-                val_text = (f"  val loss {row['val_loss']:.4f}  val acc {row['val_accuracy']:.4f}"
-                            if val_loader is not None else "")
-                print(f"epoch {epoch}/{epochs}  train loss {row['train_loss']:.4f}  "
-                      f"train acc {row['train_accuracy']:.4f}{val_text}", flush=True)
+                print(_epoch_line(row, epochs), flush=True)
     except TrainingDiverged as exc:
-        restore_into(model, last_good)
-        kept = (f" The checkpoint of epoch {last_good['epoch']} is kept at {ckpt_path}."
-                if ckpt_path is not None and last_good["epoch"] > 0 else "")
+        _restore(last_good, model, opt, sched)  # weights, momentum, schedule and random state
+        kept = f" Its checkpoint is kept in {checkpoint_path}." if checkpoint_path and last_good["epoch"] else ""
         raise TrainingDiverged(f"{exc} The model was put back to epoch {last_good['epoch']}.{kept}") from None
     except KeyboardInterrupt:
-        restore_into(model, last_good)
-        where = f" and saved in {ckpt_path}" if ckpt_path is not None and last_good["epoch"] > 0 else ""
+        _load_weights(model, last_good)
+        where = f", saved in {checkpoint_path}" if checkpoint_path is not None and last_good["epoch"] > 0 else ""
         raise TrainingInterrupted(
-            f"Training was interrupted during epoch {epoch}. The history and weights of the last completed "
-            f"epoch ({last_good['epoch']}) are kept{where}; continue with fit(..., resume=...).",
-            history, last_good, ckpt_path,
+            f"Training was interrupted during epoch {epoch}. The history and weights of the last completed epoch "
+            f"({last_good['epoch']}{where}) are kept; continue with fit(..., resume=...).",
+            history,
+            last_good,
+            checkpoint_path,
         ) from None
     return history
 
 
-def make_checkpoint(model: nn.Module, epoch: int = 0, history: list | None = None,
-                    optimizer: torch.optim.Optimizer | None = None, scheduler: Any = None,
-                    metrics: dict | None = None, params: dict | None = None) -> dict:
+def _epoch_line(row: dict, epochs: int) -> str:
+    """Return "epoch 1/10  train loss 0.5381  train acc 0.8303  val loss 0.2105  val acc 0.9366"."""
+    names = {
+        "train_loss": "train loss",
+        "train_accuracy": "train acc",
+        "val_loss": "val loss",
+        "val_accuracy": "val acc",
+    }
+    shown = [f"{name} {row[key]:.4f}" for key, name in names.items() if key in row]
+    return f"epoch {row['epoch']}/{epochs}  " + "  ".join(shown)
+
+
+def _train_and_validate(
+    model, train_loader, val_loader, opt, sched, loss_fn, device, augment, epoch, log_every, progress
+) -> dict[str, float]:
+    """Train one epoch, then evaluate on ``val_loader``; return the history row of that epoch."""
+    t0, lr_now = time.perf_counter(), opt.param_groups[0]["lr"]
+    train = train_one_epoch(model, train_loader, opt, loss_fn, device, sched, log_every, progress, augment, epoch)
+    row = {"epoch": epoch, "train_loss": train["loss"], "train_accuracy": train["accuracy"], "lr": lr_now}
+    if val_loader is not None:
+        val = evaluate(model, val_loader, device=device)
+        row.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
+    row["seconds"] = time.perf_counter() - t0
+    return row
+
+
+def make_checkpoint(
+    model: nn.Module,
+    epoch: int = 0,
+    history: list | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler: Any = None,
+    metrics: dict | None = None,
+    params: dict | None = None,
+) -> dict:
     """Return a checkpoint dict (a deep copy, safe to keep while training goes on)."""
     config = getattr(model, "config", None)
     if config is None:
@@ -361,39 +333,55 @@ def make_checkpoint(model: nn.Module, epoch: int = 0, history: list | None = Non
     }
 
 
-def restore_rng_state(checkpoint: dict) -> None:
-    """Put back the CPU (and, when both exist, the CUDA) random number generators saved in ``checkpoint``."""
-    if checkpoint.get("rng_state") is not None:
-        torch.set_rng_state(checkpoint["rng_state"].cpu())  # set_rng_state takes a CPU ByteTensor only
+def _restore(checkpoint: dict, model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Any) -> None:
+    """Put the model, the optimizer (momentum), the schedule's position and the random generators back as
+    they were in ``checkpoint``. The schedule's length follows the current run, so a run can be extended."""
+    _load_weights(model, checkpoint)
+    optimizer.load_state_dict(checkpoint["optimizer_state"])  # its tensors follow the parameters' device
+    if schedule is not None and checkpoint.get("scheduler_state") is not None:
+        position = ("last_epoch", "_step_count", "_last_lr", "_get_lr_called_within_step")
+        schedule.load_state_dict({k: v for k, v in checkpoint["scheduler_state"].items() if k in position})
+    torch.set_rng_state(checkpoint["rng_state"].cpu())  # set_rng_state takes a CPU ByteTensor only
     cuda_states = checkpoint.get("cuda_rng_state")
     if cuda_states is not None and torch.cuda.is_available() and len(cuda_states) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all([state.cpu() for state in cuda_states])
 
 
-def save_checkpoint_dict(path: str | os.PathLike, checkpoint: dict) -> Path:
-    """Write a checkpoint dict to ``path`` atomically (temporary file, then ``os.replace``)."""
+def _write_checkpoint(path: str | os.PathLike, checkpoint: dict) -> Path:
+    """Write ``checkpoint`` atomically, after checking that it loads back with ``weights_only=True``; a
+    value that would not (a NumPy number in the history, say) raises ``CheckpointError``, the old file kept."""
     path = Path(path)
     with runtime.atomic_path(path) as tmp:
         torch.save(checkpoint, tmp)
+        try:
+            torch.load(tmp, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise CheckpointError(
+                f"Not written to {path}: the checkpoint holds a value that torch.load(weights_only=True) refuses "
+                f"({exc.__class__.__name__}: {str(exc).splitlines()[0]}). Keep history, metrics and parameters to "
+                f"plain Python numbers, strings, lists and dicts (float(x) for a NumPy number)."
+            ) from None
     return path
 
 
 def save_checkpoint(path: str | os.PathLike, model: nn.Module, **kwargs) -> Path:
-    """Write ``model`` (+ history, metrics, params, optimizer…) to ``path`` atomically; return the path."""
-    return save_checkpoint_dict(path, make_checkpoint(model, **kwargs))
+    """Write ``model`` (+ epoch, history, metrics, params, optimizer…; see ``make_checkpoint``) to ``path``
+    atomically; return the path."""
+    return _write_checkpoint(path, make_checkpoint(model, **kwargs))
 
 
-def read_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
-    """Return the checkpoint dict at ``path``, loaded with ``weights_only=True`` and checked.
+def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None) -> tuple[nn.Module, dict]:
+    """Return ``(model, checkpoint)`` from ``path`` (loaded on the CPU with ``weights_only=True`` and checked):
+    the weights put into ``model``, or into a model built from the checkpoint's config.
 
-    Raises ``FileNotFoundError`` naming the path when it is missing and
-    ``CheckpointError`` for another file type or an unknown/newer format version.
+    Raises ``FileNotFoundError`` naming the path when it is missing, and ``CheckpointError`` for another
+    kind of file, an unknown or newer format version, or weights that do not fit ``model``.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No checkpoint at {path}. Train one first (notebook 03 or `make run`).")
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise CheckpointError(f"{path} cannot be read as a checkpoint ({type(exc).__name__}: {exc}).") from exc
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
@@ -404,10 +392,11 @@ def read_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
             f"{path} has checkpoint format version {version!r}; this mnist_lab reads versions 1 to "
             f"{CHECKPOINT_VERSION}. Update mnist_lab (git pull; make setup) or retrain the model."
         )
-    return ckpt
+    model = model if model is not None else build_model(ckpt["model_config"])
+    return _load_weights(model, ckpt), ckpt
 
 
-def restore_into(model: nn.Module, checkpoint: dict) -> nn.Module:
+def _load_weights(model: nn.Module, checkpoint: dict) -> nn.Module:
     """Load the checkpoint's weights into ``model``; a shape mismatch names every differing tensor."""
     state = checkpoint["state_dict"]
     own = model.state_dict()
@@ -426,13 +415,3 @@ def restore_into(model: nn.Module, checkpoint: dict) -> nn.Module:
         )
     model.load_state_dict(state)
     return model
-
-
-def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None,
-                    map_location: Any = "cpu") -> tuple[nn.Module, dict]:
-    """Return ``(model, checkpoint)``: the weights restored into ``model`` or a model built from the config."""
-    ckpt = read_checkpoint(path, map_location=map_location)
-    if model is None:
-        model = build_model(ckpt["model_config"])
-    restore_into(model, ckpt)
-    return model, ckpt

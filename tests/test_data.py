@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import N_TEST, N_TRAIN
 from torchvision import transforms
 
 from mnist_lab import data, runtime
-from conftest import N_TEST, N_TRAIN
 
 
 def test_mirror_copy_extracts_and_loads_the_same_pixels(tmp_path, tiny_mirror):
@@ -91,8 +91,13 @@ def test_missing_files_without_network_lists_the_ways(tmp_path):
     with pytest.raises(data.DatasetError) as err:
         data.ensure_mnist(tmp_path / "empty", download=False)
     msg = str(err.value)
-    for needle in ("train-images-idx3-ubyte.gz", "make data", "MNIST_LAB_MIRROR", "Copy the four files",
-                   str(tmp_path / "empty" / "MNIST" / "raw")):
+    for needle in (
+        "train-images-idx3-ubyte.gz",
+        "make data",
+        "MNIST_LAB_MIRROR",
+        "Copy the four files",
+        str(tmp_path / "empty" / "MNIST" / "raw"),
+    ):
         assert needle in msg
 
 
@@ -210,3 +215,33 @@ def test_an_interrupted_copy_never_looks_complete(tmp_path, tiny_mirror, monkeyp
     monkeypatch.setattr(data.shutil, "copyfile", real_copy)
     data.ensure_mnist(tmp_path / "d", mirror=mirror, download=False, checksums=md5s)  # a rerun completes
     assert data.check_idx_file(raw / "train-images-idx3-ubyte") == (N_TRAIN, 28, 28)
+
+
+def test_subset_is_a_seeded_random_sample_of_each_split(tiny_root):
+    root, kw = tiny_root
+    full = data.load_tensors(root, val_size=20, **kw)
+    part = data.load_tensors(root, val_size=20, subset=10, **kw)
+    assert part.sizes() == {"train": 10, "val": 10, "test": 10}
+    assert not torch.equal(part.test_images, full.test_images[:10])  # not the first ten (the easier ones)
+    rows = {tuple(x.flatten().tolist()): i for i, x in enumerate(full.test_images)}
+    picked = [rows[tuple(x.flatten().tolist())] for x in part.test_images]
+    assert picked == sorted(picked) and max(picked) >= 10  # a sample from the whole split, in its order
+    again = data.load_tensors(root, val_size=20, subset=10, **kw)
+    assert torch.equal(again.train_images, part.train_images) and torch.equal(again.test_labels, part.test_labels)
+
+
+def test_each_download_has_its_own_temporary_folder(tmp_path, monkeypatch):
+    import torchvision.datasets.utils as tv_utils
+
+    folders = []
+
+    def fake_download(url, root, filename, md5):
+        folders.append(root)
+        raise OSError("offline")
+
+    monkeypatch.setattr(tv_utils, "download_url", fake_download)
+    for _ in range(2):  # two runs at once would each get their own
+        with pytest.raises(data.DatasetError):
+            data.ensure_mnist(tmp_path / "r", download=True)
+    assert len(set(folders)) == len(folders) > 1
+    assert not list((tmp_path / "r" / "MNIST" / "raw").iterdir())  # and each is removed afterwards

@@ -42,11 +42,33 @@ def test_fit_evaluate_and_predict_on_a_device_with_data_on_the_cpu(tmp_path):
     train_loader, val_loader = tiny_loaders()
     mlp, cnn = models.MLP(hidden=[16]), models.CNN(channels=[4, 8, 8])
     with ShadowDevice():
-        train.fit(mlp, train_loader, val_loader, epochs=2, lr=0.05, momentum=0.9, weight_decay=5e-4,
-                  schedule="onecycle", device=SHADOW, progress=False, verbose=False,
-                  checkpoint_path=tmp_path / "mlp.pt")
-        train.fit(cnn, train_loader, val_loader, epochs=1, lr=0.05, momentum=0.9, schedule="onecycle",
-                  device=SHADOW, augment=Augment(2, 10.0), progress=False, verbose=False)
+        train.fit(
+            mlp,
+            train_loader,
+            val_loader,
+            epochs=2,
+            lr=0.05,
+            momentum=0.9,
+            weight_decay=5e-4,
+            schedule="onecycle",
+            device=SHADOW,
+            progress=False,
+            verbose=False,
+            checkpoint_path=tmp_path / "mlp.pt",
+        )
+        train.fit(
+            cnn,
+            train_loader,
+            val_loader,
+            epochs=1,
+            lr=0.05,
+            momentum=0.9,
+            schedule="onecycle",
+            device=SHADOW,
+            augment=Augment(2, 10.0),
+            progress=False,
+            verbose=False,
+        )
         logits, labels = train.predict(cnn, val_loader, SHADOW)
         assert not on_shadow(logits) and logits.shape == (96, 10) and torch.equal(labels, val_loader.labels)
         accuracy = train.evaluate(mlp, val_loader, device=SHADOW)["accuracy"]
@@ -55,17 +77,34 @@ def test_fit_evaluate_and_predict_on_a_device_with_data_on_the_cpu(tmp_path):
         assert set(scores) == {"clean", "blurred", "noisy", "shifted"}
         # resume on the device: the checkpoint (and its RNG state) is read on the CPU
         resumed = models.MLP(hidden=[16])
-        history = train.fit(resumed, train_loader, val_loader, epochs=3, lr=0.05, momentum=0.9, weight_decay=5e-4,
-                            schedule="onecycle", device=SHADOW, progress=False, verbose=False,
-                            resume=tmp_path / "mlp.pt")
+        history = train.fit(
+            resumed,
+            train_loader,
+            val_loader,
+            epochs=3,
+            lr=0.05,
+            momentum=0.9,
+            weight_decay=5e-4,
+            schedule="onecycle",
+            device=SHADOW,
+            progress=False,
+            verbose=False,
+            resume=tmp_path / "mlp.pt",
+        )
         assert [h["epoch"] for h in history] == [1, 2, 3]
     assert not on_shadow(train_loader.images)  # the data never moved
 
 
 def test_course_loaders_keep_the_data_on_the_cpu_whatever_the_device(tiny_root):
     root, ensure_kwargs = tiny_root
-    P = {"data_root": str(root), "batch_size": 16, "val_size": 20, "seed": 0, "subset": None,
-         "torch_device": torch.device("cuda")}
+    P = {
+        "data_root": str(root),
+        "batch_size": 16,
+        "val_size": 20,
+        "seed": 0,
+        "subset": None,
+        "torch_device": torch.device("cuda"),
+    }
     import mnist_lab.data as data_module
 
     original = data_module.load_tensors
@@ -76,12 +115,3 @@ def test_course_loaders_keep_the_data_on_the_cpu_whatever_the_device(tiny_root):
         data_module.load_tensors = original
     assert [loader.images.device.type for loader in loaders] == ["cpu"] * 3
     assert [loader.labels.device.type for loader in loaders] == ["cpu"] * 3
-
-
-def test_rng_state_is_restored_from_a_checkpoint():
-    torch.manual_seed(3)
-    checkpoint = train.make_checkpoint(models.MLP(hidden=[4]))
-    expected = torch.rand(5)
-    torch.manual_seed(99)
-    train.restore_rng_state(checkpoint)
-    assert torch.equal(torch.rand(5), expected)

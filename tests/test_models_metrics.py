@@ -39,7 +39,12 @@ def test_cnn_shapes_and_config_round_trip():
     assert m(torch.rand(3, 1, 28, 28)).shape == (3, 10)
     assert m(torch.rand(3, 784)).shape == (3, 10)
     m2 = models.build_model(m.config)
-    assert models.count_parameters(m2) == models.count_parameters(m)
+    assert isinstance(m2, models.CNN) and m2.config == m.config == {
+        "name": "cnn",
+        "channels": [16, 32, 64],
+        "num_classes": 10,
+    }
+    assert models.count_parameters(m2) == 38_458
 
 
 def test_cnn_has_38458_parameters_and_checks_its_channels():
@@ -61,7 +66,9 @@ def test_the_cnn_taught_in_notebook_06_is_the_library_cnn():
     for channels in ([16, 32, 64], [4, 8, 12]):
         taught, saved = namespace["CNN"](channels), models.CNN(channels)
         assert taught.config == saved.config
-        assert {k: v.shape for k, v in taught.state_dict().items()} == {k: v.shape for k, v in saved.state_dict().items()}
+        assert {k: v.shape for k, v in taught.state_dict().items()} == {
+            k: v.shape for k, v in saved.state_dict().items()
+        }
         saved.load_state_dict(taught.state_dict())
         x = torch.rand(4, 1, 28, 28)
         taught.eval(), saved.eval()
@@ -87,6 +94,10 @@ def test_accuracy_confusion_and_precision_recall_by_hand():
     assert [r["support"] for r in pr] == [2, 2, 2]
     assert metrics.most_confused(cm, k=2) == [(0, 1, 1), (2, 0, 1)]
     assert metrics.accuracy(torch.tensor([]), torch.tensor([])) == 0.0
+    with pytest.raises(ValueError, match="labels must be classes 0 to 2, but range from 0 to 3; pass num_classes="):
+        metrics.confusion_matrix(torch.tensor([0, 1]), torch.tensor([0, 3]), num_classes=3)
+    with pytest.raises(ValueError, match="predictions must be classes 0 to 9, but range from -1 to 1"):
+        metrics.confusion_matrix(torch.tensor([-1, 1]), torch.tensor([0, 1]))
 
 
 def test_shift_blur_noise_rotate():
@@ -97,6 +108,9 @@ def test_shift_blur_noise_rotate():
     blurred = augment.gaussian_blur(img, 1.0)
     assert blurred[0, 0, 10, 10] < 0.5 and blurred.sum() == pytest.approx(1.0, abs=1e-5)
     assert torch.equal(augment.gaussian_blur(img, 0), img)
+    for sigma in (9.3, 50.0):  # a kernel wider than the image: blurs to nearly flat, keeping the ink
+        wide = augment.gaussian_blur(img, sigma)
+        assert wide.shape == img.shape and wide.max() < 0.01 and wide.sum() == pytest.approx(1.0, abs=0.1)
     g1, g2 = torch.Generator().manual_seed(0), torch.Generator().manual_seed(0)
     n1, n2 = augment.add_noise(img, 0.3, g1), augment.add_noise(img, 0.3, g2)
     assert torch.equal(n1, n2) and n1.min() >= 0 and n1.max() <= 1 and not torch.equal(n1, img)

@@ -17,16 +17,18 @@ from mnist_lab.params import validate_params
         ("lr", 0, "a number > 0"),
         ("lr", float("nan"), "a number > 0"),
         ("momentum", 1.0, "< 1"),
-        ("optimizer", "rmsprop", "one of ['sgd', 'adam', 'adamw']"),
-        ("model", "resnet", "one of ['mlp', 'cnn']"),
+        ("epochs", 1001, "an integer >= 1 and <= 1000"),
+        ("momentum", -0.1, "a number >= 0 and < 1"),
         ("schedule", "warp", "one of ['none', 'onecycle', 'cosine', 'step']"),
         ("hidden", [128, -4], "non-empty list of positive integers"),
         ("hidden", "128,64", "non-empty list of positive integers"),
         ("hidden", [], "non-empty list of positive integers"),
-        ("fast", "yes", "True or False"),
-        ("device", "tpu", "one of ['auto', 'cpu', 'cuda', 'mps']"),
+        ("augment", "yes", "True or False"),
+        ("device", "tpu", "one of 'auto', 'cpu', 'mps', 'cuda' or 'cuda:N'"),
+        ("device", "cuda:x", "one of 'auto', 'cpu', 'mps', 'cuda' or 'cuda:N'"),
         ("subset", 0, "an integer >= 1 (or None)"),
         ("blur_sigmas", [0, -1], "list of numbers >= 0"),
+        ("study_name", None, "a string"),
     ],
 )
 def test_bad_values_name_parameter_value_and_rule(name, value, allowed):
@@ -45,11 +47,22 @@ def test_a_data_folder_that_is_a_file_is_refused(tmp_path):
 
 
 def test_good_values_are_normalised():
-    p = validate_params({"epochs": 3.0, "lr": 1, "optimizer": "SGD", "hidden": (32, 16), "subset": None,
-                         "data_root": None, "seed": 0})
+    p = validate_params(
+        {
+            "epochs": 3.0,
+            "lr": 1,
+            "schedule": "OneCycle",
+            "hidden": (32, 16),
+            "subset": None,
+            "data_root": None,
+            "seed": 0,
+            "device": "CUDA:1",
+        }
+    )
     assert p["epochs"] == 3 and isinstance(p["epochs"], int)
     assert p["lr"] == 1.0 and isinstance(p["lr"], float)
-    assert p["optimizer"] == "sgd" and p["hidden"] == [32, 16] and p["subset"] is None
+    assert p["schedule"] == "onecycle" and p["hidden"] == [32, 16] and p["subset"] is None
+    assert p["device"] == "cuda:1"  # the check takes the GPU numbers that runtime.choose_device takes
     assert p["data_root"].endswith("data")
 
 
