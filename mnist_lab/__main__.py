@@ -9,39 +9,45 @@ import argparse
 import sys
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run the subcommand; return the exit status."""
+def parser() -> argparse.ArgumentParser:
+    """Return the command line's parser: the subcommands ``data`` and ``run``."""
     parser = argparse.ArgumentParser(prog="python -m mnist_lab")
     sub = parser.add_subparsers(dest="command", required=True)
-
     p_data = sub.add_parser("data", help="put MNIST (verified) in the data root")
     p_data.add_argument("--root", default=None, help="data root (default: $MNIST_LAB_DATA or <repo>/data)")
     p_data.add_argument("--mirror", default=None, help="folder with the four .gz files (default: $MNIST_LAB_MIRROR)")
-
     p_run = sub.add_parser("run", help="run the notebooks with papermill and print a summary")
     p_run.add_argument("--name", default="default", help="run folder name under runs/")
     p_run.add_argument("--params", default=None, help="YAML file of parameters (shared, or per notebook)")
-    p_run.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                       help="one parameter, e.g. -p epochs 3 (YAML syntax for the value)")
+    p_run.add_argument(
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="one parameter, e.g. -p epochs 3 (YAML syntax for the value)",
+    )
     p_run.add_argument("--notebooks", default=None, help="comma-separated notebook names or numbers, e.g. 01,03")
     p_run.add_argument("--in-place", action="store_true", help="re-execute the committed notebooks in place")
-    args = parser.parse_args(argv)
+    return parser
 
-    if args.command == "data":
-        from .data import DatasetError, ensure_mnist
 
-        try:
-            raw = ensure_mnist(args.root, mirror=args.mirror)
-        except DatasetError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        print(f"MNIST is ready in {raw}")
-        return 0
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the subcommand; return the exit status (2: bad input)."""
+    from .data import DatasetError, ensure_mnist
 
-    from .course import run_course
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "data":
+            print(f"MNIST is ready in {ensure_mnist(args.root, mirror=args.mirror)}")
+            return 0
+        from .course import run_course
 
-    return run_course(name=args.name, params_file=args.params, overrides=args.param,
-                      notebooks=args.notebooks, in_place=args.in_place)
+        return run_course(args.name, args.params, args.param, args.notebooks, args.in_place)
+    except (DatasetError, ValueError) as exc:  # missing data, a bad parameters file or notebook name: no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1 if args.command == "data" else 2
 
 
 if __name__ == "__main__":

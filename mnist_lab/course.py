@@ -27,39 +27,88 @@ import torch
 from . import data, models, runtime, train, widget_outputs
 from .params import validate_params
 
-NOTEBOOKS = ["01_data", "02_model", "03_training", "04_evaluation", "05_visualization", "06_cnn", "07_tuning",
-             "08_draw"]
+NOTEBOOKS = [
+    "01_data",
+    "02_model",
+    "03_training",
+    "04_evaluation",
+    "05_visualization",
+    "06_cnn",
+    "07_tuning",
+    "08_draw",
+]
 
 #: The parameters that define the trained MLP; a checkpoint made with other values is stale.
-MLP_KEYS = ("seed", "hidden", "epochs", "batch_size", "lr", "momentum", "weight_decay", "schedule", "subset",
-            "val_size")
+MLP_KEYS = (
+    "seed",
+    "hidden",
+    "epochs",
+    "batch_size",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "schedule",
+    "subset",
+    "val_size",
+)
 
 #: Defaults shared by every notebook's parameters cell (a test checks that the cells agree).
 DEFAULTS: dict[str, Any] = {
-    "seed": 0, "data_root": None, "artifacts": None, "hidden": [128, 64], "batch_size": 32,
-    "subset": None, "val_size": 5000, "device": "auto",
+    "seed": 0,
+    "data_root": None,
+    "artifacts": None,
+    "hidden": [128, 64],
+    "batch_size": 32,
+    "subset": None,
+    "val_size": 5000,
+    "device": "auto",
     **{k: v for k, v in train.DEFAULT_RECIPE.items() if k != "optimizer"},
 }
 
 
 #: The CNN recipe of notebook 06 (batch 128, SGD + momentum, one-cycle, light augmentation).
 CNN_RECIPE: dict[str, Any] = {
-    "channels": [16, 32, 64], "batch_size": 128, "epochs": 8, "lr": 0.2, "momentum": 0.9,
-    "weight_decay": 5e-4, "schedule": "onecycle", "label_smoothing": 0.1, "augment": True, "max_shift": 2,
+    "channels": [16, 32, 64],
+    "batch_size": 128,
+    "epochs": 8,
+    "lr": 0.2,
+    "momentum": 0.9,
+    "weight_decay": 5e-4,
+    "schedule": "onecycle",
+    "label_smoothing": 0.1,
+    "augment": True,
+    "max_shift": 2,
     "max_rotation": 10.0,
 }
 
 #: The parameters that define notebook 06's CNN (recorded in ``cnn.pt``); other values make it stale.
-CNN_KEYS = ("seed", "channels", "cnn_batch_size", "cnn_epochs", "cnn_lr", "cnn_momentum", "weight_decay",
-            "label_smoothing", "augment", "max_shift", "max_rotation", "subset", "val_size")
+CNN_KEYS = (
+    "seed",
+    "channels",
+    "cnn_batch_size",
+    "cnn_epochs",
+    "cnn_lr",
+    "cnn_momentum",
+    "weight_decay",
+    "label_smoothing",
+    "augment",
+    "max_shift",
+    "max_rotation",
+    "subset",
+    "val_size",
+)
 
 
-def start(**params: Any) -> dict[str, Any]:
-    """Validate a notebook's parameters, seed everything, and return them as a dict ``P``.
+def start(notebook: str | None = None, namespace: dict | None = None, **params: Any) -> dict[str, Any]:
+    """Check a notebook's parameters, seed everything, and return them as a dict ``P``.
 
-    ``P["artifacts"]`` and ``P["figures"]`` are folders that exist; ``P["torch_device"]``
-    is the device chosen. Raises ``ValueError`` naming any bad parameter.
+    A notebook calls ``course.start("03_training", globals())``: the parameters are the names its
+    ``parameters`` cell declares, with their values in ``namespace`` (after papermill's overrides).
+    Tests and scripts pass them by name instead. ``P["artifacts"]`` and ``P["figures"]`` are folders
+    that exist; ``P["torch_device"]`` is the device chosen. Raises ``ValueError`` naming any bad parameter.
     """
+    if notebook is not None:
+        params = {name: namespace[name] for name in _declared_parameters(notebook_dir() / f"{notebook}.ipynb")}
     P = validate_params(params)
     P["artifacts"] = str(runtime.artifacts_dir(P.get("artifacts")))
     P["figures"] = str(runtime.figures_dir(P["artifacts"]))
@@ -105,16 +154,23 @@ def loaders(P: dict, fast: bool = True, eval_batch_size: int = 1000, batch_size:
     device, and predictions come back to the CPU before they meet labels (DESIGN.md, Devices).
     """
     batch_size = batch_size if batch_size is not None else P.get("batch_size", 32)
-    return data.make_loaders(P.get("data_root"), batch_size=batch_size, val_size=P.get("val_size", 5000),
-                             seed=P.get("seed", 0), fast=fast, subset=P.get("subset"),
-                             eval_batch_size=eval_batch_size)
+    return data.make_loaders(
+        P.get("data_root"),
+        batch_size=batch_size,
+        val_size=P.get("val_size", 5000),
+        seed=P.get("seed", 0),
+        fast=fast,
+        subset=P.get("subset"),
+        eval_batch_size=eval_batch_size,
+    )
 
 
 def save_mlp(P: dict, model: torch.nn.Module, history: list[dict], extra: dict | None = None) -> Path:
-    """Write ``mlp.pt`` (checkpoint with the MLP parameters) and ``history.json`` atomically; return the checkpoint path."""
+    """Write ``mlp.pt`` (checkpoint with the MLP parameters) and ``history.json`` atomically; return mlp.pt's path."""
     params = mlp_params(P)
-    path = train.save_checkpoint(artifact(P, "mlp.pt"), model, epoch=len(history), history=history,
-                                 params=params, metrics=extra or {})
+    path = train.save_checkpoint(
+        artifact(P, "mlp.pt"), model, epoch=len(history), history=history, params=params, metrics=extra or {}
+    )
     runtime.write_json(artifact(P, "history.json"), {"params": params, "history": history})
     return path
 
@@ -124,10 +180,21 @@ def train_mlp(P: dict, progress: bool = False, log_every: int | None = None) -> 
     runtime.seed_everything(P["seed"])
     tl, vl, _ = loaders(P)
     model = models.MLP(hidden=P["hidden"])
-    history = train.fit(model, tl, vl, epochs=P["epochs"], lr=P["lr"], momentum=P["momentum"],
-                        weight_decay=P["weight_decay"], schedule=P["schedule"], device=P["torch_device"],
-                        progress=progress, log_every=log_every, checkpoint_path=artifact(P, "mlp.pt"),
-                        params=mlp_params(P))
+    history = train.fit(
+        model,
+        tl,
+        vl,
+        epochs=P["epochs"],
+        lr=P["lr"],
+        momentum=P["momentum"],
+        weight_decay=P["weight_decay"],
+        schedule=P["schedule"],
+        device=P["torch_device"],
+        progress=progress,
+        log_every=log_every,
+        checkpoint_path=artifact(P, "mlp.pt"),
+        params=mlp_params(P),
+    )
     save_mlp(P, model, history)
     return model, history
 
@@ -136,7 +203,7 @@ def _checkpoint_problem(P: dict, path: Path, want: dict, epochs: int | None, mak
     """Return ``(reason, model, checkpoint)``: why the checkpoint at ``path`` cannot be used for
     parameters ``want`` and ``epochs`` (``None`` when it can), and what was loaded."""
     try:
-        model, ckpt = train.load_checkpoint(path, map_location="cpu")
+        model, ckpt = train.load_checkpoint(path)
     except FileNotFoundError:
         return f"No trained {maker}", None, None
     except (train.CheckpointError, KeyError) as exc:
@@ -144,8 +211,12 @@ def _checkpoint_problem(P: dict, path: Path, want: dict, epochs: int | None, mak
     got = {k: ckpt.get("params", {}).get(k) for k in want}
     diff = {k: (got[k], want[k]) for k in want if got[k] != want[k]}
     if diff:
-        return f"{short(path, P)} was trained with other parameters: " + ", ".join(
-            f"{k}={a!r} (this notebook: {b!r})" for k, (a, b) in diff.items()), model, ckpt
+        return (
+            f"{short(path, P)} was trained with other parameters: "
+            + ", ".join(f"{k}={a!r} (this notebook: {b!r})" for k, (a, b) in diff.items()),
+            model,
+            ckpt,
+        )
     if ckpt.get("epoch") != epochs:
         return f"{short(path, P)} holds an unfinished run (epoch {ckpt.get('epoch')} of {epochs})", model, ckpt
     return None, model, ckpt
@@ -160,16 +231,19 @@ def load_mlp(P: dict, rebuild: bool = True) -> tuple[torch.nn.Module, dict]:
     """
     path = artifact(P, "mlp.pt")
     want = mlp_params(P)
-    reason, model, ckpt = _checkpoint_problem(P, path, want, want.get("epochs"),
-                                              f"MLP at {short(path, P)} (notebook 03 makes it)")
+    reason, model, ckpt = _checkpoint_problem(
+        P, path, want, want.get("epochs"), f"MLP at {short(path, P)} (notebook 03 makes it)"
+    )
     if reason is None:
         print(f"Loaded the MLP trained by notebook 03 ({ckpt['epoch']} epochs) from {short(path, P)}.")
         return model.to(P["torch_device"]), ckpt
     if not rebuild:
-        raise RuntimeError(f"{reason}. Rebuild it with: make run NOTEBOOKS=03 (or run notebook 03 with the same parameters).")
+        raise RuntimeError(
+            f"{reason}. Rebuild it with: make run NOTEBOOKS=03 (or run notebook 03 with the same parameters)."
+        )
     print(f"{reason}.\nTraining it now with this notebook's parameters (the same recipe as notebook 03)...")
     train_mlp(P)
-    model, ckpt = train.load_checkpoint(path, map_location="cpu")
+    model, ckpt = train.load_checkpoint(path)
     return model.to(P["torch_device"]), ckpt
 
 
@@ -185,11 +259,23 @@ def train_cnn(P: dict, progress: bool = False) -> tuple[torch.nn.Module, list[di
     runtime.seed_everything(P["seed"])
     tl, vl, _ = loaders(P, batch_size=P["cnn_batch_size"])
     model = models.CNN(channels=P["channels"])
-    history = train.fit(model, tl, vl, epochs=P["cnn_epochs"], lr=P["cnn_lr"], momentum=P["cnn_momentum"],
-                        weight_decay=P["weight_decay"], schedule=P["schedule"], device=P["torch_device"],
-                        loss_fn=torch.nn.CrossEntropyLoss(label_smoothing=P.get("label_smoothing", 0.0)),
-                        augment=Augment(P["max_shift"], P["max_rotation"]) if P["augment"] else None,
-                        log_every=0, progress=progress, checkpoint_path=artifact(P, "cnn.pt"), params=cnn_params(P))
+    history = train.fit(
+        model,
+        tl,
+        vl,
+        epochs=P["cnn_epochs"],
+        lr=P["cnn_lr"],
+        momentum=P["cnn_momentum"],
+        weight_decay=P["weight_decay"],
+        schedule=P["schedule"],
+        device=P["torch_device"],
+        loss_fn=torch.nn.CrossEntropyLoss(label_smoothing=P.get("label_smoothing", 0.0)),
+        augment=Augment(P["max_shift"], P["max_rotation"]) if P["augment"] else None,
+        log_every=0,
+        progress=progress,
+        checkpoint_path=artifact(P, "cnn.pt"),
+        params=cnn_params(P),
+    )
     return model, history
 
 
@@ -197,19 +283,28 @@ def load_cnn(P: dict) -> tuple[torch.nn.Module, dict]:
     """Return ``(model, checkpoint)`` of notebook 06's CNN; when ``cnn.pt`` is missing or stale,
     say so and train it again with ``P`` (the recipe of notebook 06)."""
     path = artifact(P, "cnn.pt")
-    reason, model, ckpt = _checkpoint_problem(P, path, cnn_params(P), P.get("cnn_epochs"),
-                                              f"CNN at {short(path, P)} (notebook 06 makes it)")
+    reason, model, ckpt = _checkpoint_problem(
+        P, path, cnn_params(P), P.get("cnn_epochs"), f"CNN at {short(path, P)} (notebook 06 makes it)"
+    )
     if reason is None:
         print(f"Loaded the CNN trained by notebook 06 ({ckpt['epoch']} epochs) from {short(path, P)}.")
     else:
         print(f"{reason}.\nTraining it now with this notebook's parameters (the same recipe as notebook 06)...")
         train_cnn(P)
-        model, ckpt = train.load_checkpoint(path, map_location="cpu")
+        model, ckpt = train.load_checkpoint(path)
     return model.to(P["torch_device"]), ckpt
 
 
-def perturbed_accuracy(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, device: Any,
-                       seed: int = 0, blur: float = 1.5, noise: float = 0.3, shift: int = 3) -> dict[str, float]:
+def perturbed_accuracy(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    device: Any,
+    seed: int = 0,
+    blur: float = 1.5,
+    noise: float = 0.3,
+    shift: int = 3,
+) -> dict[str, float]:
     """Return test accuracy on clean, blurred (σ=``blur``), noisy (σ=``noise``, seeded) and
     shifted (``shift`` px right and down) copies of ``images``."""
     from . import augment
@@ -220,8 +315,10 @@ def perturbed_accuracy(model: torch.nn.Module, images: torch.Tensor, labels: tor
         "noisy": augment.add_noise(images, noise, generator=torch.Generator().manual_seed(seed)),
         "shifted": augment.shift(images, shift, shift),
     }
-    return {name: train.evaluate(model, data.TensorLoader(x, labels, 1000), device=device)["accuracy"]
-            for name, x in variants.items()}
+    return {
+        name: train.evaluate(model, data.TensorLoader(x, labels, 1000), device=device)["accuracy"]
+        for name, x in variants.items()
+    }
 
 
 # --------------------------------------------------------------------------- running the course
@@ -280,11 +377,23 @@ def _load_params(params_file: str | None, overrides: list[list[str]]) -> tuple[d
                 shared[key] = value
     for name, raw in overrides:
         shared[name] = yaml.safe_load(raw)
+    for nb, values in per_nb.items():
+        unknown = sorted(set(values) - set(_declared_parameters(notebook_dir() / f"{nb}.ipynb")))
+        if unknown:
+            raise ValueError(
+                f"{params_file}: {nb} has no parameter(s) {unknown}; "
+                f"it takes {sorted(_declared_parameters(notebook_dir() / f'{nb}.ipynb'))}."
+            )
     return shared, per_nb
 
 
-def run_course(name: str = "default", params_file: str | None = None, overrides: list | None = None,
-               notebooks: str | None = None, in_place: bool = False) -> int:
+def run_course(
+    name: str = "default",
+    params_file: str | None = None,
+    overrides: list | None = None,
+    notebooks: str | None = None,
+    in_place: bool = False,
+) -> int:
     """Execute the notebooks in order with papermill; print a summary; return the exit status.
 
     Into ``runs/<name>/`` (executed notebooks, ``artifacts/``, ``artifacts/figures/``), or
@@ -302,8 +411,20 @@ def run_course(name: str = "default", params_file: str | None = None, overrides:
             os.environ["MPLBACKEND"] = backend
 
 
-def _run_notebooks(papermill, name: str, params_file: str | None, overrides: list | None, notebooks: str | None,
-                   in_place: bool) -> int:
+def clear_run(out_dir: Path, keep: str = "artifacts/tuning.db") -> None:
+    """Delete what an earlier run wrote in ``out_dir``, except ``keep`` (the study notebook 07 resumes)."""
+    import shutil
+
+    kept = out_dir / keep
+    for item in sorted(out_dir.rglob("*"), key=lambda p: len(p.parts), reverse=True):  # deepest first
+        if item == kept or item in kept.parents:
+            continue
+        shutil.rmtree(item) if item.is_dir() else item.unlink()
+
+
+def _run_notebooks(
+    papermill, name: str, params_file: str | None, overrides: list | None, notebooks: str | None, in_place: bool
+) -> int:
     """Execute the chosen notebooks (see ``run_course``); return the exit status."""
     chosen = _select(notebooks)
     shared, per_nb = _load_params(params_file, overrides or [])
@@ -318,35 +439,46 @@ def _run_notebooks(papermill, name: str, params_file: str | None, overrides: lis
         out_dir = src
     else:
         out_dir = runtime.repo_root() / "runs" / name
-        if out_dir.exists():  # every `make run` starts fresh; a study to resume is chosen with `storage`
-            import shutil
-
-            print(f"Replacing the earlier run in {out_dir}")
-            shutil.rmtree(out_dir)
-        out_dir.mkdir(parents=True)
+        if out_dir.exists():
+            print(f"Replacing the earlier run in {out_dir} (its Optuna study, artifacts/tuning.db, is kept)")
+            clear_run(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
         shared.setdefault("artifacts", str(out_dir / "artifacts"))
     rows = []
     for nb in chosen:
-        params = {k: v for k, v in shared.items() if k in declared[nb]}
-        params.update(per_nb.get(nb, {}))
-        out = out_dir / f"{nb}.ipynb"
+        params = {**{k: v for k, v in shared.items() if k in declared[nb]}, **per_nb.get(nb, {})}
         shown = {k: v for k, v in params.items() if k != "artifacts"}
         print(f"==> {nb}" + (f"  {shown}" if shown else ""), flush=True)
         t0 = time.perf_counter()
-        try:
-            papermill.execute_notebook(str(src / f"{nb}.ipynb"), str(out), parameters=params, kernel_name="python3",
-                                       cwd=str(src), progress_bar=False, log_output=False)
-        except papermill.PapermillExecutionError as exc:
-            widget_outputs.freeze_widget_outputs_file(out)
-            print(f"error: {nb} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
-                  f"The executed notebook with the error is {out}", file=sys.stderr)
+        if not _execute(papermill, nb, params, out_dir / f"{nb}.ipynb"):
             return 1
-        # Saved widget views would show a bar frozen at 0% in JupyterLab: keep their final text instead.
-        widget_outputs.freeze_widget_outputs_file(out)
         rows.append((nb, time.perf_counter() - t0, runtime.peak_rss_mb(children=True)))
-    artifacts = Path(shared.get("artifacts") or runtime.artifacts_dir())
-    print(summary(rows, artifacts, out_dir))
+    print(summary(rows, Path(shared.get("artifacts") or runtime.artifacts_dir()), out_dir))
     return 0
+
+
+def _execute(papermill, nb: str, params: dict, out: Path) -> bool:
+    """Run notebook ``nb`` with papermill into ``out``; return whether it ran to the end (else say where it failed)."""
+    try:
+        papermill.execute_notebook(
+            str(notebook_dir() / f"{nb}.ipynb"),
+            str(out),
+            parameters=params,
+            kernel_name="python3",
+            cwd=str(notebook_dir()),
+            progress_bar=False,
+            log_output=False,
+        )
+    except papermill.PapermillExecutionError as exc:
+        print(
+            f"error: {nb} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
+            f"The executed notebook with the error is {out}",
+            file=sys.stderr,
+        )
+        return False
+    finally:  # saved widget views would show a bar frozen at 0% in JupyterLab: keep their final text instead
+        widget_outputs.freeze_widget_outputs_file(out)
+    return True
 
 
 def summary(rows: list[tuple[str, float, float | None]], artifacts: Path, out_dir: Path) -> str:
@@ -368,9 +500,11 @@ def summary(rows: list[tuple[str, float, float | None]], artifacts: Path, out_di
         previous = max(previous, peak or 0.0)
         lines.append(f"  {nb:<18} {seconds:8.1f}  {mem:>18}")
     lines.append(f"  {'total':<18} {sum(r[1] for r in rows):8.1f}")
-    for label, fname, key in (("MLP test accuracy", "metrics.json", "test_accuracy"),
-                              ("CNN test accuracy", "cnn_metrics.json", "test_accuracy"),
-                              ("Tuned MLP test accuracy", "tuning.json", "test_accuracy")):
+    for label, fname, key in (
+        ("MLP test accuracy", "metrics.json", "test_accuracy"),
+        ("CNN test accuracy", "cnn_metrics.json", "test_accuracy"),
+        ("Tuned MLP test accuracy", "tuning.json", "test_accuracy"),
+    ):
         path = artifacts / fname
         if path.is_file():
             try:

@@ -50,8 +50,22 @@ def test_corrupt_checkpoint_is_named(tmp_path):
 
 
 def cnn_params(tmp_path, **over):
-    return params(tmp_path, **{**{"channels": [16, 32, 64], "cnn_batch_size": 128, "cnn_epochs": 15, "cnn_lr": 0.2,
-                                  "cnn_momentum": 0.9, "augment": True, "max_shift": 2, "max_rotation": 10.0}, **over})
+    return params(
+        tmp_path,
+        **{
+            **{
+                "channels": [16, 32, 64],
+                "cnn_batch_size": 128,
+                "cnn_epochs": 15,
+                "cnn_lr": 0.2,
+                "cnn_momentum": 0.9,
+                "augment": True,
+                "max_shift": 2,
+                "max_rotation": 10.0,
+            },
+            **over,
+        },
+    )
 
 
 def test_a_matching_cnn_is_loaded_and_a_stale_one_retrained(tmp_path, monkeypatch, capsys):
@@ -61,9 +75,11 @@ def test_a_matching_cnn_is_loaded_and_a_stale_one_retrained(tmp_path, monkeypatc
     assert ckpt["epoch"] == 15 and "Loaded the CNN trained by notebook 06" in capsys.readouterr().out
 
     trained = []
+
     def fake_train_cnn(P):  # stands for the 2-minute training: writes what it would write
         trained.append(P["cnn_epochs"])
         train.save_checkpoint(tmp_path / "cnn.pt", models.CNN(), epoch=P["cnn_epochs"], params=course.cnn_params(P))
+
     monkeypatch.setattr(course, "train_cnn", fake_train_cnn)
     _, ckpt = course.load_cnn(cnn_params(tmp_path, cnn_epochs=3))
     out = capsys.readouterr().out

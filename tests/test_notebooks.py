@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import ast
 import json
-from pathlib import Path
-
 import math
 import re
+from pathlib import Path
 
 import papermill
 import pytest
-import torch
 from device_check import startup_dir
 
 from mnist_lab import course, runtime, train
@@ -41,8 +39,14 @@ def kernels_with_a_stand_in_accelerator(tmp_path_factory):
 def execute(name: str, tmp_path: Path, artifacts: Path, **params) -> dict:
     """Run notebook ``name`` with papermill from ``tmp_path``; return the executed notebook as JSON."""
     out = tmp_path / f"{name}.out.ipynb"
-    papermill.execute_notebook(str(NB_DIR / f"{name}.ipynb"), str(out), parameters={"artifacts": str(artifacts), **params},
-                               kernel_name="python3", cwd=str(tmp_path), progress_bar=False)
+    papermill.execute_notebook(
+        str(NB_DIR / f"{name}.ipynb"),
+        str(out),
+        parameters={"artifacts": str(artifacts), **params},
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
     return json.loads(out.read_text())
 
 
@@ -105,8 +109,9 @@ def test_04_evaluation_writes_metrics_json(trained, tmp_path):
 
 
 def test_05_visualization_runs(trained, tmp_path):
-    nb = execute("05_visualization", tmp_path, trained, blur_sigmas=[0.0, 2.0], noise_stds=[0.0, 0.5], n_pca=500,
-                 **QUICK)
+    nb = execute(
+        "05_visualization", tmp_path, trained, blur_sigmas=[0.0, 2.0], noise_stds=[0.0, 0.5], n_pca=500, **QUICK
+    )
     assert "of 32 right" in text_of(nb)
     for fig in ("history_curves", "first_layer_weights", "robustness", "hidden_pca", "predictions"):
         assert (trained / "figures" / f"{fig}.png").is_file()
@@ -123,7 +128,7 @@ def test_06_cnn_trains_and_compares_with_the_mlp(trained, tmp_path):
     m = json.loads((artifacts / "cnn_metrics.json").read_text())
     assert m["params"]["cnn_epochs"] == 1 and m["mistakes"]["cnn"] == round(2000 * m["test_error"])
     assert [r["params"] for r in m["comparison"]] == [109_386, 38_458]
-    assert train.read_checkpoint(artifacts / "cnn.pt")["epoch"] == 1
+    assert train.load_checkpoint(artifacts / "cnn.pt")[1]["epoch"] == 1
     for fig in ("cnn_augmentation", "cnn_curves", "cnn_misclassified", "both_wrong"):
         assert (artifacts / "figures" / f"{fig}.png").is_file()
 
@@ -132,19 +137,19 @@ def test_07_tuning_searches_then_resumes(tmp_path):
     artifacts = tmp_path / "a"
     small = dict(n_trials=2, trial_epochs=1, epochs=1, subset=2000)
     out = text_of(execute("07_tuning", tmp_path, artifacts, **small))
-    assert "0 finished trials before this run" in out and "this run: 2 trials" in out
+    assert "0 finished trials before this run, 2 now" in out and "trial 0, notebook 03's recipe" in out
     first = json.loads((artifacts / "tuning.json").read_text())
     assert first["n_trials"] == 2 and 0.3 <= first["test_accuracy"] <= 0.99
     out = text_of(execute("07_tuning", tmp_path, artifacts, **small))
-    assert "2 finished trials before this run" in out and "this run: 0 trials" in out
-    assert (artifacts / "figures" / "lr_range_test.png").is_file()
+    assert "2 finished trials before this run, 2 now" in out  # resumed: nothing ran again
+    assert {"lr_range_test.png", "tuning.png", "tuning_curves.png"} <= {p.name for p in (artifacts / "figures").iterdir()}
 
 
 def test_a_notebook_rebuilds_a_missing_checkpoint(tmp_path):
     nb = execute("04_evaluation", tmp_path, tmp_path / "fresh", **QUICK)
     out = text_of(nb)
     assert "No trained MLP at <artifacts>/mlp.pt" in out and "Training it now" in out
-    assert train.read_checkpoint(tmp_path / "fresh" / "mlp.pt")["params"]["subset"] == 2000
+    assert train.load_checkpoint(tmp_path / "fresh" / "mlp.pt")[1]["params"]["subset"] == 2000
     assert (tmp_path / "fresh" / "metrics.json").is_file()
 
 
@@ -155,7 +160,7 @@ def test_a_stale_checkpoint_is_never_evaluated(trained, tmp_path):
     nb = execute("04_evaluation", tmp_path, artifacts, subset=2000, epochs=2)
     out = text_of(nb)
     assert "was trained with other parameters: epochs=1 (this notebook: 2)" in out
-    assert train.read_checkpoint(artifacts / "mlp.pt")["epoch"] == 2
+    assert train.load_checkpoint(artifacts / "mlp.pt")[1]["epoch"] == 2
     assert json.loads((artifacts / "metrics.json").read_text())["params"]["epochs"] == 2
 
 
@@ -186,10 +191,17 @@ def test_every_notebook_has_valid_parameters_agreeing_with_the_library(name):
     assert {"seed", "data_root", "artifacts"} <= set(defaults)
     for key, value in defaults.items():
         if key in course.DEFAULTS:
-            assert value == course.DEFAULTS[key], f"{name}: {key}={value!r} but the library says {course.DEFAULTS[key]!r}"
+            assert value == course.DEFAULTS[key], (
+                f"{name}: {key}={value!r} but the library says {course.DEFAULTS[key]!r}"
+            )
     from mnist_lab.params import validate_params
 
     validate_params(defaults)
+    info = papermill.inspect_notebook(str(NB_DIR / f"{name}.ipynb"))
+    untyped = [k for k, v in info.items() if v["inferred_type_name"] in ("None", "Unknown type")]
+    assert not untyped, f"{name}: give {untyped} a type in the parameters cell (papermill --help-notebook shows it)"
+    nb = json.loads((NB_DIR / f"{name}.ipynb").read_text())
+    assert f'P = course.start("{name}", globals())' in "".join(nb["cells"][2]["source"])  # one line starts it
 
 
 def test_runner_refuses_unknown_parameters_and_reads_yaml(tmp_path, capsys):
@@ -201,9 +213,23 @@ def test_runner_refuses_unknown_parameters_and_reads_yaml(tmp_path, capsys):
     assert shared == {"epochs": 3, "subset": 500, "lr": 0.1} and per_nb == {"03_training": {"plain_epochs": 1}}
     with pytest.raises(ValueError, match="is not a file"):
         course._load_params(str(tmp_path / "missing.yaml"), [])
+    yml.write_text("03_training:\n  plain_epoch: 1\n")  # a typo inside a notebook's section
+    with pytest.raises(
+        ValueError, match=r"03_training has no parameter\(s\) \['plain_epoch'\]; it takes \[.*'plain_epochs'"
+    ):
+        course._load_params(str(yml), [])
     assert course._select("1,03_training,evaluation") == ["01_data", "03_training", "04_evaluation"]
     with pytest.raises(ValueError, match="Unknown notebook '9'"):
         course._select("9")
+
+
+def test_a_new_run_clears_the_old_one_but_keeps_its_optuna_study(tmp_path):
+    for name in ("01_data.ipynb", "artifacts/mlp.pt", "artifacts/tuning.db", "artifacts/figures/a.png"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name)
+    course.clear_run(tmp_path)
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["artifacts", "artifacts/tuning.db"]
+    assert (tmp_path / "artifacts/tuning.db").read_text() == "artifacts/tuning.db"
 
 
 def test_runner_executes_a_notebook_into_its_run_folder(capsys):
@@ -226,12 +252,17 @@ def test_08_draw_reads_the_example_drawings_and_trains_a_missing_cnn(trained, tm
     out = text_of(nb)
     assert "Loaded the MLP trained by notebook 03" in out
     assert "No trained CNN at <artifacts>/cnn.pt" in out and "same recipe as notebook 06" in out
-    assert train.read_checkpoint(trained / "cnn.pt")["params"]["cnn_epochs"] == 1
+    assert train.load_checkpoint(trained / "cnn.pt")[1]["params"]["cnn_epochs"] == 1
     assert "the library's one call gives the same image: True" in out
     assert "MNIST preprocessing  MLP:" in out and "pad shrunk           CNN:" in out
     readings = json.loads((trained / "draw_readings.json").read_text())
     assert readings["labels"] == list(range(10)) and set(readings["right"]) == {"pad shrunk", "MNIST preprocessing"}
-    pad = [o for c in nb["cells"] for o in c.get("outputs", []) if "DigitReader" in "".join(o.get("data", {}).get("text/plain", ""))]
+    pad = [
+        o
+        for c in nb["cells"]
+        for o in c.get("outputs", [])
+        if "DigitReader" in "".join(o.get("data", {}).get("text/plain", ""))
+    ]
     assert len(pad) == 1 and {"image/png", "application/vnd.jupyter.widget-view+json"} <= set(pad[0]["data"])
     for fig in ("draw_preprocessing", "draw_readings", "draw_probabilities", "draw_your_digit"):
         assert (trained / "figures" / f"{fig}.png").stat().st_size > 1000
