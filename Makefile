@@ -23,14 +23,15 @@ export MNIST_LAB_DATA
 export MNIST_LAB_CHROMIUM
 export MNIST_LAB_REQUIRE_BROWSER
 
-.PHONY: help setup data test test-fast nbval test-browser run notebooks lab bench lock clean
+.PHONY: help setup data test test-fast lint nbval test-browser run notebooks lab bench lock clean
 
 help:
 	@echo "make setup      create $(VENV) and install the project (editable) with the course tools"
 	@echo "make data       put MNIST in the data root (MNIST_LAB_MIRROR=folder copies instead of downloading)"
 	@echo "make run        run all notebooks with papermill into runs/NAME/ (PARAMS=my.yaml, NAME=...)"
 	@echo "make test       test-fast and nbval side by side (under 10 minutes on 2 cores)"
-	@echo "make test-fast  unit tests and papermill notebook tests, then test-browser"
+	@echo "make test-fast  lint, unit tests and papermill notebook tests, then test-browser"
+	@echo "make lint       ruff: lint everything, check the Python files' formatting (ruff format fixes it)"
 	@echo "make nbval      nbval on the committed notebooks (executes the whole course on one thread)"
 	@echo "make test-browser  JupyterLab in headless Chromium (Playwright): notebooks open and run, the drawing pad reads"
 	@echo "make notebooks  re-execute the committed notebooks in place (maintainers)"
@@ -59,8 +60,13 @@ test: setup data
 	@echo "           each prints its results when it ends (nbval takes longest)."
 	@OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j2 $(SYNC) test-fast nbval
 
-test-fast: setup data
+test-fast: setup data lint
 	$(PY) -m pytest tests --ignore=tests/browser $(PYTEST_ARGS)
+
+# ruff: lint the library, tests, benchmarks and notebooks; check the Python files' formatting (`ruff format` fixes it)
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	@$(MAKE) --no-print-directory test-browser
 
 # The course as a student meets it: JupyterLab in the system Chromium, driven by Playwright (no browser

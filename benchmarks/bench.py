@@ -77,8 +77,18 @@ def _epoch_seconds(kinds: list[str], batch: int, repeats: int) -> dict[str, list
                 loss_fn(model(x), y).backward()
                 opt.step()
         elif kind == "fit":  # the default fit: progress bar, loss every 500 steps, validation pass
-            train.fit(model, loader[0], loader[1], epochs=1, lr=0.01, momentum=0.9, device="cpu", progress=True,
-                      log_every=500, verbose=True)
+            train.fit(
+                model,
+                loader[0],
+                loader[1],
+                epochs=1,
+                lr=0.01,
+                momentum=0.9,
+                device="cpu",
+                progress=True,
+                log_every=500,
+                verbose=True,
+            )
         else:
             train.set_epoch(loader[0], epoch)
             train.train_one_epoch(model, loader[0], opt, device="cpu")
@@ -95,8 +105,9 @@ def _epoch_seconds(kinds: list[str], batch: int, repeats: int) -> dict[str, list
     return times
 
 
-def _test_curve(make_model, recipe: dict, batch: int, fast: bool = True, augment=None,
-                validate: bool = False, seed: int = 0) -> list[tuple[float, float]]:
+def _test_curve(
+    make_model, recipe: dict, batch: int, fast: bool = True, augment=None, validate: bool = False, seed: int = 0
+) -> list[tuple[float, float]]:
     """Seed, train ``make_model()`` with ``recipe`` and return ``(epoch seconds, test accuracy)`` per epoch.
 
     With ``validate`` each epoch also runs the validation pass (and its seconds count)."""
@@ -109,8 +120,18 @@ def _test_curve(make_model, recipe: dict, batch: int, fast: bool = True, augment
     def record(m, row):
         curve.append((row["seconds"], train.evaluate(m, te, device="cpu")["accuracy"]))
 
-    train.fit(make_model(), tl, vl if validate else None, device="cpu", progress=False, log_every=None,
-              verbose=False, augment=augment, on_epoch_end=record, **recipe)
+    train.fit(
+        make_model(),
+        tl,
+        vl if validate else None,
+        device="cpu",
+        progress=False,
+        log_every=None,
+        verbose=False,
+        augment=augment,
+        on_epoch_end=record,
+        **recipe,
+    )
     return curve
 
 
@@ -123,23 +144,29 @@ def _cnn_recipe() -> tuple:
 
     recipe = {k: v for k, v in CNN_RECIPE.items() if k in ("epochs", "lr", "momentum", "weight_decay", "schedule")}
     recipe["loss_fn"] = torch.nn.CrossEntropyLoss(label_smoothing=CNN_RECIPE["label_smoothing"])
-    return (lambda: models.CNN(channels=CNN_RECIPE["channels"]), recipe, CNN_RECIPE["batch_size"],
-            augment.Augment(CNN_RECIPE["max_shift"], CNN_RECIPE["max_rotation"]))
+    return (
+        lambda: models.CNN(channels=CNN_RECIPE["channels"]),
+        recipe,
+        CNN_RECIPE["batch_size"],
+        augment.Augment(CNN_RECIPE["max_shift"], CNN_RECIPE["max_rotation"]),
+    )
 
 
 def _time_to_accuracy(model_name: str, targets: list[float], seed: int = 0) -> dict:
     """Train with the notebook's default recipe; return the training seconds until each test-accuracy target."""
-    from mnist_lab import augment, models, train
+    from mnist_lab import models, train
 
     if model_name == "mlp":
         curve = _test_curve(models.MLP, dict(train.DEFAULT_RECIPE), batch=32, seed=seed)
     else:
-        from mnist_lab.course import CNN_RECIPE
-
         make, recipe, batch, aug = _cnn_recipe()
         curve = _test_curve(make, recipe, batch, augment=aug, seed=seed)
-    out = {"epochs": len(curve), "final_test_accuracy": curve[-1][1], "train_seconds": sum(s for s, _ in curve),
-           "per_epoch_test_accuracy": [a for _, a in curve]}
+    out = {
+        "epochs": len(curve),
+        "final_test_accuracy": curve[-1][1],
+        "train_seconds": sum(s for s, _ in curve),
+        "per_epoch_test_accuracy": [a for _, a in curve],
+    }
     cum = 0.0
     for i, (seconds, acc) in enumerate(curve, start=1):
         cum += seconds
@@ -160,11 +187,14 @@ def _loaders_row() -> dict:
     for fast in (False, True):
         res = {}
         for epochs in (1, 10):
-            curve = _test_curve(models.MLP, dict(train.DEFAULT_RECIPE, epochs=epochs), batch=32, fast=fast,
-                                validate=True)
-            res[f"{epochs}_epochs"] = {"test_accuracy": curve[-1][1],
-                                       "seconds_per_epoch": statistics.median(s for s, _ in curve),
-                                       "per_epoch": [{"seconds": s, "test_accuracy": a} for s, a in curve]}
+            curve = _test_curve(
+                models.MLP, dict(train.DEFAULT_RECIPE, epochs=epochs), batch=32, fast=fast, validate=True
+            )
+            res[f"{epochs}_epochs"] = {
+                "test_accuracy": curve[-1][1],
+                "seconds_per_epoch": statistics.median(s for s, _ in curve),
+                "per_epoch": [{"seconds": s, "test_accuracy": a} for s, a in curve],
+            }
         out["in-memory" if fast else "DataLoader + ToTensor"] = res
     return out
 
@@ -220,15 +250,25 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "python": platform.python_version(), "os": platform.platform()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+    }
 
 
 def spawn(spec: dict, env: dict | None = None, script: str = __file__) -> dict:
     """Run ``script --one spec`` in a fresh interpreter (with ``env`` added to the environment); return its JSON
     result. Its progress lines (stderr) pass through."""
-    proc = subprocess.run([sys.executable, script, "--one", json.dumps(spec)], stdout=subprocess.PIPE, text=True,
-                          env={**os.environ, **(env or {})})
+    proc = subprocess.run(
+        [sys.executable, script, "--one", json.dumps(spec)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark row {spec} failed (its error is printed above)")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -252,8 +292,11 @@ def main() -> int:
         return 0
 
     info = machine()
-    print(f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['threads']} threads, "
-          f"Python {info['python']}", flush=True)
+    print(
+        f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['threads']} threads, "
+        f"Python {info['python']}",
+        flush=True,
+    )
     rows = []
     kinds = ["dataloader", "memory", "bare", "fit", "memory_1thread", "bare_1thread"]
     if args.spread_only:
@@ -262,8 +305,12 @@ def main() -> int:
         out = spawn({"row": "epoch", "kinds": kinds, "batch": batch, "repeats": args.repeats})
         res = {k: dict(out[k], peak_rss_mb=out["peak_rss_mb"]) for k in kinds}
         for kind, r in res.items():
-            print(f"  batch {batch:>3} {kind:<15} {r['median']:7.2f} s/epoch  (runs: "
-                  + ", ".join(f"{t:.2f}" for t in r["times"]) + ")", flush=True)
+            print(
+                f"  batch {batch:>3} {kind:<15} {r['median']:7.2f} s/epoch  (runs: "
+                + ", ".join(f"{t:.2f}" for t in r["times"])
+                + ")",
+                flush=True,
+            )
         rows.append({"batch": batch, **res})
     acc = {}
     loaders = None
@@ -272,11 +319,17 @@ def main() -> int:
         for name, res in loaders.items():
             if name in ("peak_rss_mb", "threads"):
                 continue
-            print(f"  {name:<22} 1 epoch: {res['1_epochs']['test_accuracy']:.2%}, "
-                  f"10 epochs: {res['10_epochs']['test_accuracy']:.2%}, "
-                  f"{res['10_epochs']['seconds_per_epoch']:.2f} s/epoch", flush=True)
+            print(
+                f"  {name:<22} 1 epoch: {res['1_epochs']['test_accuracy']:.2%}, "
+                f"10 epochs: {res['10_epochs']['test_accuracy']:.2%}, "
+                f"{res['10_epochs']['seconds_per_epoch']:.2f} s/epoch",
+                flush=True,
+            )
         acc["mlp"] = spawn({"row": "accuracy", "model": "mlp", "targets": [0.97, 0.98]})
-        print(f"  MLP default recipe: {acc['mlp']['final_test_accuracy']:.2%} after {acc['mlp']['epochs']} epochs", flush=True)
+        print(
+            f"  MLP default recipe: {acc['mlp']['final_test_accuracy']:.2%} after {acc['mlp']['epochs']} epochs",
+            flush=True,
+        )
     cnn_epoch = None
     if not args.skip_cnn and not args.spread_only:
         cnn_epoch = spawn({"row": "cnn_epoch", "repeats": max(1, args.repeats - 1)})
@@ -289,55 +342,91 @@ def main() -> int:
     spread = measure_spread(models, args.seeds, args.float_paths)
     table = (render(info, rows, acc, cnn_epoch, loaders) + "\n\n" if rows or acc else "") + render_spread(spread)
     print("\n" + table)
-    Path(args.out).write_text(json.dumps({"machine": info, "epochs": rows, "accuracy": acc, "cnn_epoch": cnn_epoch,
-                                          "loaders": loaders, "spread": spread}, indent=2) + "\n")
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                "machine": info,
+                "epochs": rows,
+                "accuracy": acc,
+                "cnn_epoch": cnn_epoch,
+                "loaders": loaders,
+                "spread": spread,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"\nwrote {args.out}")
     return 0
 
 
 def render(info: dict, rows: list, acc: dict, cnn_epoch: dict | None, loaders: dict | None = None) -> str:
     """Return the results as a Markdown table."""
-    lines = [f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['threads']} threads.",
-             "Median seconds per training epoch (55,000 images) of the default MLP, with the peak resident memory",
-             "of that process: all columns of a row run interleaved, epoch by epoch, in one process, so a slow",
-             "spell of a shared machine hits them alike and the ratios hold (the peak is shared too).",
-             "",
-             "| batch | DataLoader + ToTensor (a) | in-memory (b) | bare loop (c) | default `fit` (d) | a/b | b/c | d/c "
-             "| in-memory, 1 thread | bare, 1 thread | peak memory |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['threads']} threads.",
+        "Median seconds per training epoch (55,000 images) of the default MLP, with the peak resident memory",
+        "of that process: all columns of a row run interleaved, epoch by epoch, in one process, so a slow",
+        "spell of a shared machine hits them alike and the ratios hold (the peak is shared too).",
+        "",
+        "| batch | DataLoader + ToTensor (a) | in-memory (b) | bare loop (c) | default `fit` (d) | a/b | b/c | d/c "
+        "| in-memory, 1 thread | bare, 1 thread | peak memory |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        a, b, c, d, b1, c1 = (r[k]["median"] for k in ("dataloader", "memory", "bare", "fit", "memory_1thread",
-                                                         "bare_1thread"))
-        lines.append(f"| {r['batch']} | {a:.2f} s | {b:.2f} s | {c:.2f} s | {d:.2f} s | {a / b:.1f}× | {b / c:.2f}× "
-                     f"| {d / c:.2f}× | {b1:.2f} s | {c1:.2f} s | {r['fit']['peak_rss_mb']:.0f} MB |")
+        a, b, c, d, b1, c1 = (
+            r[k]["median"] for k in ("dataloader", "memory", "bare", "fit", "memory_1thread", "bare_1thread")
+        )
+        lines.append(
+            f"| {r['batch']} | {a:.2f} s | {b:.2f} s | {c:.2f} s | {d:.2f} s | {a / b:.1f}× | {b / c:.2f}× "
+            f"| {d / c:.2f}× | {b1:.2f} s | {c1:.2f} s | {r['fit']['peak_rss_mb']:.0f} MB |"
+        )
     lines.append("")
-    lines.append("(d) includes the progress bar, the loss printed every 500 steps and a validation pass. "
-                 f"The 1-thread columns set torch.set_num_threads(1) instead of {info['threads']}.")
+    lines.append(
+        "(d) includes the progress bar, the loss printed every 500 steps and a validation pass. "
+        f"The 1-thread columns set torch.set_num_threads(1) instead of {info['threads']}."
+    )
     if loaders:
-        lines += ["", "Default MLP recipe (batch 32) on both loaders (the same batches, so the same accuracy):", "",
-                  "| loader | test acc, 1-epoch run | test acc, 10-epoch run | s/epoch (incl. validation) |",
-                  "|---|---:|---:|---:|"]
+        lines += [
+            "",
+            "Default MLP recipe (batch 32) on both loaders (the same batches, so the same accuracy):",
+            "",
+            "| loader | test acc, 1-epoch run | test acc, 10-epoch run | s/epoch (incl. validation) |",
+            "|---|---:|---:|---:|",
+        ]
         for name, res in loaders.items():
             if name in ("peak_rss_mb", "threads"):
                 continue
-            lines.append(f"| {name} | {res['1_epochs']['test_accuracy']:.2%} | {res['10_epochs']['test_accuracy']:.2%} "
-                         f"| {res['10_epochs']['seconds_per_epoch']:.2f} s |")
+            lines.append(
+                f"| {name} | {res['1_epochs']['test_accuracy']:.2%} | {res['10_epochs']['test_accuracy']:.2%} "
+                f"| {res['10_epochs']['seconds_per_epoch']:.2f} s |"
+            )
     if acc or cnn_epoch:
-        lines += ["", "| model, default recipe | epochs | final test accuracy | training seconds to target |",
-                  "|---|---:|---:|---|"]
+        lines += [
+            "",
+            "| model, default recipe | epochs | final test accuracy | training seconds to target |",
+            "|---|---:|---:|---|",
+        ]
         if "mlp" in acc:
             m = acc["mlp"]
-            lines.append(f"| MLP 784-128-64-10, batch 32 | {m['epochs']} | {m['final_test_accuracy']:.2%} | "
-                         + _targets(m, [0.97, 0.98]) + f" (total {m['train_seconds']:.0f} s, "
-                         f"peak {m['peak_rss_mb']:.0f} MB) |")
+            lines.append(
+                f"| MLP 784-128-64-10, batch 32 | {m['epochs']} | {m['final_test_accuracy']:.2%} | "
+                + _targets(m, [0.97, 0.98])
+                + f" (total {m['train_seconds']:.0f} s, "
+                f"peak {m['peak_rss_mb']:.0f} MB) |"
+            )
         if "cnn" in acc:
             m = acc["cnn"]
-            lines.append(f"| CNN (notebook 06) | {m['epochs']} | {m['final_test_accuracy']:.2%} | "
-                         + _targets(m, [0.99, 0.995]) + f" (total {m['train_seconds']:.0f} s, "
-                         f"peak {m['peak_rss_mb']:.0f} MB) |")
+            lines.append(
+                f"| CNN (notebook 06) | {m['epochs']} | {m['final_test_accuracy']:.2%} | "
+                + _targets(m, [0.99, 0.995])
+                + f" (total {m['train_seconds']:.0f} s, "
+                f"peak {m['peak_rss_mb']:.0f} MB) |"
+            )
         if cnn_epoch:
-            lines.append(f"\nCNN training epoch with augmentation: {cnn_epoch['median']:.1f} s "
-                         f"(peak {cnn_epoch['peak_rss_mb']:.0f} MB).")
+            lines.append(
+                f"\nCNN training epoch with augmentation: {cnn_epoch['median']:.1f} s "
+                f"(peak {cnn_epoch['peak_rss_mb']:.0f} MB)."
+            )
     return "\n".join(lines)
 
 
@@ -351,8 +440,11 @@ def measure_spread(models: list[str], seeds: str, float_paths: str) -> list[dict
                 env = OTHER_FLOAT_PATH if path == "other" else None
                 r = spawn({"row": "accuracy", "model": model, "targets": targets, "seed": seed}, env=env)
                 runs.append({"model": model, "float_path": path, "seed": seed, **r})
-                print(f"  {model} seed {seed} ({path} float path): test {r['final_test_accuracy']:.2%} "
-                      f"in {r['train_seconds']:.0f} s", flush=True)
+                print(
+                    f"  {model} seed {seed} ({path} float path): test {r['final_test_accuracy']:.2%} "
+                    f"in {r['train_seconds']:.0f} s",
+                    flush=True,
+                )
     return runs
 
 
@@ -360,10 +452,13 @@ def render_spread(runs: list[dict]) -> str:
     """Return the accuracy spread over seeds and float paths as a Markdown table, with the targets."""
     if not runs:
         return ""
-    lines = ["Test accuracy of the default recipes over seeds and float paths (each run in its own process; "
-             f"'other' = {' '.join(f'{k}={v}' for k, v in OTHER_FLOAT_PATH.items())}):", "",
-             "| model | float path | seeds | test accuracy, each | mean ± std | training seconds, mean | target |",
-             "|---|---|---|---|---:|---:|---|"]
+    lines = [
+        "Test accuracy of the default recipes over seeds and float paths (each run in its own process; "
+        f"'other' = {' '.join(f'{k}={v}' for k, v in OTHER_FLOAT_PATH.items())}):",
+        "",
+        "| model | float path | seeds | test accuracy, each | mean ± std | training seconds, mean | target |",
+        "|---|---|---|---|---:|---:|---|",
+    ]
     for model in ("mlp", "cnn"):
         mine = [r for r in runs if r["model"] == model]
         groups = [(p, [r for r in mine if r["float_path"] == p]) for p in dict.fromkeys(r["float_path"] for r in mine)]
@@ -372,10 +467,13 @@ def render_spread(runs: list[dict]) -> str:
             std = statistics.stdev(accs) if len(accs) > 1 else 0.0
             t = TARGETS[model]
             met = statistics.mean(accs) >= t["mean"] and min(accs) >= t["each"]
-            lines.append(f"| {model.upper()} | {path} | {','.join(str(r['seed']) for r in group)} | "
-                         + ", ".join(f"{a:.2%}" for a in accs) + f" | {statistics.mean(accs):.2%} ± {std:.2%} | "
-                         f"{statistics.mean(r['train_seconds'] for r in group):.0f} s | mean ≥ {t['mean']:.1%}, "
-                         f"each ≥ {t['each']:.1%}: {'met' if met else 'MISSED'} |")
+            lines.append(
+                f"| {model.upper()} | {path} | {','.join(str(r['seed']) for r in group)} | "
+                + ", ".join(f"{a:.2%}" for a in accs)
+                + f" | {statistics.mean(accs):.2%} ± {std:.2%} | "
+                f"{statistics.mean(r['train_seconds'] for r in group):.0f} s | mean ≥ {t['mean']:.1%}, "
+                f"each ≥ {t['each']:.1%}: {'met' if met else 'MISSED'} |"
+            )
     return "\n".join(lines)
 
 

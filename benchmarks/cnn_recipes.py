@@ -43,8 +43,12 @@ def build(variant: str):
 
     def block(c_in, c_out, pool, pool_last=False):
         if pool_last:  # the order most tutorials use: conv → batchnorm → ReLU → pool
-            return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
-                                 *([nn.MaxPool2d(2)] if pool else []))
+            return nn.Sequential(
+                nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(),
+                *([nn.MaxPool2d(2)] if pool else []),
+            )
         return models.conv_block(c_in, c_out, pool)
 
     pool_last = variant == "pool after ReLU"
@@ -90,8 +94,11 @@ def accuracy(variant: str, seeds: list[int]) -> dict:
     for seed in seeds:
         curve = bench._test_curve(lambda: build(variant), recipe, batch, augment=aug, seed=seed)
         runs.append({"seed": seed, "test_accuracy": curve[-1][1], "train_seconds": sum(s for s, _ in curve)})
-        print(f"  {variant} seed {seed}: {curve[-1][1]:.2%} in {runs[-1]['train_seconds']:.0f} s", file=sys.stderr,
-              flush=True)
+        print(
+            f"  {variant} seed {seed}: {curve[-1][1]:.2%} in {runs[-1]['train_seconds']:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     return {"variant": variant, "runs": runs}
 
 
@@ -110,15 +117,21 @@ def main() -> int:
     args = parser.parse_args()
     if args.one:
         spec = json.loads(args.one)
-        out = speed(spec["variants"], spec["epochs"]) if spec["row"] == "speed" else accuracy(spec["variant"],
-                                                                                               spec["seeds"])
+        out = (
+            speed(spec["variants"], spec["epochs"])
+            if spec["row"] == "speed"
+            else accuracy(spec["variant"], spec["seeds"])
+        )
         print(json.dumps(out))
         return 0
     info = bench.machine()
-    print(f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['threads']} threads",
-          flush=True)
-    result = {"machine": info, "speed": bench.spawn({"row": "speed", "variants": SPEED_VARIANTS, "epochs": args.epochs},
-                                                   script=__file__)}
+    print(
+        f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['threads']} threads", flush=True
+    )
+    result = {
+        "machine": info,
+        "speed": bench.spawn({"row": "speed", "variants": SPEED_VARIANTS, "epochs": args.epochs}, script=__file__),
+    }
     lines = ["| network variant | seconds per epoch (median) | vs default |", "|---|---:|---:|"]
     base = result["speed"]["default"]["median"]
     for v in SPEED_VARIANTS:
@@ -126,15 +139,25 @@ def main() -> int:
         lines.append(f"| {v} | {s:.1f} s | {s / base:.2f}× |")
     if not args.speed:
         seeds = [int(s) for s in args.seeds.split(",")]
-        result["accuracy"] = [bench.spawn({"row": "accuracy", "variant": v, "seeds": seeds}, script=__file__)
-                              for v in args.variants.split(",") if v]
-        lines += ["", "| recipe | test accuracy, each seed | mean ± std | training seconds, mean |", "|---|---|---:|---:|"]
+        result["accuracy"] = [
+            bench.spawn({"row": "accuracy", "variant": v, "seeds": seeds}, script=__file__)
+            for v in args.variants.split(",")
+            if v
+        ]
+        lines += [
+            "",
+            "| recipe | test accuracy, each seed | mean ± std | training seconds, mean |",
+            "|---|---|---:|---:|",
+        ]
         for row in result["accuracy"]:
             accs = [r["test_accuracy"] for r in row["runs"]]
             std = statistics.stdev(accs) if len(accs) > 1 else 0.0
-            lines.append(f"| default without: {row['variant'].removeprefix('no ')} | "
-                         + ", ".join(f"{a:.2%}" for a in accs) + f" | {statistics.mean(accs):.2%} ± {std:.2%} | "
-                         f"{statistics.mean(r['train_seconds'] for r in row['runs']):.0f} s |")
+            lines.append(
+                f"| default without: {row['variant'].removeprefix('no ')} | "
+                + ", ".join(f"{a:.2%}" for a in accs)
+                + f" | {statistics.mean(accs):.2%} ± {std:.2%} | "
+                f"{statistics.mean(r['train_seconds'] for r in row['runs']):.0f} s |"
+            )
     print("\n" + "\n".join(lines))
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(f"\nwrote {args.out}")

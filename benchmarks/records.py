@@ -35,8 +35,11 @@ import bench  # noqa: E402  (same folder: machine(), spawn(), the recipes)
 
 TARGETS = [0.97, 0.98, 0.99, 0.995]
 #: Issue 13's goals: mean over seeds, each seed, training seconds per seed, seconds to 99% (CNN).
-GOALS = {"mlp": {"mean": 0.984, "seconds": 15.0}, "cnn": {"mean": 0.996, "each": 0.995, "seconds": 120.0},
-         "cnn1": {"seconds_to_0.99": 20.0}}
+GOALS = {
+    "mlp": {"mean": 0.984, "seconds": 15.0},
+    "cnn": {"mean": 0.996, "each": 0.995, "seconds": 120.0},
+    "cnn1": {"seconds_to_0.99": 20.0},
+}
 EXAMPLES_BUDGET_S = 120.0
 
 
@@ -109,7 +112,7 @@ def _examples_run(seed: int, budget_s: float, eval_every: int = 200) -> list[tup
     while spent < budget_s:
         order = torch.randperm(len(train_y), generator=gen)
         for i in range(0, len(order), 64):
-            idx = order[i:i + 64]
+            idx = order[i : i + 64]
             t0 = time.perf_counter()
             opt.zero_grad()
             F.nll_loss(model(train_x[idx]), train_y[idx]).backward()
@@ -138,16 +141,28 @@ def run_row(spec: dict) -> dict:
         for t in TARGETS:
             run[f"seconds_to_{t}"] = next((s for s, a in curve if a >= t), None)
         runs.append(run)
-        print(f"  {spec['row']} seed {seed}: {run['final_test_accuracy']:.2%} after {run['train_seconds']:.0f} s "
-              f"of training", file=sys.stderr, flush=True)
-    return {"row": spec["row"], "runs": runs, "threads": torch.get_num_threads(),
-            "cpu_capability": torch.backends.cpu.get_cpu_capability()}
+        print(
+            f"  {spec['row']} seed {seed}: {run['final_test_accuracy']:.2%} after {run['train_seconds']:.0f} s "
+            f"of training",
+            file=sys.stderr,
+            flush=True,
+        )
+    return {
+        "row": spec["row"],
+        "runs": runs,
+        "threads": torch.get_num_threads(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+    }
 
 
-NAMES = {"mlp": "MLP 784-128-64-10 (notebook 03)", "cnn": "CNN (notebook 06)",
-         "mlp128": "the same MLP, batch 128 and lr 0.2 (not the course default)",
-         "cnn1": "the same CNN recipe in 1 epoch",
-         "plain": "MLP, plain SGD (03's hand-written loop)", "examples": "pytorch/examples mnist/main.py"}
+NAMES = {
+    "mlp": "MLP 784-128-64-10 (notebook 03)",
+    "cnn": "CNN (notebook 06)",
+    "mlp128": "the same MLP, batch 128 and lr 0.2 (not the course default)",
+    "cnn1": "the same CNN recipe in 1 epoch",
+    "plain": "MLP, plain SGD (03's hand-written loop)",
+    "examples": "pytorch/examples mnist/main.py",
+}
 
 
 def _mean_std(values: list[float]) -> str:
@@ -165,20 +180,28 @@ def _seconds(values: list) -> str:
 
 def render(info: dict, rows: list[dict]) -> str:
     """Return the records as a Markdown table with the goals of issue 13 checked."""
-    lines = [f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['threads']} threads, "
-             f"CPU capability {rows[0]['cpu_capability']}.",
-             "Test accuracy (10,000 images) after training; seconds are training steps only (evaluations not timed).",
-             "",
-             "| model | seeds | test accuracy, each | mean ± std | training seconds | "
-             + " | ".join(f"to {t:.1%}" for t in TARGETS) + " |",
-             "|---|---|---|---:|---:|" + "---:|" * len(TARGETS)]
+    lines = [
+        f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['threads']} threads, "
+        f"CPU capability {rows[0]['cpu_capability']}.",
+        "Test accuracy (10,000 images) after training; seconds are training steps only (evaluations not timed).",
+        "",
+        "| model | seeds | test accuracy, each | mean ± std | training seconds | "
+        + " | ".join(f"to {t:.1%}" for t in TARGETS)
+        + " |",
+        "|---|---|---|---:|---:|" + "---:|" * len(TARGETS),
+    ]
     for row in rows:
         runs = row["runs"]
         accs = [r["final_test_accuracy"] for r in runs]
-        lines.append(f"| {NAMES[row['row']]} | {','.join(str(r['seed']) for r in runs)} | "
-                     + ", ".join(f"{a:.2%}" for a in accs) + f" | {_mean_std(accs)} | "
-                     + _seconds([r["train_seconds"] for r in runs]) + " | "
-                     + " | ".join(_seconds([r[f"seconds_to_{t}"] for r in runs]) for t in TARGETS) + " |")
+        lines.append(
+            f"| {NAMES[row['row']]} | {','.join(str(r['seed']) for r in runs)} | "
+            + ", ".join(f"{a:.2%}" for a in accs)
+            + f" | {_mean_std(accs)} | "
+            + _seconds([r["train_seconds"] for r in runs])
+            + " | "
+            + " | ".join(_seconds([r[f"seconds_to_{t}"] for r in runs]) for t in TARGETS)
+            + " |"
+        )
     lines += ["", "Goals (issue 13):"]
     for row in rows:
         goal = GOALS.get(row["row"])
@@ -192,12 +215,20 @@ def render(info: dict, rows: list[dict]) -> str:
         if "each" in goal:
             checks.append((f"each ≥ {goal['each']:.1%}", min(accs) >= goal["each"]))
         if "seconds" in goal:
-            checks.append((f"≤ {goal['seconds']:.0f} s of training each",
-                           max(r["train_seconds"] for r in runs) <= goal["seconds"]))
+            checks.append(
+                (
+                    f"≤ {goal['seconds']:.0f} s of training each",
+                    max(r["train_seconds"] for r in runs) <= goal["seconds"],
+                )
+            )
         if "seconds_to_0.99" in goal:
             to99 = [r["seconds_to_0.99"] for r in runs]
-            checks.append((f"99% within {goal['seconds_to_0.99']:.0f} s each",
-                           all(s is not None and s <= goal["seconds_to_0.99"] for s in to99)))
+            checks.append(
+                (
+                    f"99% within {goal['seconds_to_0.99']:.0f} s each",
+                    all(s is not None and s <= goal["seconds_to_0.99"] for s in to99),
+                )
+            )
         lines.append(f"- {NAMES[row['row']]}: " + "; ".join(f"{c}: {'met' if ok else 'MISSED'}" for c, ok in checks))
     return "\n".join(lines)
 
@@ -209,17 +240,34 @@ def plot(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colors = {"mlp": "tab:blue", "mlp128": "tab:cyan", "cnn": "tab:red", "cnn1": "tab:orange", "plain": "tab:gray", "examples": "tab:green"}
+    colors = {
+        "mlp": "tab:blue",
+        "mlp128": "tab:cyan",
+        "cnn": "tab:red",
+        "cnn1": "tab:orange",
+        "plain": "tab:gray",
+        "examples": "tab:green",
+    }
     fig, ax = plt.subplots(figsize=(8, 5))
     for row in rows:
         for i, run in enumerate(row["runs"]):
             xs, ys = zip(*run["curve"])
-            ax.plot(xs, [100 * y for y in ys], marker=".", color=colors[row["row"]], alpha=0.8,
-                    label=NAMES[row["row"]] if i == 0 else None)
+            ax.plot(
+                xs,
+                [100 * y for y in ys],
+                marker=".",
+                color=colors[row["row"]],
+                alpha=0.8,
+                label=NAMES[row["row"]] if i == 0 else None,
+            )
     for t in TARGETS:
         ax.axhline(100 * t, color="black", lw=0.5, ls=":")
-    ax.set(xlabel="training seconds (2-core CPU)", ylabel="test accuracy (%)", ylim=(95, 100),
-           title="Test accuracy against training time (each line one seed)")
+    ax.set(
+        xlabel="training seconds (2-core CPU)",
+        ylabel="test accuracy (%)",
+        ylim=(95, 100),
+        title="Test accuracy against training time (each line one seed)",
+    )
     ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -238,12 +286,17 @@ def main() -> int:
         print(json.dumps(run_row(json.loads(args.one))))
         return 0
     info = bench.machine()
-    print(f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['threads']} threads",
-          flush=True)
+    print(
+        f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['threads']} threads", flush=True
+    )
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
     for name in args.rows.split(","):
-        spec = {"row": name, "seeds": seeds if name in ("mlp", "mlp128", "cnn", "cnn1") else [0], "budget_s": args.budget}
+        spec = {
+            "row": name,
+            "seeds": seeds if name in ("mlp", "mlp128", "cnn", "cnn1") else [0],
+            "budget_s": args.budget,
+        }
         rows.append(bench.spawn(spec, script=__file__))
     table = render(info, rows)
     print("\n" + table)

@@ -1,8 +1,8 @@
 """The drawing pad of notebook 08: strokes drawn in the browser, turned into an MNIST digit in Python.
 
 The pad (an ``anywidget``: no front-end build, its JavaScript ships in this module; tested in
-JupyterLab, and anywidget also supports VS Code and Colab) only records strokes, lists of ``(x, y)`` points on a ``CANVAS``-pixel square. Python
-rasterizes them the way MNIST was made (notebook 08 teaches each step):
+JupyterLab, and anywidget also supports VS Code and Colab) only records strokes, lists of ``(x, y)`` points
+on a ``CANVAS``-pixel square. Python rasterizes them the way MNIST was made (notebook 08 teaches each step):
 
 1. fit the digit's ink in a 20×20 box, keeping its aspect ratio (``fit_in_box``),
 2. anti-aliased: drawn 8× finer and averaged down, which gives grey edges,
@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import io
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import anywidget
 import ipywidgets
@@ -25,16 +25,22 @@ import torch
 import traitlets
 from torch import nn
 
-CANVAS = 280       #: side of the drawing pad, in canvas pixels
-PEN = 18.0         #: pen width on the pad, in canvas pixels
+CANVAS = 280  #: side of the drawing pad, in canvas pixels
+PEN = 18.0  #: pen width on the pad, in canvas pixels
 BOX, FIELD = 20, 28  #: MNIST: the digit fits a 20×20 box, centred by mass in a 28×28 field
-INK = 2.2          #: pen width in the 28×28 image, in pixels (MNIST strokes are 2-3 px wide)
+INK = 2.2  #: pen width in the 28×28 image, in pixels (MNIST strokes are 2-3 px wide)
 
 Stroke = Sequence[Sequence[float]]
 
 
-def _render(strokes: Sequence[Stroke], scale: float, shift: tuple[float, float], shape: tuple[int, int],
-            width: float, supersample: int = 8) -> np.ndarray:
+def _render(
+    strokes: Sequence[Stroke],
+    scale: float,
+    shift: tuple[float, float],
+    shape: tuple[int, int],
+    width: float,
+    supersample: int = 8,
+) -> np.ndarray:
     """Return strokes drawn as round-capped lines, anti-aliased: ``(h, w)`` floats in [0, 1].
 
     A point ``(x, y)`` lands at ``((x + shift[0]) * scale, (y + shift[1]) * scale)`` output pixels;
@@ -96,7 +102,7 @@ def center_by_mass(digit: np.ndarray, field: int = FIELD) -> np.ndarray:
     top = int(np.clip(round((field - 1) / 2 - cy), 0, field - h))
     left = int(np.clip(round((field - 1) / 2 - cx), 0, field - w))
     out = np.zeros((field, field), dtype=np.float32)
-    out[top:top + h, left:left + w] = digit
+    out[top : top + h, left : left + w] = digit
     return out
 
 
@@ -127,6 +133,7 @@ def predict_proba(model: nn.Module, image: torch.Tensor) -> torch.Tensor:
 
 # --------------------------------------------------------------------------- example drawings
 
+
 def _polyline(*points: tuple[float, float]) -> list[list[float]]:
     """Return a stroke through ``points``, with extra points every 0.05 (a mouse sends many)."""
     out: list[list[float]] = []
@@ -139,8 +146,10 @@ def _polyline(*points: tuple[float, float]) -> list[list[float]]:
 
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, stop: float, n: int = 24) -> list[tuple]:
     """Return ``n + 1`` points of an elliptic arc from angle ``start`` to ``stop`` (degrees, 0 = right, 90 = down)."""
-    return [(cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
-            for a in np.linspace(start, stop, n + 1)]
+    return [
+        (cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
+        for a in np.linspace(start, stop, n + 1)
+    ]
 
 
 #: Digits drawn in a unit square (x right, y down), one list of strokes each, as a person draws them.
@@ -148,8 +157,11 @@ UNIT_DIGITS: dict[int, list[list[list[float]]]] = {
     0: [_polyline(*_arc(0.5, 0.5, 0.36, 0.5, -90, 275))],
     1: [_polyline((0.58, 0.0), (0.45, 1.0))],
     2: [_polyline(*_arc(0.5, 0.3, 0.38, 0.3, 190, 380, 12), (0.08, 1.0), (0.95, 0.98))],
-    3: [_polyline(*_arc(0.5, 0.25, 0.38, 0.25, 200, 450, 12)[:-1], (0.45, 0.5),
-                  *_arc(0.5, 0.75, 0.42, 0.25, -90, 160, 12))],
+    3: [
+        _polyline(
+            *_arc(0.5, 0.25, 0.38, 0.25, 200, 450, 12)[:-1], (0.45, 0.5), *_arc(0.5, 0.75, 0.42, 0.25, -90, 160, 12)
+        )
+    ],
     4: [_polyline((0.2, 0.0), (0.08, 0.62), (0.95, 0.62)), _polyline((0.72, 0.1), (0.68, 1.0))],
     5: [_polyline((0.9, 0.0), (0.22, 0.0), (0.15, 0.45), *_arc(0.5, 0.7, 0.4, 0.3, -120, 160, 14))],
     6: [_polyline((0.8, 0.0), (0.45, 0.2), (0.2, 0.55), *_arc(0.5, 0.72, 0.32, 0.28, 180, 540, 20))],
@@ -160,16 +172,27 @@ UNIT_DIGITS: dict[int, list[list[list[float]]]] = {
 
 #: Where each example sits on the pad, ``(left, top, height)`` in canvas pixels: smaller than
 #: the pad and off-centre, as people draw.
-PLACES = [(40, 30, 120), (150, 40, 140), (30, 120, 130), (120, 110, 150), (60, 60, 110),
-          (140, 20, 160), (20, 20, 150), (100, 140, 120), (50, 90, 170), (160, 100, 110)]
+PLACES = [
+    (40, 30, 120),
+    (150, 40, 140),
+    (30, 120, 130),
+    (120, 110, 150),
+    (60, 60, 110),
+    (140, 20, 160),
+    (20, 20, 150),
+    (100, 140, 120),
+    (50, 90, 170),
+    (160, 100, 110),
+]
 
 
 def example_strokes(digit: int) -> list[list[list[float]]]:
     """Return a built-in drawing of ``digit`` on the pad (canvas pixels), off-centre and smaller than the pad."""
     left, top, height = PLACES[digit]
     width = 0.7 * height
-    return [[[round(left + x * width, 1), round(top + y * height, 1)] for x, y in stroke]
-            for stroke in UNIT_DIGITS[digit]]
+    return [
+        [[round(left + x * width, 1), round(top + y * height, 1)] for x, y in stroke] for stroke in UNIT_DIGITS[digit]
+    ]
 
 
 # --------------------------------------------------------------------------- the widget
@@ -293,8 +316,9 @@ class DrawingPad(anywidget.AnyWidget):
 
     def _repr_mimebundle_(self, **kwargs):
         """The widget, plus a PNG of the drawing for places that cannot show widgets (a saved notebook)."""
-        return _with_fallback(super()._repr_mimebundle_(**kwargs), self.to_png(),
-                              f"DrawingPad with {len(self.strokes)} strokes")
+        return _with_fallback(
+            super()._repr_mimebundle_(**kwargs), self.to_png(), f"DrawingPad with {len(self.strokes)} strokes"
+        )
 
 
 def _with_fallback(bundle, png: bytes, text: str):
@@ -312,10 +336,13 @@ def _bars_html(title: str, probs: torch.Tensor, key: str, strokes: int) -> str:
         f'<div style="display:flex;align-items:center;height:15px;font:12px monospace">{d}&nbsp;'
         f'<div style="background:{"#d62728" if d == guess else "#1f77b4"};height:11px;'
         f'width:{float(p) * 120:.0f}px"></div>&nbsp;{float(p):.0%}</div>'
-        for d, p in enumerate(probs.tolist()))
-    return (f'<div class="mnist-lab-reading" data-key="{key}" data-digit="{guess}" data-strokes="{strokes}" '
-            f'style="margin:0 10px">'
-            f'<b>{title}: {guess}</b>{rows}</div>')
+        for d, p in enumerate(probs.tolist())
+    )
+    return (
+        f'<div class="mnist-lab-reading" data-key="{key}" data-digit="{guess}" data-strokes="{strokes}" '
+        f'style="margin:0 10px">'
+        f"<b>{title}: {guess}</b>{rows}</div>"
+    )
 
 
 class DigitReader:
@@ -349,10 +376,15 @@ class DigitReader:
             self.images, self.probs = {}, {}
             self.panel.value = '<div class="mnist-lab-empty">Draw a digit on the pad.</div>'
             return
-        self.images = {"mnist": rasterize_strokes(strokes),
-                       "shrunk": shrink_canvas(strokes, self.pad.size, self.pad.pen)}
-        self.probs = {(name, v): predict_proba(model, img) for name, model in self.models.items()
-                      for v, img in self.images.items()}
+        self.images = {
+            "mnist": rasterize_strokes(strokes),
+            "shrunk": shrink_canvas(strokes, self.pad.size, self.pad.pen),
+        }
+        self.probs = {
+            (name, v): predict_proba(model, img)
+            for name, model in self.models.items()
+            for v, img in self.images.items()
+        }
         self.panel.value = self._panel_html(len(strokes))
 
     def _panel_html(self, n_strokes: int) -> str:
@@ -360,14 +392,20 @@ class DigitReader:
         columns = []
         for v, img in self.images.items():
             src = "data:image/png;base64," + base64.b64encode(_png(img)).decode()
-            bars = "".join(_bars_html(f"{name} reads", self.probs[name, v], f"{name}-{v}", n_strokes)
-                           for name in self.models)
-            columns.append(f'<div style="margin-bottom:8px"><div>{self.VARIANTS[v]}</div>'
-                           f'<div style="display:flex;align-items:flex-start"><img src="{src}" width="84" height="84" '
-                           f'style="image-rendering:pixelated;border:1px solid #888">{bars}</div></div>')
+            bars = "".join(
+                _bars_html(f"{name} reads", self.probs[name, v], f"{name}-{v}", n_strokes) for name in self.models
+            )
+            columns.append(
+                f'<div style="margin-bottom:8px"><div>{self.VARIANTS[v]}</div>'
+                f'<div style="display:flex;align-items:flex-start"><img src="{src}" width="84" height="84" '
+                f'style="image-rendering:pixelated;border:1px solid #888">{bars}</div></div>'
+            )
         return "".join(columns)
 
     def _repr_mimebundle_(self, **kwargs):
         """Show the pad and the panel side by side (a PNG of the drawing where widgets cannot show)."""
-        return _with_fallback(self.widget._repr_mimebundle_(**kwargs), self.pad.to_png(),
-                              "DigitReader: a drawing pad and what the models read")
+        return _with_fallback(
+            self.widget._repr_mimebundle_(**kwargs),
+            self.pad.to_png(),
+            "DigitReader: a drawing pad and what the models read",
+        )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -66,9 +67,9 @@ class CNN(nn.Module):
         c1, c2, c3 = channels
         self.config = {"name": "cnn", "channels": channels, "num_classes": num_classes}
         self.features = nn.Sequential(
-            conv_block(1, c1, pool=True),   # 28×28 → 14×14: strokes and edges
+            conv_block(1, c1, pool=True),  # 28×28 → 14×14: strokes and edges
             conv_block(c1, c2, pool=True),  # 14×14 → 7×7: parts of digits
-            conv_block(c2, c2),             # 7×7: one more layer where it is cheap
+            conv_block(c2, c2),  # 7×7: one more layer where it is cheap
             conv_block(c2, c3, pool=True),  # 7×7 → 3×3: whole shapes
         )
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(c3 * 3 * 3, num_classes))
@@ -104,9 +105,17 @@ def layer_table(model: nn.Module, example: torch.Tensor) -> list[dict[str, Any]]
     hooks = []
     for name, module in model.named_modules():
         if len(list(module.children())) == 0:
+
             def hook(mod, inp, out, name=name):
-                rows.append({"layer": name, "type": type(mod).__name__, "output": tuple(out.shape),
-                             "params": sum(p.numel() for p in mod.parameters())})
+                rows.append(
+                    {
+                        "layer": name,
+                        "type": type(mod).__name__,
+                        "output": tuple(out.shape),
+                        "params": sum(p.numel() for p in mod.parameters()),
+                    }
+                )
+
             hooks.append(module.register_forward_hook(hook))
     try:
         with torch.no_grad():

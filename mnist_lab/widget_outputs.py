@@ -42,7 +42,9 @@ def progress_text(state: dict, model_id: str) -> str | None:
         return None
     left, bar, right = children
     if (left.get("model_name"), right.get("model_name")) != ("HTMLModel", "HTMLModel") or bar.get("model_name") not in (
-            "FloatProgressModel", "IntProgressModel"):
+        "FloatProgressModel",
+        "IntProgressModel",
+    ):
         return None
     left, right = (html.unescape(c["state"].get("value", "")).replace("\u2007", " ") for c in (left, right))
     n, total = int(bar["state"].get("value", 0)), int(bar["state"].get("max", 0))

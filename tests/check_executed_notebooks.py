@@ -81,7 +81,6 @@ def test_tuning(executed):
     assert 0.97 <= tuning["test_accuracy"] <= 0.99
 
 
-
 def test_drawing(executed):
     """08: what its prose says about its counts holds for any trained pair of models."""
     right = read(executed, "draw_readings.json")["right"]

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import torch
 
-
 N_TRAIN, N_TEST = 120, 40
 
 

@@ -56,10 +56,29 @@ def test_a_single_point_is_a_dot_in_the_middle():
 @pytest.fixture(scope="module")
 def models(tmp_path_factory) -> dict:
     """A quick MLP and CNN trained with the course's recipes on 10,000 digits (a few seconds)."""
-    P = course.start(seed=0, data_root=None, artifacts=str(tmp_path_factory.mktemp("draw")), hidden=[128, 64],
-                     batch_size=32, epochs=2, lr=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
-                     subset=10000, val_size=1000, device="cpu", channels=[16, 32, 64], cnn_batch_size=128,
-                     cnn_epochs=2, cnn_lr=0.2, cnn_momentum=0.9, augment=True, max_shift=2, max_rotation=10.0)
+    P = course.start(
+        seed=0,
+        data_root=None,
+        artifacts=str(tmp_path_factory.mktemp("draw")),
+        hidden=[128, 64],
+        batch_size=32,
+        epochs=2,
+        lr=0.05,
+        momentum=0.9,
+        weight_decay=5e-4,
+        schedule="onecycle",
+        subset=10000,
+        val_size=1000,
+        device="cpu",
+        channels=[16, 32, 64],
+        cnn_batch_size=128,
+        cnn_epochs=2,
+        cnn_lr=0.2,
+        cnn_momentum=0.9,
+        augment=True,
+        max_shift=2,
+        max_rotation=10.0,
+    )
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small models: one thread is fastest, and far faster on a busy machine
     try:

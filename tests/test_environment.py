@@ -6,8 +6,8 @@ Conda does not run here, so this test is what keeps the conda environment honest
 from __future__ import annotations
 
 import re
-import tomllib
 
+import tomllib
 import yaml
 
 from mnist_lab import runtime

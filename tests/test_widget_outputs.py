@@ -45,10 +45,21 @@ def test_progress_bars_become_their_final_text_and_the_widget_state_goes(tmp_pat
 def test_other_widgets_keep_their_static_picture_and_lose_the_view():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pad")])
     nb.cells[0].outputs = [
-        nbformat.v4.new_output("display_data", data={VIEW: {"model_id": "abc", "version_major": 2, "version_minor": 0},
-                                                     "image/png": "iVBORw0KGgo=", "text/plain": "DrawingPad"}),
-        nbformat.v4.new_output("display_data", data={VIEW: {"model_id": "def", "version_major": 2, "version_minor": 0},
-                                                     "text/plain": "IntSlider(value=3)"}),
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                VIEW: {"model_id": "abc", "version_major": 2, "version_minor": 0},
+                "image/png": "iVBORw0KGgo=",
+                "text/plain": "DrawingPad",
+            },
+        ),
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                VIEW: {"model_id": "def", "version_major": 2, "version_minor": 0},
+                "text/plain": "IntSlider(value=3)",
+            },
+        ),
     ]
     assert widget_outputs.freeze_widget_outputs(nb) == 2
     assert [set(o.data) for o in nb.cells[0].outputs] == [{"image/png", "text/plain"}]

@@ -53,8 +53,14 @@ def _prepare(name: str, out: Path, **params) -> None:
     """Write notebook ``name`` to ``out`` with ``params`` injected (papermill, without running it)."""
     import papermill
 
-    papermill.execute_notebook(str(course.notebook_dir() / f"{name}.ipynb"), str(out), parameters=params,
-                               prepare_only=True, progress_bar=False, kernel_name="python3")
+    papermill.execute_notebook(
+        str(course.notebook_dir() / f"{name}.ipynb"),
+        str(out),
+        parameters=params,
+        prepare_only=True,
+        progress_bar=False,
+        kernel_name="python3",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -65,10 +71,26 @@ def workspace(chromium, tmp_path_factory) -> Path:
     for path in sorted(course.notebook_dir().glob("*.ipynb")):
         shutil.copy(path, root / path.name)
     models = root / "models"
-    P = course.start(seed=0, data_root=None, artifacts=str(models), hidden=[128, 64], batch_size=32, lr=0.05,
-                     momentum=0.9, weight_decay=5e-4, schedule="onecycle", device="cpu", channels=[16, 32, 64],
-                     cnn_batch_size=128, cnn_lr=0.2, cnn_momentum=0.9, augment=True, max_shift=2, max_rotation=10.0,
-                     **SMALL)
+    P = course.start(
+        seed=0,
+        data_root=None,
+        artifacts=str(models),
+        hidden=[128, 64],
+        batch_size=32,
+        lr=0.05,
+        momentum=0.9,
+        weight_decay=5e-4,
+        schedule="onecycle",
+        device="cpu",
+        channels=[16, 32, 64],
+        cnn_batch_size=128,
+        cnn_lr=0.2,
+        cnn_momentum=0.9,
+        augment=True,
+        max_shift=2,
+        max_rotation=10.0,
+        **SMALL,
+    )
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small models: one thread is fastest, and far faster on a busy machine
     try:
@@ -77,8 +99,15 @@ def workspace(chromium, tmp_path_factory) -> Path:
     finally:
         torch.set_num_threads(threads)
     _prepare("01_data", root / "small_01_data.ipynb", subset=2000)
-    _prepare("03_training", root / "small_03_training.ipynb", artifacts=str(root / "small03"), subset=2000,
-             epochs=2, plain_epochs=1, log_every=0)
+    _prepare(
+        "03_training",
+        root / "small_03_training.ipynb",
+        artifacts=str(root / "small03"),
+        subset=2000,
+        epochs=2,
+        plain_epochs=1,
+        log_every=0,
+    )
     _prepare("08_draw", root / "small_08_draw.ipynb", artifacts=str(models), device="cpu", **SMALL)
     return root
 
@@ -92,9 +121,13 @@ def lab(workspace, tmp_path_factory):
     # Kernels with one PyTorch thread: the notebooks run here train small models, for which one thread
     # is as fast, and several threads slow down many times over on a busy 2-core machine (CI).
     env["OMP_NUM_THREADS"] = "1"
-    env.update(MNIST_LAB_ARTIFACTS=str(workspace / "artifacts"), JUPYTER_CONFIG_DIR=str(home / "config"),
-               JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-               JUPYTER_RUNTIME_DIR=str(home / "runtime"))
+    env.update(
+        MNIST_LAB_ARTIFACTS=str(workspace / "artifacts"),
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+    )
     # no news and no update check: the tests run offline, and the question would cover the page
     notification = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)
@@ -102,11 +135,22 @@ def lab(workspace, tmp_path_factory):
     jupyter = Path(sys.executable).with_name("jupyter")
     log = open(home / "server.log", "w")
     server = subprocess.Popen(
-        [str(jupyter), "lab", "--no-browser", "--allow-root",  # CI runs as root
-         "--ServerApp.ip=127.0.0.1", f"--port={port}",
-         "--ServerApp.port_retries=0",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workspace}"],
-        cwd=workspace, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            str(jupyter),
+            "lab",
+            "--no-browser",
+            "--allow-root",  # CI runs as root
+            "--ServerApp.ip=127.0.0.1",
+            f"--port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={workspace}",
+        ],
+        cwd=workspace,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -55,14 +55,18 @@ def error_outputs(page) -> list[str]:
 
 def rendered_images(page) -> list[int]:
     """Return the natural width of every image output (0 for an image that did not load)."""
-    return page.eval_on_selector_all('.jp-OutputArea-output[data-mime-type="image/png"] img',
-                                     "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+    return page.eval_on_selector_all(
+        '.jp-OutputArea-output[data-mime-type="image/png"] img',
+        "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)",
+    )
 
 
 def progress_texts(page) -> list[str]:
     """Return the description text of every live tqdm widget bar (``epoch 1: 100%``)."""
-    texts = page.eval_on_selector_all(".jp-OutputArea-output .widget-hprogress, .jp-OutputArea-output .widget-hbox",
-                                      "els => els.map(e => e.innerText)")
+    texts = page.eval_on_selector_all(
+        ".jp-OutputArea-output .widget-hprogress, .jp-OutputArea-output .widget-hbox",
+        "els => els.map(e => e.innerText)",
+    )
     return [t.replace("\u2007", " ") for t in texts if "%" in t]
 
 
@@ -105,6 +109,7 @@ def test_a_small_03_runs_and_its_progress_bars_reach_100(app):
 
 # ------------------------------------------------------------------------------- drawing
 
+
 def _ellipse(cx: float, cy: float, rx: float, ry: float, start: float = -90, turn: float = 370) -> list:
     """Return points of an ellipse drawn from angle ``start`` (degrees, clockwise on screen) over ``turn``."""
     angles = [math.radians(start + turn * i / 36) for i in range(37)]
@@ -145,9 +150,13 @@ def draw_digit(page, digit: int) -> dict[str, int]:
     n = len(HAND[digit])
     page.wait_for_function(
         "n => { const r = document.querySelector('.mnist-lab-reading'); return r && r.dataset.strokes == n; }",
-        arg=n, timeout=20_000)
-    return {el.get_attribute("data-key"): int(el.get_attribute("data-digit"))
-            for el in page.query_selector_all(".mnist-lab-reading")}
+        arg=n,
+        timeout=20_000,
+    )
+    return {
+        el.get_attribute("data-key"): int(el.get_attribute("data-digit"))
+        for el in page.query_selector_all(".mnist-lab-reading")
+    }
 
 
 def test_drawn_digits_are_read_a_1_and_a_0_right(app, screenshots):
