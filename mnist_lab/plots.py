@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,7 +50,7 @@ def plot_digit_grid(
         if preds is not None:
             parts.append(f"→{int(preds[i])}")
         if probs is not None:
-            parts.append(f" {float(probs[i]):.0%}")
+            parts.append(f" {math.floor(float(probs[i]) * 1000) / 10:.1f}%")  # rounded down: 99.96% is not "100%"
         wrong = preds is not None and labels is not None and int(preds[i]) != int(labels[i])
         ax.set_title("".join(parts), fontsize=9, color="crimson" if wrong else "black")
     if title:

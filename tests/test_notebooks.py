@@ -142,7 +142,8 @@ def test_07_tuning_searches_then_resumes(tmp_path):
     assert first["n_trials"] == 2 and 0.3 <= first["test_accuracy"] <= 0.99
     out = text_of(execute("07_tuning", tmp_path, artifacts, **small))
     assert "2 finished trials before this run, 2 now" in out  # resumed: nothing ran again
-    assert {"lr_range_test.png", "tuning.png", "tuning_curves.png"} <= {p.name for p in (artifacts / "figures").iterdir()}
+    figures = {p.name for p in (artifacts / "figures").iterdir()}
+    assert {"lr_range_test.png", "tuning.png", "tuning_curves.png"} <= figures
 
 
 def test_a_notebook_rebuilds_a_missing_checkpoint(tmp_path):
