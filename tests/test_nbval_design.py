@@ -87,7 +87,7 @@ MACHINE_DEPENDENT = [
         "best trial 0: validation 97.04%, +0.00 points against trial 0 with the same budget",
     ),
     (
-        "notebook 03's recipe (evaluated by 04): test 98.48%; the tuned MLP does better than it",
+        "notebook 03's recipe (evaluated by 04): test 98.48%; the tuned MLP does as well as it",
         "notebook 03's recipe (evaluated by 04): test 98.41%; the tuned MLP does worse than it",
     ),
     (
