@@ -23,7 +23,7 @@ export MNIST_LAB_DATA
 export MNIST_LAB_CHROMIUM
 export MNIST_LAB_REQUIRE_BROWSER
 
-.PHONY: help setup data test test-fast lint nbval test-browser run notebooks lab bench lock clean
+.PHONY: help setup data test test-fast lint student nbval test-browser run notebooks lab bench lock clean
 
 help:
 	@echo "make setup      create $(VENV) and install the project (editable) with the course tools"
@@ -36,6 +36,7 @@ help:
 	@echo "make test-browser  JupyterLab in headless Chromium (Playwright): notebooks open and run, the drawing pad reads"
 	@echo "make notebooks  re-execute the committed notebooks in place (maintainers)"
 	@echo "make lab        start JupyterLab on notebooks/"
+	@echo "make student    the notebooks without their solution cells, in build/student/ (STUDENT_DIR=... elsewhere)"
 	@echo "make bench      benchmarks: speed (results.json), records over 3 seeds with their plot (records.json/png),"
 	@echo "                what each choice of the CNN recipe buys (cnn_recipes.json); 1-2 hours on 2 cores"
 	@echo "make clean      remove build outputs, runs and artifacts (keeps $(VENV) and data/)"
@@ -102,6 +103,11 @@ run: setup data
 notebooks: setup data
 	rm -rf $(NBVAL_ARTIFACTS)
 	MNIST_LAB_ARTIFACTS=$(CURDIR)/$(NBVAL_ARTIFACTS) $(PY) -m mnist_lab run --in-place $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
+
+# The student edition: every notebook without its cells tagged `solution` (nbconvert's TagRemovePreprocessor).
+STUDENT_DIR ?= build/student
+student: setup
+	$(PY) -m mnist_lab student --out $(STUDENT_DIR)
 
 lab: setup data
 	$(VENV)/bin/jupyter lab notebooks

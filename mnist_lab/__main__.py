@@ -1,4 +1,4 @@
-"""Command line: ``python -m mnist_lab data`` and ``python -m mnist_lab run``.
+"""Command line: ``python -m mnist_lab data``, ``python -m mnist_lab run`` and ``python -m mnist_lab student``.
 
 The Makefile's ``data``, ``run`` and ``notebooks`` targets call these.
 """
@@ -30,6 +30,8 @@ def parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument("--notebooks", default=None, help="comma-separated notebook names or numbers, e.g. 01,03")
     p_run.add_argument("--in-place", action="store_true", help="re-execute the committed notebooks in place")
+    p_student = sub.add_parser("student", help="write the notebooks without their solution cells")
+    p_student.add_argument("--out", default="build/student", help="folder for the student edition")
     return parser
 
 
@@ -42,8 +44,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "data":
             print(f"MNIST is ready in {ensure_mnist(args.root, mirror=args.mirror)}")
             return 0
-        from .course import run_course
+        from .course import run_course, write_student_edition
 
+        if args.command == "student":
+            written = write_student_edition(args.out)
+            print(f"wrote {len(written)} notebooks without their solutions to {written[0].parent}")
+            return 0
         return run_course(args.name, args.params, args.param, args.notebooks, args.in_place)
     except (DatasetError, ValueError) as exc:  # missing data, a bad parameters file or notebook name: no traceback
         print(f"error: {exc}", file=sys.stderr)

@@ -411,6 +411,22 @@ def run_course(
             os.environ["MPLBACKEND"] = backend
 
 
+def write_student_edition(out_dir: str | os.PathLike) -> list[Path]:
+    """Write every notebook without its cells tagged ``solution`` (nbconvert's ``TagRemovePreprocessor``) to
+    ``out_dir``; return the paths written. The committed notebooks are the instructor's edition."""
+    import nbformat
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    remove = TagRemovePreprocessor(remove_cell_tags={"solution"}, enabled=True)
+    written = []
+    for name in NOTEBOOKS:
+        notebook, _ = remove.preprocess(nbformat.read(notebook_dir() / f"{name}.ipynb", as_version=4), {})
+        with runtime.atomic_path(Path(out_dir) / f"{name}.ipynb") as tmp:
+            nbformat.write(notebook, str(tmp))
+        written.append(Path(out_dir) / f"{name}.ipynb")
+    return written
+
+
 def clear_run(out_dir: Path, keep: str = "artifacts/tuning.db") -> None:
     """Delete what an earlier run wrote in ``out_dir``, except ``keep`` (the study notebook 07 resumes)."""
     import shutil

@@ -24,6 +24,7 @@ from device_check import startup_dir
 from mnist_lab import course, runtime, train
 
 NB_DIR = runtime.repo_root() / "notebooks"
+STUDENT_DIR = NB_DIR  # replaced by the student edition's folder (fixture below)
 QUICK = {"subset": 2000, "epochs": 1}
 pytestmark = pytest.mark.integration
 
@@ -36,11 +37,21 @@ def kernels_with_a_stand_in_accelerator(tmp_path_factory):
         yield
 
 
+@pytest.fixture(scope="module", autouse=True)
+def student_edition(tmp_path_factory):
+    """The notebooks as `make student` writes them: the papermill runs below use these, so every student
+    notebook is shown to run without its solution cells (nbval runs the instructor's edition in full)."""
+    global STUDENT_DIR
+    STUDENT_DIR = tmp_path_factory.mktemp("student")
+    course.write_student_edition(STUDENT_DIR)
+    yield STUDENT_DIR
+
+
 def execute(name: str, tmp_path: Path, artifacts: Path, **params) -> dict:
-    """Run notebook ``name`` with papermill from ``tmp_path``; return the executed notebook as JSON."""
+    """Run the student edition of notebook ``name`` with papermill from ``tmp_path``; return it executed, as JSON."""
     out = tmp_path / f"{name}.out.ipynb"
     papermill.execute_notebook(
-        str(NB_DIR / f"{name}.ipynb"),
+        str(STUDENT_DIR / f"{name}.ipynb"),
         str(out),
         parameters={"artifacts": str(artifacts), **params},
         kernel_name="python3",
@@ -231,6 +242,27 @@ def test_a_new_run_clears_the_old_one_but_keeps_its_optuna_study(tmp_path):
     course.clear_run(tmp_path)
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["artifacts", "artifacts/tuning.db"]
     assert (tmp_path / "artifacts/tuning.db").read_text() == "artifacts/tuning.db"
+
+
+def test_the_student_edition_has_every_notebook_without_a_solution(tmp_path):
+    written = course.write_student_edition(tmp_path)
+    assert [p.name for p in written] == [f"{name}.ipynb" for name in course.NOTEBOOKS]
+    for path in written:
+        instructor = json.loads((NB_DIR / path.name).read_text())["cells"]
+        student = json.loads(path.read_text())["cells"]
+        solutions = [c for c in instructor if "solution" in c["metadata"].get("tags", [])]
+        assert not [c for c in student if "solution" in c["metadata"].get("tags", [])]
+        assert len(student) == len(instructor) - len(solutions)
+        assert [c["source"] for c in student] == [c["source"] for c in instructor if c not in solutions]
+        # the instructor's edition: at least 3 exercises, each with a hint and a collapsed worked solution after it,
+        # then a questionnaire and further research
+        assert len(solutions) >= 3, path.name
+        for k, cell in enumerate(instructor):
+            if cell in solutions:
+                assert "*Hint:*" in "".join(instructor[k - 1]["source"]), (path.name, k)
+                assert cell["metadata"]["jupyter"]["source_hidden"], (path.name, k)
+        headings = [c["source"][0].strip() for c in instructor if c["cell_type"] == "markdown" and c["source"]]
+        assert headings[-2:] == ["## Questionnaire", "## Further research"], path.name
 
 
 def test_runner_executes_a_notebook_into_its_run_folder(capsys):
