@@ -49,12 +49,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _prepare(name: str, out: Path, **params) -> None:
-    """Write notebook ``name`` to ``out`` with ``params`` injected (papermill, without running it)."""
+def _prepare(name: str, out: Path, student: Path, **params) -> None:
+    """Write the student edition of notebook ``name`` (in folder ``student``) to ``out`` with ``params`` injected
+    (papermill, without running it)."""
     import papermill
 
     papermill.execute_notebook(
-        str(course.notebook_dir() / f"{name}.ipynb"),
+        str(student / f"{name}.ipynb"),
         str(out),
         parameters=params,
         prepare_only=True,
@@ -65,11 +66,14 @@ def _prepare(name: str, out: Path, **params) -> None:
 
 @pytest.fixture(scope="session")
 def workspace(chromium, tmp_path_factory) -> Path:
-    """A folder with copies of the committed notebooks, small-parameter copies of 01, 03 and 08, and
-    artifacts in which a small MLP and CNN are trained for the small 08."""
+    """A folder with copies of the committed notebooks, small-parameter copies of the student edition of 01, 03
+    and 08 (what a student runs: no solution cells), and artifacts in which a small MLP and CNN are trained for the
+    small 08."""
     root = tmp_path_factory.mktemp("lab")
     for path in sorted(course.notebook_dir().glob("*.ipynb")):
         shutil.copy(path, root / path.name)
+    student = root / "student"
+    course.write_student_edition(student)
     models = root / "models"
     P = course.start(
         seed=0,
@@ -98,17 +102,18 @@ def workspace(chromium, tmp_path_factory) -> Path:
         course.train_cnn(P)
     finally:
         torch.set_num_threads(threads)
-    _prepare("01_data", root / "small_01_data.ipynb", subset=2000)
+    _prepare("01_data", root / "small_01_data.ipynb", student, subset=2000)
     _prepare(
         "03_training",
         root / "small_03_training.ipynb",
+        student,
         artifacts=str(root / "small03"),
         subset=2000,
         epochs=2,
         plain_epochs=1,
         log_every=0,
     )
-    _prepare("08_draw", root / "small_08_draw.ipynb", artifacts=str(models), device="cpu", **SMALL)
+    _prepare("08_draw", root / "small_08_draw.ipynb", student, artifacts=str(models), device="cpu", **SMALL)
     return root
 
 
@@ -132,6 +137,11 @@ def lab(workspace, tmp_path_factory):
     notification = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)
     notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # Render every cell, not only those in view: the tests read outputs that a long notebook has scrolled away
+    # (JupyterLab's default windowing leaves them unrendered, with no text to read)
+    tracker = home / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
     jupyter = Path(sys.executable).with_name("jupyter")
     log = open(home / "server.log", "w")
     server = subprocess.Popen(
