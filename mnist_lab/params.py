@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import re
 from typing import Any
 
@@ -53,7 +54,7 @@ RULES: dict[str, tuple] = {
     "data_root": ("folder", None, None),
     "artifacts": ("folder", None, None),
     "storage": ("str?", None, None),
-    "study_name": ("str", None, None),
+    "study_name": ("str?", None, None),
 }
 
 
@@ -86,8 +87,10 @@ def check(name: str, v: Any) -> Any:
         "folder": "a folder path (a string) or None for the default",
     }.get(kind, f"one of {list(kind)}")
     fail = ValueError(f"Parameter {name}={v!r} is not allowed: it must be {allowed}{' (or None)' * optional}.")
-    if v is None and (optional or kind == "folder"):
-        return None if kind != "folder" else _folder(name, v)
+    if v is None and optional:
+        return None
+    if kind == "folder" and (v is None or isinstance(v, (str, os.PathLike))):
+        return _folder(name, v)  # None: the default folder
     if kind == "int" and isinstance(v, float) and v.is_integer():
         v = int(v)
     if kind in ("int", "float"):
@@ -97,7 +100,7 @@ def check(name: str, v: Any) -> Any:
         return int(v) if kind == "int" else float(v)
     if kind in ("ints", "floats"):
         wanted = numbers.Integral if kind == "ints" else numbers.Real
-        items = list(v) if isinstance(v, (list, tuple)) else None
+        items = list(v) if hasattr(v, "__iter__") and not isinstance(v, (str, bytes)) else None
         if not items or any(isinstance(x, bool) or not isinstance(x, wanted) or x < lo for x in items):
             raise fail
         return [int(x) if kind == "ints" else float(x) for x in items]
@@ -105,14 +108,12 @@ def check(name: str, v: Any) -> Any:
         return v
     if kind == "device" and isinstance(v, str) and re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", v.strip().lower()):
         return v.strip().lower()
-    if kind == "folder" and isinstance(v, str):
-        return _folder(name, v)
     if isinstance(kind, tuple) and isinstance(v, str) and v.lower() in kind:
         return v.lower()
     raise fail
 
 
-def _folder(name: str, v: str | None) -> str:
+def _folder(name: str, v: str | os.PathLike | None) -> str:
     path = runtime.data_root(v) if name == "data_root" else runtime.artifacts_dir(v, create=False)
     if path.exists() and not path.is_dir():
         raise ValueError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mnist_lab.params import validate_params
@@ -28,7 +30,7 @@ from mnist_lab.params import validate_params
         ("device", "cuda:x", "one of 'auto', 'cpu', 'mps', 'cuda' or 'cuda:N'"),
         ("subset", 0, "an integer >= 1 (or None)"),
         ("blur_sigmas", [0, -1], "list of numbers >= 0"),
-        ("study_name", None, "a string"),
+        ("study_name", 3, "a string (or None)"),
     ],
 )
 def test_bad_values_name_parameter_value_and_rule(name, value, allowed):
@@ -64,6 +66,7 @@ def test_good_values_are_normalised():
     assert p["schedule"] == "onecycle" and p["hidden"] == [32, 16] and p["subset"] is None
     assert p["device"] == "cuda:1"  # the check takes the GPU numbers that runtime.choose_device takes
     assert p["data_root"].endswith("data")
+    assert validate_params({"artifacts": Path("/tmp/x")})["artifacts"] == "/tmp/x"  # a Path is a folder path too
 
 
 def test_unknown_parameter_names_are_refused():
