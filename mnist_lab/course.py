@@ -378,12 +378,10 @@ def _load_params(params_file: str | None, overrides: list[list[str]]) -> tuple[d
     for name, raw in overrides:
         shared[name] = yaml.safe_load(raw)
     for nb, values in per_nb.items():
-        unknown = sorted(set(values) - set(_declared_parameters(notebook_dir() / f"{nb}.ipynb")))
+        declared = _declared_parameters(notebook_dir() / f"{nb}.ipynb")
+        unknown = sorted(set(values) - set(declared))
         if unknown:
-            raise ValueError(
-                f"{params_file}: {nb} has no parameter(s) {unknown}; "
-                f"it takes {sorted(_declared_parameters(notebook_dir() / f'{nb}.ipynb'))}."
-            )
+            raise ValueError(f"{params_file}: {nb} has no parameter(s) {unknown}; it takes {sorted(declared)}.")
     return shared, per_nb
 
 

@@ -267,6 +267,12 @@ def sample(indices: torch.Tensor, subset: int | None, seed: int = 0) -> torch.Te
     return indices[keep.sort().values]
 
 
+def kept_indices(n_train: int, n_test: int, val_size: int, split_seed: int, subset: int | None) -> tuple:
+    """Return ``(train_idx, val_idx, test_idx)``: the seeded split, each split a seeded sample of ``subset``."""
+    train_idx, val_idx = split_indices(n_train, val_size, split_seed)
+    return tuple(sample(idx, subset, split_seed) for idx in (train_idx, val_idx, torch.arange(n_test)))
+
+
 class EpochSampler(Sampler[int]):
     """A random sampler whose order depends only on ``(seed, epoch)``.
 
@@ -383,9 +389,7 @@ def load_tensors(
     train = mnist_dataset(root, train=True, **ensure_kwargs)
     test = mnist_dataset(root, train=False, **ensure_kwargs)
     raw, labels = train.data, train.targets.long()  # uint8: select first, convert only what is kept
-    train_idx, val_idx = split_indices(len(labels), val_size, split_seed)
-    test_idx = sample(torch.arange(len(test.targets)), subset, split_seed)
-    train_idx, val_idx = sample(train_idx, subset, split_seed), sample(val_idx, subset, split_seed)
+    train_idx, val_idx, test_idx = kept_indices(len(labels), len(test.targets), val_size, split_seed, subset)
     test_raw, test_labels = test.data[test_idx], test.targets.long()[test_idx]
     return MNISTSplits(
         to_float_images(raw[train_idx]),
@@ -423,9 +427,7 @@ def make_loaders(
         )
     train_full = mnist_dataset(root, train=True, **ensure_kwargs)
     test = mnist_dataset(root, train=False, **ensure_kwargs)
-    train_idx, val_idx = split_indices(len(train_full), val_size, split_seed)
-    train_idx, val_idx = sample(train_idx, subset, split_seed), sample(val_idx, subset, split_seed)
-    test_idx = sample(torch.arange(len(test)), subset, split_seed)
+    train_idx, val_idx, test_idx = kept_indices(len(train_full), len(test), val_size, split_seed, subset)
     return (
         DataLoader(Subset(train_full, train_idx), batch_size, sampler=EpochSampler(len(train_idx), seed)),
         DataLoader(Subset(train_full, val_idx), eval_batch_size),

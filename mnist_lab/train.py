@@ -117,12 +117,13 @@ def train_one_epoch(
         optimizer.zero_grad()
         logits = model(images)
         loss = loss_fn(logits, labels)
-        _check_finite(loss.item(), epoch, step, optimizer)  # every step: stop at the first NaN
+        value = loss.item()
+        _check_finite(value, epoch, step, optimizer)  # every step: stop at the first NaN
         loss.backward()
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        total_loss += loss.item() * len(labels)
+        total_loss += value * len(labels)
         correct += (logits.argmax(1) == labels).sum().item()
         seen += len(labels)
         if log_every and step % log_every == 0:  # the mean since the epoch began, as notebook 03's loop prints
