@@ -246,6 +246,8 @@ def fit(
         if verbose:
             print(f"Resuming after epoch {ckpt['epoch']} of {epochs}.")
     last_good = make_checkpoint(model, start - 1, history, opt, sched, params=params)
+    if checkpoint_path is not None:
+        _check_rebuildable(last_good, Path(checkpoint_path))  # before training, not after an epoch
     epoch = start
     try:
         for epoch in range(start, epochs + 1):
@@ -313,10 +315,9 @@ def make_checkpoint(
     metrics: dict | None = None,
     params: dict | None = None,
 ) -> dict:
-    """Return a checkpoint dict (a deep copy, safe to keep while training goes on)."""
+    """Return a checkpoint dict (a deep copy, safe to keep while training goes on). Any ``nn.Module`` can be
+    kept in memory; one written to a file needs the ``.config`` of an ``mnist_lab.models`` network."""
     config = getattr(model, "config", None)
-    if config is None:
-        raise CheckpointError("The model has no .config; build it with mnist_lab.models so it can be restored.")
     return {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
@@ -348,10 +349,20 @@ def _restore(checkpoint: dict, model: nn.Module, optimizer: torch.optim.Optimize
         torch.cuda.set_rng_state_all([state.cpu() for state in cuda_states])
 
 
+def _check_rebuildable(checkpoint: dict, path: Path) -> None:
+    """Refuse to write a file for a model that ``load_checkpoint`` could not rebuild (no ``.config``)."""
+    if checkpoint["model_config"] is None:
+        raise CheckpointError(
+            f"Not written to {path}: the model has no .config, so it could not be rebuilt from the file. Build it "
+            "with mnist_lab.models, or train it without checkpoint_path."
+        )
+
+
 def _write_checkpoint(path: str | os.PathLike, checkpoint: dict) -> Path:
     """Write ``checkpoint`` atomically, after checking that it loads back with ``weights_only=True``; a
     value that would not (a NumPy number in the history, say) raises ``CheckpointError``, the old file kept."""
     path = Path(path)
+    _check_rebuildable(checkpoint, path)
     with runtime.atomic_path(path) as tmp:
         torch.save(checkpoint, tmp)
         try:

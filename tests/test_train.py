@@ -42,6 +42,20 @@ def test_fit_learns_a_separable_problem_and_reports_history():
     assert not model.training  # evaluate leaves it in eval mode
 
 
+def test_fit_trains_any_module_and_writes_files_only_for_a_rebuildable_one(tmp_path):
+    runtime.seed_everything(0)
+    tl, vl = loaders()
+    softmax_regression = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 2))  # notebook 03's baseline
+    hist = train.fit(softmax_regression, tl, vl, epochs=2, lr=0.05, device="cpu", progress=False, verbose=False)
+    assert hist[-1]["val_accuracy"] == 1.0
+    path, before = tmp_path / "linear.pt", softmax_regression[1].weight.clone()
+    with pytest.raises(train.CheckpointError, match=r"Not written to .*linear.pt: the model has no .config"):
+        train.fit(
+            softmax_regression, tl, vl, epochs=1, device="cpu", progress=False, verbose=False, checkpoint_path=path
+        )
+    assert not path.exists() and torch.equal(softmax_regression[1].weight, before)  # refused before training
+
+
 def test_same_seed_gives_the_same_history_and_weights():
     m1, h1 = run(schedule="onecycle", momentum=0.9)
     m2, h2 = run(schedule="onecycle", momentum=0.9)
