@@ -77,7 +77,17 @@ def trained(tmp_path_factory) -> Path:
     """An artifacts folder in which notebook 03 trained a quick MLP."""
     tmp = tmp_path_factory.mktemp("nb03")
     artifacts = tmp / "artifacts"
-    nb = execute("03_training", tmp, artifacts, plain_epochs=1, progress=False, log_every=0, **QUICK)
+    nb = execute(
+        "03_training",
+        tmp,
+        artifacts,
+        plain_epochs=1,
+        ablation_epochs=1,
+        ablation_seeds=2,
+        progress=False,
+        log_every=0,
+        **QUICK,
+    )
     assert "no target for these parameters" in text_of(nb)
     return artifacts
 
@@ -105,6 +115,9 @@ def test_03_training_writes_checkpoint_history_and_curves(trained):
     assert 0.6 <= ckpt["metrics"]["test_accuracy"] <= 0.97  # one epoch on 2,000 images: far above chance
     assert json.loads((trained / "history.json").read_text())["history"] == ckpt["history"]
     assert len(json.loads((trained / "plain_history.json").read_text())["history"]) == 1
+    ablation = json.loads((trained / "ablation.json").read_text())
+    assert (ablation["images"], ablation["epochs"], ablation["seeds"]) == (2000, 1, [0, 1])  # the subset's 2,000
+    assert len(ablation["rows"]) == 6 and all(len(row["accuracies"]) == 2 for row in ablation["rows"])
     assert (trained / "figures" / "training_curves.png").stat().st_size > 1000
 
 
@@ -132,13 +145,17 @@ def test_06_cnn_trains_and_compares_with_the_mlp(trained, tmp_path):
     artifacts = tmp_path / "a"  # its own folder: the CNN it writes must not reach the other tests
     artifacts.mkdir()
     (artifacts / "mlp.pt").write_bytes((trained / "mlp.pt").read_bytes())
-    nb = execute("06_cnn", tmp_path, artifacts, cnn_epochs=1, **QUICK)
+    nb = execute("06_cnn", tmp_path, artifacts, cnn_epochs=1, ablation_epochs=1, ablation_seeds=2, **QUICK)
     out = text_of(nb)
     assert "Loaded the MLP trained by notebook 03" in out and "no target for these parameters" in out
     assert "CNN parameters: 38,458" in out
     m = json.loads((artifacts / "cnn_metrics.json").read_text())
     assert m["params"]["cnn_epochs"] == 1 and m["mistakes"]["cnn"] == round(2000 * m["test_error"])
     assert [r["params"] for r in m["comparison"]] == [109_386, 38_458]
+    aug = m["augmentation"]
+    assert (aug["images"], aug["epochs"], aug["seeds"]) == (2000, 1, [0, 1])
+    assert list(aug["validation"]) == ["with augmentation", "without augmentation"]
+    assert all(len(row["clean"]) == len(row["shifted"]) == 2 for row in aug["validation"].values())
     assert train.load_checkpoint(artifacts / "cnn.pt")[1]["epoch"] == 1
     for fig in ("cnn_augmentation", "cnn_curves", "cnn_misclassified", "both_wrong"):
         assert (artifacts / "figures" / f"{fig}.png").is_file()
