@@ -110,12 +110,19 @@ def test_a_trial_is_pruned_only_before_its_last_epoch(trial_epochs, state):
 
 
 WORKER = textwrap.dedent("""
-    import json, sys
+    import json, pathlib, sys, time
     sys.path.insert(0, {tests!r})
     from test_tuning import tiny_splits
     from mnist_lab import tuning
     study = tuning.open_study({url!r}, "shared", seed=0, worker=int(sys.argv[1]))
-    ran = tuning.run_study(study, tuning.make_objective(tiny_splits(), trial_epochs=2, seed=0), 10)
+    objective = tuning.make_objective(tiny_splits(), trial_epochs=2, seed=0)
+    # Start together: on a busy machine one worker's imports can take longer than the other's ten trials.
+    folder = pathlib.Path({folder!r})
+    (folder / f"ready-{{sys.argv[1]}}").touch()
+    deadline = time.monotonic() + 120
+    while len(list(folder.glob("ready-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ran = tuning.run_study(study, objective, 10)
     print(json.dumps({{"ran": ran}}))
 """)
 
@@ -123,7 +130,7 @@ WORKER = textwrap.dedent("""
 def test_two_workers_share_one_sqlite_study_without_losing_or_repeating_trials(tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     tuning.open_study(url, "shared", seed=0)  # create the schema once, as the first notebook run would
-    script = WORKER.format(tests=str(__import__("pathlib").Path(__file__).parent), url=url)
+    script = WORKER.format(tests=str(__import__("pathlib").Path(__file__).parent), url=url, folder=str(tmp_path))
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", script, str(w)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
