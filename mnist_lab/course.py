@@ -146,8 +146,8 @@ def mlp_params(P: dict) -> dict[str, Any]:
     return {k: P[k] for k in MLP_KEYS if k in P}
 
 
-def loaders(P: dict, fast: bool = True, eval_batch_size: int = 1000, batch_size: int | None = None):
-    """Return ``(train, val, test)`` loaders for ``P`` (in-memory by default); ``batch_size``
+def loaders(P: dict, batch_size: int | None = None):
+    """Return ``(train, val, test)`` in-memory loaders for ``P`` (evaluation batches of 1,000); ``batch_size``
     overrides ``P["batch_size"]`` (the CNN and the tuned MLP train with their own).
 
     The data stays on the CPU whatever ``P["device"]`` is: the model and each batch move to the
@@ -159,9 +159,7 @@ def loaders(P: dict, fast: bool = True, eval_batch_size: int = 1000, batch_size:
         batch_size=batch_size,
         val_size=P.get("val_size", 5000),
         seed=P.get("seed", 0),
-        fast=fast,
         subset=P.get("subset"),
-        eval_batch_size=eval_batch_size,
     )
 
 
