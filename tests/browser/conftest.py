@@ -111,6 +111,8 @@ def workspace(chromium, tmp_path_factory) -> Path:
         subset=2000,
         epochs=2,
         plain_epochs=1,
+        ablation_epochs=1,
+        ablation_seeds=1,
         log_every=0,
     )
     _prepare("08_draw", root / "small_08_draw.ipynb", student, artifacts=str(models), device="cpu", **SMALL)
