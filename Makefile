@@ -29,7 +29,7 @@ help:
 	@echo "make setup      create $(VENV) and install the project (editable) with the course tools"
 	@echo "make data       put MNIST in the data root (MNIST_LAB_MIRROR=folder copies instead of downloading)"
 	@echo "make run        run all notebooks with papermill into runs/NAME/ (PARAMS=my.yaml, NAME=...)"
-	@echo "make test       test-fast and nbval side by side (under 10 minutes on 2 cores)"
+	@echo "make test       test-fast and nbval side by side (about 10 minutes on 2 cores)"
 	@echo "make test-fast  lint, unit tests and papermill notebook tests, then test-browser"
 	@echo "make lint       ruff: lint everything, check the Python files' formatting (ruff format fixes it)"
 	@echo "make nbval      nbval on the committed notebooks (executes the whole course on one thread)"
