@@ -55,7 +55,7 @@ def test_plain_sgd_recipe(executed):
     history = plain["history"]
     assert len(history) == 10 and plain["params"]["lr"] == 0.01
     assert 0.9 <= history[0]["train_loss"] <= 1.7  # from ln 10 = 2.30 at step 0 down to ~1.25 over epoch 1
-    assert 0.93 <= history[-1]["val_accuracy"] <= 0.965  # measured 94.98%
+    assert 0.93 <= history[-1]["val_accuracy"] <= 0.965  # measured 94.86% (on a DataLoader)
     assert "test_accuracy" not in plain  # 03 tests only the recipe it chose on validation
     assert history[-1]["val_accuracy"] < read(executed, "history.json")["history"][-1]["val_accuracy"] - 0.02
 
@@ -75,7 +75,7 @@ def test_ablation_one_change_at_a_time(executed):
     mean = {name: row["mean"] for name, row in rows.items()}
     for row in rows.values():
         assert len(row["accuracies"]) == 3 and abs(row["mean"] - sum(row["accuracies"]) / 3) < 1e-6
-    # Measured (mean of 3 seeds, 3 epochs on 10,000 images): 80.1%, 90.2%, 93.3%, 94.9%, 94.9%, 90.4%. The
+    # Measured (mean of 3 seeds, 3 epochs on 10,000 images): 80.1%, 90.2%, 93.5%, 94.8%, 94.9%, 90.4%. The
     # larger rate, momentum, the schedule and the hidden layers each gain more than their seeds' spread.
     assert 0.70 <= mean["plain SGD, lr 0.01"] <= 0.87
     assert mean["learning rate 0.05"] > mean["plain SGD, lr 0.01"] + 0.05
