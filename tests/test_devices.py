@@ -41,21 +41,11 @@ def test_the_stand_in_accelerator_catches_what_cuda_would_refuse():
 def test_fit_evaluate_and_predict_on_a_device_with_data_on_the_cpu(tmp_path):
     train_loader, val_loader = tiny_loaders()
     mlp, cnn = models.MLP(hidden=[16]), models.CNN(channels=[4, 8, 8])
+    mlp_recipe = dict(  # trained, then resumed, with the same recipe
+        lr=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle", device=SHADOW, progress=False, verbose=False
+    )
     with ShadowDevice():
-        train.fit(
-            mlp,
-            train_loader,
-            val_loader,
-            epochs=2,
-            lr=0.05,
-            momentum=0.9,
-            weight_decay=5e-4,
-            schedule="onecycle",
-            device=SHADOW,
-            progress=False,
-            verbose=False,
-            checkpoint_path=tmp_path / "mlp.pt",
-        )
+        train.fit(mlp, train_loader, val_loader, epochs=2, checkpoint_path=tmp_path / "mlp.pt", **mlp_recipe)
         train.fit(
             cnn,
             train_loader,
@@ -77,20 +67,7 @@ def test_fit_evaluate_and_predict_on_a_device_with_data_on_the_cpu(tmp_path):
         assert set(scores) == {"clean", "blurred", "noisy", "shifted"}
         # resume on the device: the checkpoint (and its RNG state) is read on the CPU
         resumed = models.MLP(hidden=[16])
-        history = train.fit(
-            resumed,
-            train_loader,
-            val_loader,
-            epochs=3,
-            lr=0.05,
-            momentum=0.9,
-            weight_decay=5e-4,
-            schedule="onecycle",
-            device=SHADOW,
-            progress=False,
-            verbose=False,
-            resume=tmp_path / "mlp.pt",
-        )
+        history = train.fit(resumed, train_loader, val_loader, epochs=3, resume=tmp_path / "mlp.pt", **mlp_recipe)
         assert [h["epoch"] for h in history] == [1, 2, 3]
     assert not on_shadow(train_loader.images)  # the data never moved
 

@@ -132,20 +132,7 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
     torch.manual_seed(123)  # a different RNG state: resume must restore its own
     tl, vl = loaders()
     resumed = models.MLP(hidden=[16, 8])
-    hist = train.fit(
-        resumed,
-        tl,
-        vl,
-        epochs=4,
-        lr=0.05,
-        momentum=0.9,
-        schedule="onecycle",
-        device="cpu",
-        progress=False,
-        verbose=False,
-        resume=half,
-        augment=shake,
-    )
+    hist = train.fit(resumed, tl, vl, resume=half, augment=shake, **INTERRUPTED_RECIPE)
     assert [h["epoch"] for h in hist] == [1, 2, 3, 4]
     strip = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
     assert strip(hist) == strip(full_hist)
@@ -173,6 +160,12 @@ class _StopAfter:
             yield batch
 
 
+#: The recipe of the interrupted runs and of the runs that resume them.
+INTERRUPTED_RECIPE = dict(
+    epochs=4, lr=0.05, momentum=0.9, schedule="onecycle", device="cpu", progress=False, verbose=False
+)
+
+
 def _interrupt_after(path, epochs_done: int, augment=None):
     """Train with a Ctrl-C in epoch ``epochs_done + 1``; return the TrainingInterrupted."""
     runtime.seed_everything(0)
@@ -180,18 +173,7 @@ def _interrupt_after(path, epochs_done: int, augment=None):
     model = models.MLP(hidden=[16, 8])
     with pytest.raises(train.TrainingInterrupted) as err:
         train.fit(
-            model,
-            _StopAfter(tl, epochs_done + 1),
-            vl,
-            epochs=4,
-            lr=0.05,
-            momentum=0.9,
-            schedule="onecycle",
-            device="cpu",
-            progress=False,
-            verbose=False,
-            checkpoint_path=path,
-            augment=augment,
+            model, _StopAfter(tl, epochs_done + 1), vl, checkpoint_path=path, augment=augment, **INTERRUPTED_RECIPE
         )
     return err.value, model
 
