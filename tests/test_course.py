@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from mnist_lab import course, models, train
@@ -85,3 +88,21 @@ def test_a_matching_cnn_is_loaded_and_a_stale_one_retrained(tmp_path, monkeypatc
     out = capsys.readouterr().out
     assert "trained with other parameters: cnn_epochs=15 (this notebook: 3)" in out and "notebook 06" in out
     assert trained == [3] and ckpt["epoch"] == 3
+
+
+def test_a_notebook_start_does_not_import_the_runner_tools(tmp_path):
+    """course.start("06_cnn", globals()) reads the parameters cell itself: nbformat and papermill (and the
+    jsonschema they pull in, about 2.5 s) are for the runner only."""
+    code = (
+        "import sys, ast, json\n"
+        "from mnist_lab import course\n"
+        "cell = next(c for c in json.load(open(course.notebook_dir() / '06_cnn.ipynb'))['cells']"
+        " if 'parameters' in c['metadata'].get('tags', []))\n"
+        "namespace = {}\n"
+        "exec(''.join(cell['source']), namespace)\n"
+        f"namespace['artifacts'] = {str(tmp_path)!r}\n"
+        "P = course.start('06_cnn', namespace)\n"
+        "print(P['seed'], sorted(m for m in ('nbformat', 'papermill', 'jsonschema') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "[]"]  # started with the cell's seed, without the runner's imports

@@ -227,6 +227,7 @@ def test_every_notebook_has_valid_parameters_agreeing_with_the_library(name):
 
     validate_params(defaults)
     info = papermill.inspect_notebook(str(NB_DIR / f"{name}.ipynb"))
+    assert course._declared_parameters(NB_DIR / f"{name}.ipynb") == list(info)  # start() reads the same names
     untyped = [k for k, v in info.items() if v["inferred_type_name"] in ("None", "Unknown type")]
     assert not untyped, f"{name}: give {untyped} a type in the parameters cell (papermill --help-notebook shows it)"
     nb = json.loads((NB_DIR / f"{name}.ipynb").read_text())
