@@ -103,11 +103,11 @@ def test_cnn_and_the_comparison(executed):
 
 def test_cnn_with_and_without_augmentation(executed):
     aug = read(executed, "cnn_metrics.json")["augmentation"]
-    assert (aug["images"], aug["epochs"], aug["seeds"]) == (10_000, 2, [0, 1])
+    assert (aug["images"], aug["epochs"], aug["seeds"]) == (10_000, 1, [0, 1])
     mean = {name: {k: sum(v) / len(v) for k, v in row.items()} for name, row in aug["validation"].items()}
     with_aug, without = mean["with augmentation"], mean["without augmentation"]
-    # Measured (validation, 2 seeds): clean 97.97% with, 98.05% without; shifted by 3 px 87.9% with, 68.7% without;
-    # the MLP of 03 reads 23.4% of the shifted digits.
+    # Measured (validation, 1 epoch, 2 seeds): clean 96.94% with, 97.37% without; shifted by 3 px 82.1% with, 61.6%
+    # without; the MLP of 03 reads 23.4% of the shifted digits.
     assert abs(with_aug["clean"] - without["clean"]) < 0.01 and 0.96 <= without["clean"] <= 0.99
     assert with_aug["shifted"] > without["shifted"] + 0.10
     assert aug["mlp_shifted"] < 0.4 < without["shifted"]
