@@ -347,14 +347,16 @@ def _declared_parameters(path: Path) -> list[str]:
     """Return the names a notebook's ``parameters`` cell assigns: the names papermill can set.
 
     Read with ``ast``, not ``papermill.inspect_notebook``: importing papermill (nbformat, jsonschema) would
-    add about 2.5 s to every notebook's start.
+    add about 3 s to every notebook's start. No parameters cell: no names, as papermill says.
     """
     cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
-    cell = next(c for c in cells if "parameters" in c.get("metadata", {}).get("tags", []))
-    tree = ast.parse("".join(cell["source"]))
-    targets = [node.target for node in tree.body if isinstance(node, ast.AnnAssign)]
-    targets += [t for node in tree.body if isinstance(node, ast.Assign) for t in node.targets]
-    return [t.id for t in targets if isinstance(t, ast.Name)]
+    cell = next((c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])), {"source": ""})
+    names = []
+    for node in ast.parse("".join(cell["source"])).body:  # in the cell's order, like papermill's
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [t.id for t in targets if isinstance(t, ast.Name)]
+    return names
 
 
 def _load_params(params_file: str | None, overrides: list[list[str]]) -> tuple[dict, dict]:

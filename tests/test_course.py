@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -92,9 +93,9 @@ def test_a_matching_cnn_is_loaded_and_a_stale_one_retrained(tmp_path, monkeypatc
 
 def test_a_notebook_start_does_not_import_the_runner_tools(tmp_path):
     """course.start("06_cnn", globals()) reads the parameters cell itself: nbformat and papermill (and the
-    jsonschema they pull in, about 2.5 s) are for the runner only."""
+    jsonschema they pull in, about 3 s) are for the runner only."""
     code = (
-        "import sys, ast, json\n"
+        "import sys, json\n"
         "from mnist_lab import course\n"
         "cell = next(c for c in json.load(open(course.notebook_dir() / '06_cnn.ipynb'))['cells']"
         " if 'parameters' in c['metadata'].get('tags', []))\n"
@@ -106,3 +107,15 @@ def test_a_notebook_start_does_not_import_the_runner_tools(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["0", "[]"]  # started with the cell's seed, without the runner's imports
+
+
+def test_parameter_names_come_from_the_parameters_cell_only(tmp_path):
+    cells = [
+        {"cell_type": "code", "metadata": {}, "source": "not_a_parameter = 1\n"},
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "lr = 0.1\nseed: int = 0\n"},
+    ]
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({"cells": cells}))
+    assert course._declared_parameters(path) == ["lr", "seed"]
+    path.write_text(json.dumps({"cells": cells[:1]}))  # no parameters cell: nothing to set, as papermill says
+    assert course._declared_parameters(path) == []
