@@ -1,4 +1,4 @@
-"""Accuracy, confusion matrix and per-class precision/recall."""
+"""Accuracy, confusion matrix, per-class precision/recall, and comparing runs over seeds."""
 
 from __future__ import annotations
 
@@ -56,3 +56,16 @@ def most_confused(cm: torch.Tensor, k: int = 5) -> list[tuple[int, int, int]]:
     values, flat = off.flatten().sort(descending=True)
     n = cm.shape[0]
     return [(int(i) // n, int(i) % n, int(v)) for v, i in zip(values[:k], flat[:k]) if v > 0]
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Return the mean and standard deviation of one value per seed (0.0 for a single seed), as notebook 03's
+    ablation computes them."""
+    values = torch.tensor(values)
+    return values.mean().item(), values.std().item() if len(values) > 1 else 0.0
+
+
+def seed_verdict(gain: float, noise: float) -> str:
+    """Return notebook 03's reading of a difference between two rows: clear when it is larger than ``noise``,
+    their standard deviations over seeds added together."""
+    return "clear gain" if gain > noise else "clear loss" if gain < -noise else "within the seed spread"

@@ -100,6 +100,15 @@ def test_accuracy_confusion_and_precision_recall_by_hand():
         metrics.confusion_matrix(torch.tensor([-1, 1]), torch.tensor([0, 1]))
 
 
+def test_mean_std_over_seeds_and_the_verdict_of_notebook_03():
+    mean, std = metrics.mean_std([0.90, 0.92, 0.94])
+    assert mean == pytest.approx(0.92) and std == pytest.approx(0.02)  # the sample standard deviation
+    assert metrics.mean_std([0.95]) == pytest.approx((0.95, 0.0))  # one seed: no spread
+    assert metrics.seed_verdict(0.03, 0.02) == "clear gain"
+    assert metrics.seed_verdict(-0.03, 0.02) == "clear loss"
+    assert metrics.seed_verdict(0.02, 0.02) == metrics.seed_verdict(-0.01, 0.02) == "within the seed spread"
+
+
 def test_shift_blur_noise_rotate():
     img = torch.zeros(1, 1, 28, 28)
     img[0, 0, 10, 10] = 1.0
