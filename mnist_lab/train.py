@@ -238,13 +238,7 @@ def fit(
     model.to(device)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     sched = make_schedule(schedule, opt, epochs * len(train_loader))
-    history, start = [], 1
-    if resume is not None:
-        ckpt = resume if isinstance(resume, dict) else load_checkpoint(resume)[1]
-        _restore(ckpt, model, opt, sched)
-        history, start = [dict(row) for row in ckpt["history"]], int(ckpt["epoch"]) + 1
-        if verbose:
-            print(f"Resuming after epoch {ckpt['epoch']} of {epochs}.")
+    history, start = _resume(resume, model, opt, sched, epochs, verbose)
     last_good = make_checkpoint(model, start - 1, history, opt, sched, params=params)
     if checkpoint_path is not None:
         _check_rebuildable(last_good, Path(checkpoint_path))  # before training, not after an epoch
@@ -269,15 +263,31 @@ def fit(
         raise TrainingDiverged(f"{exc} The model was put back to epoch {last_good['epoch']}.{kept}") from None
     except KeyboardInterrupt:
         _load_weights(model, last_good)
-        where = f", saved in {checkpoint_path}" if checkpoint_path is not None and last_good["epoch"] > 0 else ""
-        raise TrainingInterrupted(
-            f"Training was interrupted during epoch {epoch}. The history and weights of the last completed epoch "
-            f"({last_good['epoch']}{where}) are kept; continue with fit(..., resume=...).",
-            history,
-            last_good,
-            checkpoint_path,
-        ) from None
+        raise _interrupted(epoch, history, last_good, checkpoint_path) from None
     return history
+
+
+def _resume(resume, model: nn.Module, opt, sched, epochs: int, verbose: bool) -> tuple[list[dict], int]:
+    """Return ``(history, first epoch)``: ``([], 1)``, or after putting back the state of checkpoint ``resume``."""
+    if resume is None:
+        return [], 1
+    ckpt = resume if isinstance(resume, dict) else load_checkpoint(resume)[1]
+    _restore(ckpt, model, opt, sched)
+    if verbose:
+        print(f"Resuming after epoch {ckpt['epoch']} of {epochs}.")
+    return [dict(row) for row in ckpt["history"]], int(ckpt["epoch"]) + 1
+
+
+def _interrupted(epoch: int, history: list, last_good: dict, path) -> TrainingInterrupted:
+    """Return the ``TrainingInterrupted`` of Ctrl-C during ``epoch`` (the model already holds ``last_good``)."""
+    where = f", saved in {path}" if path is not None and last_good["epoch"] > 0 else ""
+    return TrainingInterrupted(
+        f"Training was interrupted during epoch {epoch}. The history and weights of the last completed epoch "
+        f"({last_good['epoch']}{where}) are kept; continue with fit(..., resume=...).",
+        history,
+        last_good,
+        path,
+    )
 
 
 def _epoch_line(row: dict, epochs: int) -> str:
