@@ -148,8 +148,8 @@ def mlp_params(P: dict) -> dict[str, Any]:
 
 
 def loaders(P: dict, batch_size: int | None = None):
-    """Return ``(train, val, test)`` in-memory loaders for ``P`` (evaluation batches of 1,000); ``batch_size``
-    overrides ``P["batch_size"]`` (the CNN and the tuned MLP train with their own).
+    """Return ``(train, val, test)`` in-memory loaders for ``P`` (evaluation batches of ``data.EVAL_BATCH_SIZE``);
+    ``batch_size`` overrides ``P["batch_size"]`` (the CNN and the tuned MLP train with their own).
 
     The data stays on the CPU whatever ``P["device"]`` is: the model and each batch move to the
     device, and predictions come back to the CPU before they meet labels (DESIGN.md, Devices).
@@ -315,7 +315,7 @@ def perturbed_accuracy(
         "shifted": augment.shift(images, shift, shift),
     }
     return {
-        name: train.evaluate(model, data.TensorLoader(x, labels, 1000), device=device)["accuracy"]
+        name: train.evaluate(model, data.TensorLoader(x, labels, data.EVAL_BATCH_SIZE), device=device)["accuracy"]
         for name, x in variants.items()
     }
 
