@@ -272,12 +272,19 @@ def test_the_student_edition_has_every_notebook_without_a_solution(tmp_path):
         assert not [c for c in student if "solution" in c["metadata"].get("tags", [])]
         assert len(student) == len(instructor) - len(solutions)
         assert [c["source"] for c in student] == [c["source"] for c in instructor if c not in solutions]
-        # the instructor's edition: at least 3 exercises, each with a hint and a collapsed worked solution after it,
-        # then a questionnaire and further research
+        # the instructor's edition: at least 3 exercises, each with a hint and a collapsed worked solution after it
+        # (where the answer is a value, a self-check cell between them that the solution passes), then a
+        # questionnaire and further research
         assert len(solutions) >= 3, path.name
         for k, cell in enumerate(instructor):
             if cell in solutions:
-                assert "*Hint:*" in "".join(instructor[k - 1]["source"]), (path.name, k)
+                before = "".join(instructor[k - 1]["source"])
+                if instructor[k - 1]["cell_type"] == "code":  # the self-check: the student's answer, then the check
+                    check = re.search(r"\nis_right = exercises\.(check_\w+)\(answer, ", before)
+                    assert before.startswith("answer = None") and check, (path.name, k)
+                    assert f"assert exercises.{check[1]}(" in "".join(cell["source"]), (path.name, k)
+                    before = "".join(instructor[k - 2]["source"])
+                assert "*Hint:*" in before, (path.name, k)
                 assert cell["metadata"]["jupyter"]["source_hidden"], (path.name, k)
         headings = [c["source"][0].strip() for c in instructor if c["cell_type"] == "markdown" and c["source"]]
         assert headings[-2:] == ["## Questionnaire", "## Further research"], path.name
