@@ -64,7 +64,7 @@ def make_objective(splits, trial_epochs, seed, trial_images=None, weight_decay=5
         hidden = trial.suggest_categorical("hidden", SEARCH_SPACE["hidden"])
         runtime.seed_everything(seed)
         train_loader = data.TensorLoader(images, labels, batch_size, shuffle=True, seed=seed)
-        val_loader = data.TensorLoader(splits.val_images, splits.val_labels, data.EVAL_BATCH_SIZE)
+        val_loader = data.TensorLoader(splits.val_images, splits.val_labels, 500)
         model = models.MLP(hidden=[int(h) for h in hidden.split("-")]).to(device)
         optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
         schedule = train.make_schedule("onecycle", optimizer, trial_epochs * len(train_loader))
