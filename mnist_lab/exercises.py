@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from . import models
+from . import metrics, models
 
 
 def _verdict(answer, is_right, what: str) -> bool:
@@ -26,6 +26,14 @@ def _verdict(answer, is_right, what: str) -> bool:
         right = False
     print(f"Right: that is {what}." if right else f"Not quite: {answer!r} is not {what}. Read the hint again.")
     return right
+
+
+def _digit(answer) -> int:
+    """Return ``answer`` as a digit 0-9; raise ``ValueError`` for anything else (-1 would index digit 9)."""
+    digit = int(answer)
+    if digit != answer or not 0 <= digit <= 9:
+        raise ValueError(f"{answer!r} is not a digit")
+    return digit
 
 
 def check_batches_per_epoch(answer, n_images: int, batch_size: int) -> bool:
@@ -46,7 +54,7 @@ def check_pixel_stats(answer, images: torch.Tensor) -> bool:
 def check_rarest_digit(answer, labels: torch.Tensor) -> bool:
     """Notebook 01, exercise 3: the digit with the fewest images among ``labels``."""
     counts = torch.bincount(labels, minlength=10)
-    return _verdict(answer, lambda a: counts[int(a)] == counts.min(), "the rarest digit")
+    return _verdict(answer, lambda a: counts[_digit(a)] == counts.min(), "the rarest digit")
 
 
 def check_parameter_count(answer, hidden: list[int]) -> bool:
@@ -57,8 +65,8 @@ def check_parameter_count(answer, hidden: list[int]) -> bool:
 
 def check_lowest_recall(answer, preds: torch.Tensor, labels: torch.Tensor) -> bool:
     """Notebook 04, exercise 1: the digit with the lowest recall (any of them, if several tie)."""
-    recall = torch.stack([(preds[labels == d] == d).float().mean() for d in range(10)])
-    return _verdict(answer, lambda a: recall[int(a)] == recall.min(), "the digit with the lowest recall")
+    recall = [row["recall"] for row in metrics.precision_recall(metrics.confusion_matrix(preds, labels))]
+    return _verdict(answer, lambda a: recall[_digit(a)] == min(recall), "the digit with the lowest recall")
 
 
 def check_confident_mistakes(answer, confidence: torch.Tensor, preds: torch.Tensor, labels: torch.Tensor) -> bool:

@@ -39,6 +39,8 @@ def test_rarest_digit_is_the_one_with_the_fewest_labels():
     assert exercises.check_rarest_digit(torch.tensor(1), labels)
     assert not exercises.check_rarest_digit(0, labels)
     assert not exercises.check_rarest_digit(12, labels)  # not a digit
+    assert not exercises.check_rarest_digit(-9, labels)  # would index digit 1 from the end
+    assert not exercises.check_rarest_digit(1.5, labels)  # would round down to 1
     assert not exercises.check_rarest_digit("one", labels)
 
 
@@ -57,6 +59,7 @@ def test_lowest_recall_accepts_any_digit_that_ties_for_it():
     assert exercises.check_lowest_recall(3, preds, labels)
     assert exercises.check_lowest_recall(8, preds, labels)
     assert not exercises.check_lowest_recall(9, preds, labels)
+    assert not exercises.check_lowest_recall(-7, preds, labels)  # would index digit 3 from the end
 
 
 def test_confident_mistakes_count_only_wrong_answers_above_ninety_percent():
