@@ -419,21 +419,13 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None) -> 
 
 
 def _load_weights(model: nn.Module, checkpoint: dict) -> nn.Module:
-    """Load the checkpoint's weights into ``model``; a shape mismatch names every differing tensor."""
-    state = checkpoint["state_dict"]
-    own = model.state_dict()
-    problems = []
-    for key in sorted(set(own) | set(state)):
-        if key not in state:
-            problems.append(f"{key}: missing from the checkpoint")
-        elif key not in own:
-            problems.append(f"{key}: not in the model")
-        elif tuple(own[key].shape) != tuple(state[key].shape):
-            problems.append(f"{key}: checkpoint {tuple(state[key].shape)} vs model {tuple(own[key].shape)}")
-    if problems:
+    """Load the checkpoint's weights into ``model``; a mismatch raises ``CheckpointError`` with torch's list of
+    every missing, unexpected or differently shaped tensor."""
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as exc:
         raise CheckpointError(
             f"The checkpoint (model config {checkpoint.get('model_config')}) does not fit this model "
-            f"(config {getattr(model, 'config', None)}):\n  " + "\n  ".join(problems)
-        )
-    model.load_state_dict(state)
+            f"(config {getattr(model, 'config', None)}): {exc}"
+        ) from None
     return model

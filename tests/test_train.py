@@ -236,8 +236,10 @@ def test_shape_mismatch_names_the_tensors(tmp_path):
     with pytest.raises(train.CheckpointError) as err:
         train.load_checkpoint(path, models.MLP())
     msg = str(err.value)
-    assert "layers.0.weight: checkpoint (32, 784) vs model (128, 784)" in msg
-    assert "layers.4.weight: checkpoint (10, 16) vs model (10, 64)" in msg
+    assert "does not fit this model (config {'name': 'mlp', 'hidden': [128, 64]" in msg
+    assert "layers.0.weight: copying a param with shape torch.Size([32, 784]) from checkpoint, " in msg
+    assert "the shape in current model is torch.Size([128, 784])" in msg
+    assert "layers.4.weight: copying a param with shape torch.Size([10, 16])" in msg
 
 
 def test_newer_or_foreign_checkpoints_are_refused(tmp_path):
