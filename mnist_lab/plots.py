@@ -16,12 +16,24 @@ from . import runtime
 
 
 def save_figure(fig: plt.Figure, path: str | os.PathLike | None) -> None:
-    """Save ``fig`` as a PNG at ``path`` (nothing when ``path`` is None)."""
+    """Save ``fig`` as a PNG at ``path`` (nothing when ``path`` is None). Notebook 01 and the others save every figure
+    they show with it."""
     if path is None:
         return
     path = Path(path)
     with runtime.atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+
+
+def _finish(fig: plt.Figure, path: str | os.PathLike | None, title: str | None = None, **adjust) -> plt.Figure:
+    """Give ``fig`` its title and tight layout (then ``subplots_adjust(**adjust)``), save it to ``path``; return it."""
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    if adjust:
+        fig.subplots_adjust(**adjust)
+    save_figure(fig, path)
+    return fig
 
 
 def plot_digit_grid(
@@ -33,7 +45,8 @@ def plot_digit_grid(
     probs: Sequence[float] | None = None,
     path: str | os.PathLike | None = None,
 ) -> plt.Figure:
-    """Return a grid of digits with their labels (and predictions, red when wrong)."""
+    """Return a grid of digits with their labels (and predictions, red when wrong). Notebook 01 shows a batch with it;
+    notebook 04 the mistakes."""
     images = images.detach().cpu().reshape(-1, 28, 28)
     n = images.shape[0]
     ncols = max(1, min(ncols, n))
@@ -53,15 +66,12 @@ def plot_digit_grid(
             parts.append(f" {math.floor(float(probs[i]) * 1000) / 10:.1f}%")  # rounded down: 99.96% is not "100%"
         wrong = preds is not None and labels is not None and int(preds[i]) != int(labels[i])
         ax.set_title("".join(parts), fontsize=9, color="crimson" if wrong else "black")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    save_figure(fig, path)
-    return fig
+    return _finish(fig, path, title)
 
 
 def plot_curves(histories: dict[str, list[dict]] | list[dict], path: str | os.PathLike | None = None) -> plt.Figure:
-    """Return loss and accuracy against epoch (train dashed, validation solid) for one or more histories."""
+    """Return loss and accuracy against epoch (train dashed, validation solid) for one or more histories. Notebook 03
+    plots its learning curves with it."""
     if isinstance(histories, list):
         histories = {"model": histories}
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
@@ -78,15 +88,14 @@ def plot_curves(histories: dict[str, list[dict]] | list[dict], path: str | os.Pa
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, path)
-    return fig
+    return _finish(fig, path)
 
 
 def plot_variants(
     rows: dict[str, torch.Tensor], path: str | os.PathLike | None = None, title: str | None = None
 ) -> plt.Figure:
-    """Return a grid with one named row per variant of the same digits (e.g. original, blurred, noisy)."""
+    """Return a grid with one named row per variant of the same digits (e.g. original, blurred, noisy). Notebook 01
+    shows processed digits with it."""
     names = list(rows)
     ncols = rows[names[0]].shape[0]
     fig, axes = plt.subplots(len(names), ncols, figsize=(1.1 * ncols + 1.2, 1.15 * len(names)), squeeze=False)
@@ -95,15 +104,10 @@ def plot_variants(
         for c in range(ncols):
             ax = axes[r, c]
             ax.imshow(imgs[c].numpy(), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.set(xticks=[], yticks=[])
             if c == 0:
                 ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    save_figure(fig, path)
-    return fig
+    return _finish(fig, path, title)
 
 
 def plot_steps(
@@ -115,13 +119,8 @@ def plot_steps(
         img = np.asarray(img)
         ax.imshow(img, cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(f"{name}\n{img.shape[0]}×{img.shape[1]}", fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    save_figure(fig, path)
-    return fig
+        ax.set(xticks=[], yticks=[])
+    return _finish(fig, path, title)
 
 
 def plot_readings(
@@ -132,15 +131,15 @@ def plot_readings(
     title: str | None = None,
 ) -> plt.Figure:
     """Return a grid with one named row per way of making the 28×28 images, each image under every
-    model's guess (``guesses[row][model]``), a guess in red when it differs from the label."""
+    model's guess (``guesses[row][model]``), a guess in red when it differs from the label.
+    Notebook 08 shows what the models read with it."""
     names, n = list(rows), len(labels)
     fig, axes = plt.subplots(len(names), n, figsize=(1.25 * n + 1.6, 1.9 * len(names)), squeeze=False)
     for r, name in enumerate(names):
         for c in range(n):
             ax = axes[r, c]
             ax.imshow(rows[name][c].reshape(28, 28).numpy(), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.set(xticks=[], yticks=[])
             said = [(model, int(g[c])) for model, g in guesses[name].items()]
             for i, (model, guess) in enumerate(reversed(said)):  # one line per model, red when wrong
                 ax.text(
@@ -155,18 +154,14 @@ def plot_readings(
                 )
             if c == 0:
                 ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    fig.subplots_adjust(hspace=0.6, top=0.78)  # room for the guesses above each image
-    save_figure(fig, path)
-    return fig
+    return _finish(fig, path, title, hspace=0.6, top=0.78)  # room for the guesses above each image
 
 
 def plot_probabilities(
     probs: dict[str, torch.Tensor], path: str | os.PathLike | None = None, title: str | None = None
 ) -> plt.Figure:
-    """Return one bar chart of the 10 class probabilities per name, the most likely digit in red."""
+    """Return one bar chart of the 10 class probabilities per name, the most likely digit in red. Notebook 08 shows the
+    models' probabilities with it."""
     fig, axes = plt.subplots(1, len(probs), figsize=(2.6 * len(probs), 2.4), squeeze=False, sharey=True)
     for ax, (name, p) in zip(axes[0], probs.items()):
         p = p.detach().cpu()
@@ -176,8 +171,4 @@ def plot_probabilities(
         ax.set_ylim(0, 1)
         ax.set_title(f"{name}: {guess}", fontsize=9)
     axes[0, 0].set_ylabel("probability")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    save_figure(fig, path)
-    return fig
+    return _finish(fig, path, title)
