@@ -13,7 +13,8 @@ import torch.nn.functional as F
 
 
 def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Return ``images`` blurred by a Gaussian of standard deviation ``sigma`` pixels (0 = unchanged)."""
+    """Return ``images`` blurred by a Gaussian of standard deviation ``sigma`` pixels (0 = unchanged). Notebook 01 shows
+    it on digits; notebook 05 measures the MLP on blurred test digits."""
     if sigma <= 0:
         return images.clone()
     # 3 sigma each side, but less than the image's side: reflect padding needs that, and a wider kernel
@@ -28,7 +29,8 @@ def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 def add_noise(images: torch.Tensor, std: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Return ``images`` plus Gaussian noise of standard deviation ``std``, clipped to [0, 1]."""
+    """Return ``images`` plus Gaussian noise of standard deviation ``std``, clipped to [0, 1]. Notebook 01 shows it on
+    digits; notebook 05 measures the MLP on noisy test digits."""
     if std <= 0:
         return images.clone()
     noise = torch.randn(images.shape, generator=generator, dtype=images.dtype, device="cpu").to(images.device)
@@ -51,7 +53,8 @@ def _affine(images: torch.Tensor, angle_deg: torch.Tensor, dx: torch.Tensor, dy:
 
 
 def shift(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
-    """Return ``images`` moved ``dx`` pixels right and ``dy`` pixels down (zeros fill in)."""
+    """Return ``images`` moved ``dx`` pixels right and ``dy`` pixels down (zeros fill in). Notebook 01 shows it on
+    digits; notebook 06 measures both models on shifted test digits."""
     out = torch.zeros_like(images)
     h, w = images.shape[-2:]
     src_y, dst_y = slice(max(0, -dy), min(h, h - dy)), slice(max(0, dy), min(h, h + dy))
@@ -61,7 +64,7 @@ def shift(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
 
 
 def rotate(images: torch.Tensor, degrees: float) -> torch.Tensor:
-    """Return ``images`` rotated by ``degrees`` about their centre (bilinear)."""
+    """Return ``images`` rotated by ``degrees`` about their centre (bilinear). Notebook 01 shows it on digits."""
     n = images.shape[0]
     z = torch.zeros(n)
     return _affine(images, torch.full((n,), float(degrees)), z, z)
@@ -73,6 +76,7 @@ def random_augment(
     """Return a randomly shifted (±``max_shift`` px) and rotated (±``max_rotation``°) copy of the batch.
 
     Uses PyTorch's global RNG unless a ``generator`` is given, so a seeded run repeats.
+    Notebook 06 teaches augmentation with it.
     """
     n = images.shape[0]
     rnd = lambda: torch.rand(n, generator=generator) * 2 - 1  # noqa: E731
@@ -82,7 +86,8 @@ def random_augment(
 
 
 class Augment:
-    """A picklable callable ``images -> random_augment(images, max_shift, max_rotation)`` for ``fit``."""
+    """A picklable callable ``images -> random_augment(images, max_shift, max_rotation)`` for ``fit``. Notebook 06
+    trains the CNN with it."""
 
     def __init__(self, max_shift: int = 2, max_rotation: float = 10.0) -> None:
         self.max_shift, self.max_rotation = max_shift, max_rotation

@@ -247,6 +247,7 @@ def mnist_dataset(root: str | os.PathLike | None = None, train: bool = True, tra
     """Return torchvision's ``MNIST`` dataset (train or test) after ``ensure_mnist``.
 
     ``transform`` defaults to ``transforms.ToTensor()`` (pixels scaled to [0, 1]).
+    Notebook 01 loads both splits with it.
     """
     from torchvision import datasets, transforms
 
@@ -257,7 +258,8 @@ def mnist_dataset(root: str | os.PathLike | None = None, train: bool = True, tra
 
 
 def split_indices(n: int, val_size: int = 5000, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return ``(train_idx, val_idx)``: a seeded split of ``range(n)``, the same every time."""
+    """Return ``(train_idx, val_idx)``: a seeded split of ``range(n)``, the same every time. Notebook 01 makes the
+    validation split with it."""
     if not 0 <= val_size < n:
         raise ValueError(f"val_size={val_size} must be at least 0 and less than the {n} training images.")
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
@@ -265,7 +267,8 @@ def split_indices(n: int, val_size: int = 5000, seed: int = 0) -> tuple[torch.Te
 
 
 def sample(indices: torch.Tensor, subset: int | None, seed: int = 0) -> torch.Tensor:
-    """Return a seeded random sample of ``subset`` of ``indices``, kept in their order (all when ``subset`` is None)."""
+    """Return a seeded random sample of ``subset`` of ``indices``, kept in their order (all when ``subset`` is None).
+    Notebook 03's ablation trains on such a sample."""
     if subset is None or subset >= len(indices):
         return indices
     keep = torch.randperm(len(indices), generator=torch.Generator().manual_seed(seed))[:subset]
@@ -306,6 +309,7 @@ class TensorLoader:
 
     Iterating yields ``(images, labels)`` with ``images`` of shape ``(B, 1, 28, 28)``
     in [0, 1]. With ``shuffle`` the order is a permutation seeded by ``(seed, epoch)``.
+    Notebook 01 explains it and checks its batches against ``DataLoader``'s.
     """
 
     def __init__(
@@ -355,7 +359,8 @@ class TensorLoader:
 
 
 def to_float_images(data: torch.Tensor) -> torch.Tensor:
-    """Return uint8 images ``(N, 28, 28)`` as float ``(N, 1, 28, 28)`` in [0, 1], exactly as ``ToTensor()``."""
+    """Return uint8 images ``(N, 28, 28)`` as float ``(N, 1, 28, 28)`` in [0, 1], exactly as ``ToTensor()``. Notebook 01
+    computes the pixel statistics with it."""
     return data.unsqueeze(1).to(torch.float32).div(255)
 
 
@@ -390,6 +395,7 @@ def load_tensors(
 
     ``subset`` keeps a seeded random sample of ``subset`` images of each split (for quick runs and tests;
     the first test images are easier than the rest, so they are not taken in order).
+    Notebooks 05 and 07 read the splits with it.
     """
     train = mnist_dataset(root, train=True, **ensure_kwargs)
     test = mnist_dataset(root, train=False, **ensure_kwargs)
@@ -422,6 +428,7 @@ def make_loaders(
     ``fast=True`` gives ``TensorLoader``s (in memory); ``fast=False`` gives torchvision
     ``MNIST`` + ``ToTensor()`` + ``DataLoader``. Both use the same split and yield the
     same values; the training loader is shuffled with a ``(seed, epoch)`` order.
+    Notebook 01 compares its two kinds of loader.
     """
     if fast:
         s = load_tensors(root, val_size, split_seed, subset, **ensure_kwargs)

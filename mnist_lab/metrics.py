@@ -6,14 +6,16 @@ import torch
 
 
 def accuracy(preds: torch.Tensor, labels: torch.Tensor) -> float:
-    """Return the fraction of ``preds`` equal to ``labels`` (0.0 for empty input)."""
+    """Return the fraction of ``preds`` equal to ``labels`` (0.0 for empty input). Notebook 04 computes the test
+    accuracy with it."""
     if labels.numel() == 0:
         return 0.0
     return (preds == labels).float().mean().item()
 
 
 def confusion_matrix(preds: torch.Tensor, labels: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
-    """Return the ``(num_classes, num_classes)`` int64 matrix: row = true class, column = prediction."""
+    """Return the ``(num_classes, num_classes)`` int64 matrix: row = true class, column = prediction. Notebook 04
+    teaches how to read it."""
     for name, values in (("labels", labels), ("predictions", preds)):
         if values.numel() and (values.min() < 0 or values.max() >= num_classes):
             raise ValueError(
@@ -28,6 +30,7 @@ def precision_recall(cm: torch.Tensor) -> list[dict[str, float]]:
     """Return per class ``{"class", "precision", "recall", "f1", "support"}`` from a confusion matrix.
 
     A class never predicted has precision 0.0 (and likewise recall for a class never present).
+    Notebook 04 defines both and prints them per digit.
     """
     cm = cm.double()
     tp = cm.diag()
@@ -50,7 +53,8 @@ def precision_recall(cm: torch.Tensor) -> list[dict[str, float]]:
 
 
 def most_confused(cm: torch.Tensor, k: int = 5) -> list[tuple[int, int, int]]:
-    """Return the ``k`` largest off-diagonal cells as ``(true, predicted, count)``, largest first."""
+    """Return the ``k`` largest off-diagonal cells as ``(true, predicted, count)``, largest first. Notebook 04 lists the
+    most confused pairs with it."""
     off = cm.clone()
     off.fill_diagonal_(0)
     values, flat = off.flatten().sort(descending=True)
@@ -60,12 +64,12 @@ def most_confused(cm: torch.Tensor, k: int = 5) -> list[tuple[int, int, int]]:
 
 def mean_std(values: list[float]) -> tuple[float, float]:
     """Return the mean and standard deviation of one value per seed (0.0 for a single seed), as notebook 03's
-    ablation computes them."""
+    ablation computes them. Notebook 06 reports its augmentation runs with it."""
     values = torch.tensor(values)
     return values.mean().item(), values.std().item() if len(values) > 1 else 0.0
 
 
 def seed_verdict(gain: float, noise: float) -> str:
     """Return notebook 03's reading of a difference between two rows: clear when it is larger than ``noise``,
-    their standard deviations over seeds added together."""
+    their standard deviations over seeds added together. Notebook 06 judges its augmentation runs with it."""
     return "clear gain" if gain > noise else "clear loss" if gain < -noise else "within the seed spread"

@@ -14,6 +14,7 @@ class MLP(nn.Module):
 
     The default ``hidden=(128, 64)`` is the course's 784-128-ReLU-64-ReLU-10 network
     (109,386 parameters). Accepts images ``(N, 1, 28, 28)`` or flat rows ``(N, 784)``.
+    Notebook 02 writes it out by hand with fixed sizes; this copy takes the hidden sizes.
     """
 
     def __init__(self, hidden: Sequence[int] = (128, 64), in_features: int = 784, num_classes: int = 10) -> None:
@@ -95,12 +96,13 @@ def build_model(config: dict[str, Any]) -> nn.Module:
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Return the number of trainable parameters."""
+    """Return the number of trainable parameters. Notebook 02 counts them by hand first."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def layer_table(model: nn.Module, example: torch.Tensor) -> list[dict[str, Any]]:
-    """Return one row per leaf layer: name, output shape for ``example``, and parameter count."""
+    """Return one row per leaf layer: name, output shape for ``example``, and parameter count. Notebook 02 prints it for
+    the MLP, notebook 06 for the CNN."""
     rows: list[dict[str, Any]] = []
     hooks = []
     for name, module in model.named_modules():

@@ -32,11 +32,13 @@ SCHEDULES = ("none", "onecycle", "cosine", "step")
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss became NaN or infinite. The message suggests a smaller learning rate."""
+    """The loss became NaN or infinite. The message suggests a smaller learning rate. Notebook 03 shows it with a
+    learning rate too large."""
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during ``fit``. ``.history`` and ``.checkpoint`` hold the last completed epoch."""
+    """Ctrl-C during ``fit``. ``.history`` and ``.checkpoint`` hold the last completed epoch. Notebook 03 interrupts and
+    resumes ``fit`` in an exercise."""
 
     def __init__(self, message: str, history: list, checkpoint: dict | None, path: Path | None) -> None:
         super().__init__(message)
@@ -54,7 +56,7 @@ def make_schedule(
 
     "onecycle": ``OneCycleLR``, up from lr/25 to lr over the first 15% of the steps, then a cosine down to
     ~0 (momentum kept as given); "cosine": ``CosineAnnealingLR`` from lr to 0; "step": ``MultiStepLR``,
-    lr × 0.1 at 50% and 75% of the steps.
+    lr × 0.1 at 50% and 75% of the steps. Notebook 03 explains the schedules; notebook 07 calls it in the objective.
     """
     name = (name or "none").lower()
     total = max(1, int(total_steps))
@@ -102,7 +104,7 @@ def train_one_epoch(
     """Train ``model`` for one pass over ``loader``; return ``{"loss", "accuracy", "samples"}``.
 
     Prints the mean loss since the epoch began every ``log_every`` steps. Raises ``TrainingDiverged``
-    at the first step whose loss is NaN or infinite.
+    at the first step whose loss is NaN or infinite. One epoch of the loop notebook 03 writes out by hand.
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     model.train()
@@ -160,7 +162,8 @@ def _check_finite(value: float, epoch: int, step: int | None, optimizer: torch.o
 def evaluate(
     model: nn.Module, loader: Iterable, loss_fn: Callable | None = None, device: torch.device | str = "cpu"
 ) -> dict[str, float]:
-    """Return ``{"loss", "accuracy", "samples"}`` of ``model`` on ``loader`` (``model.eval()``, no gradients)."""
+    """Return ``{"loss", "accuracy", "samples"}`` of ``model`` on ``loader`` (``model.eval()``, no gradients).
+    Notebook 03 writes it out as ``validate``."""
     loss_fn = loss_fn or nn.CrossEntropyLoss(reduction="sum")
     model.eval()
     device = torch.device(device)
@@ -195,7 +198,7 @@ def predict(
 
 
 def set_epoch(loader: Any, epoch: int) -> None:
-    """Tell a loader (or its sampler) which epoch's shuffle order to use next."""
+    """Tell a loader (or its sampler) which epoch's shuffle order to use next (notebook 03 says why ``fit`` does)."""
     for obj in (loader, getattr(loader, "sampler", None)):
         if hasattr(obj, "set_epoch"):
             obj.set_epoch(epoch)
@@ -233,6 +236,7 @@ def fit(
     put back to the last completed epoch, and that epoch's checkpoint is kept. Ctrl-C raises
     ``TrainingInterrupted`` carrying the history and the last completed epoch.
     ``on_epoch_end(model, row)`` is called after each epoch (e.g. to add a test accuracy to ``row``).
+    Notebook 03 explains what it adds to the loop written out by hand.
     """
     device = torch.device(device) if device is not None else runtime.choose_device()
     model.to(device)

@@ -1,0 +1,64 @@
+"""The library follows the lessons (DESIGN.md): each helper a notebook uses names, in its docstring (or its
+module's, for a module saved from one notebook), a notebook that shows it."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+
+import pytest
+
+from mnist_lab import augment, data, draw, exercises, metrics, models, plots, runtime, train, tuning
+
+LESSON_MODULES = [augment, data, draw, exercises, metrics, models, plots, train, tuning]
+NOTEBOOKS = {
+    path.name[:2]: "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"])
+    for path in sorted((runtime.repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+}
+
+
+def named_notebooks(text: str) -> set[str]:
+    """Return the numbers in "notebook 03", "notebooks 05 and 07", "notebook 03's" of ``text``."""
+    return {
+        n
+        for group in re.findall(r"[Nn]otebooks? (\d\d(?:(?:, | and )\d\d)*)", text)
+        for n in re.findall(r"\d\d", group)
+    }
+
+
+def helpers_the_notebooks_use():
+    """Yield ``(module, name, object, notebooks that use it)`` for each public function or class of the lesson
+    modules that a notebook mentions."""
+    for module in LESSON_MODULES:
+        for name, obj in vars(module).items():
+            if name.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj)):
+                continue
+            if obj.__module__ != module.__name__:
+                continue  # imported, not defined here
+            users = {nb for nb, text in NOTEBOOKS.items() if re.search(rf"\b{name}\b", text)}
+            if users:
+                yield module, name, obj, users
+
+
+def test_named_notebooks_reads_lists():
+    assert named_notebooks("Notebooks 05 and 07 read it; notebook 03's rule; notebook 08.") == {"03", "05", "07", "08"}
+    assert named_notebooks("no notebook here, 03") == set()
+
+
+@pytest.mark.parametrize(
+    "module,name,obj,users", list(helpers_the_notebooks_use()), ids=lambda v: getattr(v, "__name__", None)
+)
+def test_each_helper_names_a_notebook_that_shows_it(module, name, obj, users):
+    own, of_module = named_notebooks(inspect.getdoc(obj) or ""), named_notebooks(module.__doc__ or "")
+    assert own | of_module <= set(NOTEBOOKS), f"{module.__name__}.{name}: no notebook {sorted(own - set(NOTEBOOKS))}"
+    assert own & users or of_module & users, (
+        f"{module.__name__}.{name} is used by notebooks {sorted(users)}, but neither its docstring nor its module's "
+        f"names one of them (they name {sorted(own | of_module)})"
+    )
+
+
+def test_the_lesson_helpers_are_found():
+    found = {f"{module.__name__.split('.')[-1]}.{name}" for module, name, _, _ in helpers_the_notebooks_use()}
+    assert {"models.MLP", "models.CNN", "train.fit", "train.evaluate", "tuning.make_objective"} <= found
+    assert len(found) > 50
