@@ -285,13 +285,11 @@ _CSS = """
 """
 
 
-def _png(image: np.ndarray, dark_ink: bool = True) -> bytes:
-    """Return a grey image (floats in [0, 1]) as PNG bytes, ink dark on white when ``dark_ink``."""
+def _png(image: np.ndarray) -> bytes:
+    """Return a grey image (floats in [0, 1], ink 1) as PNG bytes, ink dark on white."""
     from PIL import Image
 
-    arr = np.clip(np.asarray(image, dtype=np.float32), 0, 1)
-    if dark_ink:
-        arr = 1 - arr
+    arr = 1 - np.clip(np.asarray(image, dtype=np.float32), 0, 1)
     buf = io.BytesIO()
     Image.fromarray((arr * 255).round().astype(np.uint8), mode="L").save(buf, format="PNG")
     return buf.getvalue()

@@ -50,7 +50,7 @@ class CheckpointError(ValueError):
 
 
 def make_schedule(
-    name: str | None, optimizer: torch.optim.Optimizer, total_steps: int, warmup_fraction: float = 0.15
+    name: str | None, optimizer: torch.optim.Optimizer, total_steps: int
 ) -> torch.optim.lr_scheduler.LRScheduler | None:
     """Return torch's per-step learning-rate schedule ``name`` over ``total_steps`` steps, or ``None`` for "none".
 
@@ -65,7 +65,7 @@ def make_schedule(
         return None
     if name == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=lr, total_steps=total, pct_start=warmup_fraction, cycle_momentum=False
+            optimizer, max_lr=lr, total_steps=total, pct_start=0.15, cycle_momentum=False
         )
     if name == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
@@ -159,22 +159,16 @@ def _check_finite(value: float, epoch: int, step: int | None, optimizer: torch.o
 
 
 @torch.no_grad()
-def evaluate(
-    model: nn.Module, loader: Iterable, loss_fn: Callable | None = None, device: torch.device | str = "cpu"
-) -> dict[str, float]:
-    """Return ``{"loss", "accuracy", "samples"}`` of ``model`` on ``loader`` (``model.eval()``, no gradients).
-    Notebook 03 writes it out as ``validate``."""
-    loss_fn = loss_fn or nn.CrossEntropyLoss(reduction="sum")
+def evaluate(model: nn.Module, loader: Iterable, device: torch.device | str = "cpu") -> dict[str, float]:
+    """Return ``{"loss", "accuracy", "samples"}`` of ``model`` on ``loader`` (``model.eval()``, no gradients; the
+    cross-entropy loss). Notebook 03 writes it out as ``validate``."""
     model.eval()
     device = torch.device(device)
     total, correct, seen = torch.zeros((), device=device), torch.zeros((), dtype=torch.long, device=device), 0
     for images, labels in loader:
         images, labels = images.to(device), labels.to(device)
         logits = model(images)
-        if getattr(loss_fn, "reduction", "mean") == "sum":
-            total += loss_fn(logits, labels)
-        else:
-            total += loss_fn(logits, labels) * labels.shape[0]
+        total += nn.functional.cross_entropy(logits, labels, reduction="sum")
         correct += (logits.argmax(1) == labels).sum()
         seen += labels.shape[0]
     return {"loss": total.item() / max(seen, 1), "accuracy": correct.item() / max(seen, 1), "samples": seen}
