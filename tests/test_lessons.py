@@ -51,7 +51,8 @@ def test_named_notebooks_reads_lists():
 )
 def test_each_helper_names_a_notebook_that_shows_it(module, name, obj, users):
     own, of_module = named_notebooks(inspect.getdoc(obj) or ""), named_notebooks(module.__doc__ or "")
-    assert own | of_module <= set(NOTEBOOKS), f"{module.__name__}.{name}: no notebook {sorted(own - set(NOTEBOOKS))}"
+    unknown = (own | of_module) - set(NOTEBOOKS)
+    assert not unknown, f"{module.__name__}.{name}'s docstrings name notebooks {sorted(unknown)}, which do not exist"
     assert own & users or of_module & users, (
         f"{module.__name__}.{name} is used by notebooks {sorted(users)}, but neither its docstring nor its module's "
         f"names one of them (they name {sorted(own | of_module)})"
