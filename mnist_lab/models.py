@@ -96,7 +96,7 @@ def build_model(config: dict[str, Any]) -> nn.Module:
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Return the number of trainable parameters. Notebook 02 counts them by hand first."""
+    """Return the number of trainable parameters. Notebook 02 counts them first with the same sum."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
