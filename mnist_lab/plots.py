@@ -16,8 +16,8 @@ from . import runtime
 
 
 def save_figure(fig: plt.Figure, path: str | os.PathLike | None) -> None:
-    """Save ``fig`` as a PNG at ``path`` (nothing when ``path`` is None). Notebook 01 and the others save every figure
-    they show with it."""
+    """Save ``fig`` as a PNG at ``path`` (nothing when ``path`` is None). Notebook 01 saves the figures it draws itself
+    with it; the plot functions here call it with their ``path``."""
     if path is None:
         return
     path = Path(path)
