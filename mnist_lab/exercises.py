@@ -43,7 +43,8 @@ def check_batches_per_epoch(answer, n_images: int, batch_size: int) -> bool:
 
 def check_pixel_stats(answer, images: torch.Tensor) -> bool:
     """Notebook 01, exercise 2: ``(mean, standard deviation)`` of the pixels of ``images`` (to 0.001)."""
-    right = (images.float().mean().item(), images.float().std().item())
+    pixels = images.float()
+    right = (pixels.mean().item(), pixels.std().item())
 
     def close(pair):
         return all(abs(float(x) - r) < 1e-3 for x, r in zip(pair, right, strict=True))
