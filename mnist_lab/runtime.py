@@ -155,3 +155,20 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
 def read_json(path: str | os.PathLike) -> Any:
     """Return the parsed JSON in ``path``."""
     return json.loads(Path(path).read_text())
+
+
+def sqlite_storage(url: str):
+    """Return an Optuna storage for the SQLite database at ``url`` that several worker processes can share.
+
+    Notebook 07's ``open_study`` calls it. A worker waits up to a minute for a busy file instead of failing.
+    SQLite has no ``SELECT ... FOR UPDATE``, so two workers could both read the queued trial as waiting and both
+    run it; every transaction therefore takes the file's write lock when it begins (``BEGIN IMMEDIATE``, with
+    pysqlite's own transaction handling off: SQLAlchemy's recipe for pysqlite).
+    """
+    import optuna
+    import sqlalchemy
+
+    connect_args = {"timeout": 60, "isolation_level": None}
+    storage = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": connect_args})
+    sqlalchemy.event.listen(storage.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return storage

@@ -105,8 +105,8 @@ class SameBatchPruner(optuna.pruners.BasePruner):
 def open_study(storage, study_name, seed, worker=0):
     """Return the study `study_name` at `storage`: resumed, or created with notebook 03's recipe queued first."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no timestamped lines in the notebook
-    if storage.startswith("sqlite:"):  # several workers: wait for a busy database instead of failing
-        storage = optuna.storages.RDBStorage(storage, engine_kwargs={"connect_args": {"timeout": 60}})
+    if storage.startswith("sqlite:"):  # one file, several workers: they take turns (plumbing, in runtime.py)
+        storage = runtime.sqlite_storage(storage)
     study = optuna.create_study(
         storage=storage, study_name=study_name, direction="maximize", pruner=SameBatchPruner(), load_if_exists=True
     )

@@ -154,6 +154,39 @@ def test_two_workers_share_one_sqlite_study_without_losing_or_repeating_trials(t
     assert trials[0].params == tuning.DEFAULT_TRIAL
 
 
+def test_two_workers_asking_at_the_same_moment_never_both_take_the_queued_baseline(tmp_path, monkeypatch):
+    """The race the subprocess test above only meets by chance, made certain: each worker reads the queued trial,
+    then waits (up to 2 s) for the other to have read it too before claiming it. Without a lock taken when the
+    transaction begins, both read it as waiting and both run it."""
+    import threading
+
+    from optuna.storages._rdb import models as rdb
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    tuning.open_study(url, "shared", seed=0)  # creates the study and queues notebook 03's recipe
+    both_read = threading.Barrier(2, timeout=2)
+    read = rdb.TrialModel.find_or_raise_by_id.__func__
+
+    def read_then_wait(cls, trial_id, session, for_update=False):
+        trial = read(cls, trial_id, session, for_update)
+        if for_update:
+            try:
+                both_read.wait()
+            except threading.BrokenBarrierError:
+                pass  # the other worker could not read meanwhile: it waits for this one's transaction
+        return trial
+
+    monkeypatch.setattr(rdb.TrialModel, "find_or_raise_by_id", classmethod(read_then_wait))
+    studies = [tuning.open_study(url, "shared", seed=0, worker=w) for w in (1, 2)]
+    taken = {}
+    workers = [threading.Thread(target=lambda s=s: taken.update({s: s.ask().number})) for s in studies]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert sorted(taken.values()) == [0, 1]  # one worker runs the baseline (trial 0), the other a new trial
+
+
 def test_notebook_07_writes_out_the_code_saved_in_the_library():
     """07 teaches the range test, the objective, the pruner and the study; tuning.py is their saved copy."""
     import json
