@@ -1,4 +1,4 @@
-"""Seeding, device choice, paths and atomic file writes.
+"""Seeding, device choice, paths, atomic file writes, and the SQLite storage that tuning workers share.
 
 Every path the course uses comes from here, never from the current directory, so a
 notebook behaves the same whether it is started from the repo root, from
