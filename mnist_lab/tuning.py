@@ -122,26 +122,6 @@ def finished_trials(study) -> list:
     return study.get_trials(deepcopy=False, states=FINISHED)
 
 
-def trials_to_run(study, n_trials: int) -> int:
-    """Return how many trials a run asked for ``n_trials`` finished ones still has to execute on ``study``."""
-    return max(0, n_trials - len(finished_trials(study)))
-
-
-def run_study(study, objective, n_trials: int) -> int:
-    """Run trials until the study holds `n_trials` finished ones (a resumed study runs only the rest);
-    return how many this call ran."""
-    mine = []  # the trials this process ran (other workers' are not counted)
-    study.optimize(
-        objective,
-        n_trials=trials_to_run(study, n_trials),
-        callbacks=[
-            optuna.study.MaxTrialsCallback(n_trials, states=FINISHED),
-            lambda _study, trial: mine.append(trial.number),
-        ],
-    )
-    return len(mine)
-
-
 def trials_table(study) -> list[dict]:
     """Return one row per finished trial: number, state, the knobs, its last validation accuracy, epochs run."""
     return [

@@ -36,6 +36,21 @@ def test_lr_range_test_sweeps_upward_and_stops_once_the_loss_explodes():
     assert 11 < len(lrs) < 20 and losses[-1] <= 4 * min(losses)  # stopped early: the next loss was over 4x the minimum
 
 
+def run_study(study, objective, n_trials: int) -> int:
+    """Run trials as notebook 07's study cell does (until the study holds `n_trials` finished ones); return how
+    many this call ran (another worker's trials are not counted)."""
+    mine = []
+    study.optimize(
+        objective,
+        n_trials=max(0, n_trials - len(tuning.finished_trials(study))),
+        callbacks=[
+            optuna.study.MaxTrialsCallback(n_trials, states=tuning.FINISHED),
+            lambda _study, trial: mine.append(trial.number),
+        ],
+    )
+    return len(mine)
+
+
 def configs(study):
     return [tuple(sorted(t.params.items())) for t in study.get_trials()]
 
@@ -44,13 +59,13 @@ def test_a_second_run_resumes_and_an_extended_study_draws_new_configurations(tmp
     url = f"sqlite:///{tmp_path / 's.db'}"
     objective = tuning.make_objective(tiny_splits(), trial_epochs=2, seed=0)
     study = tuning.open_study(url, "s", seed=0)
-    assert tuning.run_study(study, objective, 5) == 5
+    assert run_study(study, objective, 5) == 5
     first = [(t.number, t.params, t.state.name) for t in study.get_trials()]
     assert first[0][1] == tuning.DEFAULT_TRIAL  # notebook 03's recipe is trial 0, the baseline
     again = tuning.open_study(url, "s", seed=0)
-    assert tuning.run_study(again, objective, 5) == 0  # nothing repeated
+    assert run_study(again, objective, 5) == 0  # nothing repeated
     assert [(t.number, t.params, t.state.name) for t in again.get_trials()] == first
-    assert tuning.run_study(again, objective, 7) == 2  # a larger budget continues the same study...
+    assert run_study(again, objective, 7) == 2  # a larger budget continues the same study...
     assert len(set(configs(again))) == 7  # ...with configurations it has not tried (a re-seeded sampler replays)
     assert [r["number"] for r in tuning.trials_table(again)] == list(range(7))
 
@@ -60,7 +75,7 @@ def test_the_sampler_is_seeded(tmp_path):
     params = []
     for name in ("a", "b"):
         study = tuning.open_study(f"sqlite:///{tmp_path / name}.db", "s", seed=3)
-        tuning.run_study(study, objective, 3)
+        run_study(study, objective, 3)
         params.append(configs(study))
     assert params[0] == params[1] and len(set(params[0])) == 3
 
@@ -112,7 +127,7 @@ def test_a_trial_is_pruned_only_before_its_last_epoch(trial_epochs, state):
 WORKER = textwrap.dedent("""
     import json, pathlib, sys, time
     sys.path.insert(0, {tests!r})
-    from test_tuning import tiny_splits
+    from test_tuning import run_study, tiny_splits
     from mnist_lab import tuning
     study = tuning.open_study({url!r}, "shared", seed=0, worker=int(sys.argv[1]))
     objective = tuning.make_objective(tiny_splits(), trial_epochs=2, seed=0)
@@ -122,7 +137,7 @@ WORKER = textwrap.dedent("""
     deadline = time.monotonic() + 120
     while len(list(folder.glob("ready-*"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    ran = tuning.run_study(study, objective, 10)
+    ran = run_study(study, objective, 10)
     print(json.dumps({{"ran": ran}}))
 """)
 
