@@ -1,6 +1,6 @@
 """The drawing pad of notebook 08: strokes drawn in the browser, turned into an MNIST digit in Python.
 
-The pad (an ``anywidget``: no front-end build, its JavaScript ships in this module; tested in
+The pad (an ``anywidget``: no front-end build, its JavaScript ships beside this module in ``draw.js``; tested in
 JupyterLab, and anywidget also supports VS Code and Colab) only records strokes, lists of ``(x, y)`` points
 on a ``CANVAS``-pixel square. Python rasterizes them the way MNIST was made (notebook 08 teaches each step):
 
@@ -17,6 +17,7 @@ import base64
 import io
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import anywidget
 import ipywidgets
@@ -195,94 +196,7 @@ def example_strokes(digit: int) -> list[list[list[float]]]:
     ]
 
 
-# --------------------------------------------------------------------------- the widget
-
-_ESM = """
-function button(label) {
-  const b = document.createElement("button");
-  b.textContent = label;
-  b.className = "mnist-lab-" + label.toLowerCase();
-  return b;
-}
-
-function render({ model, el }) {
-  const size = model.get("size");
-  const canvas = document.createElement("canvas");
-  canvas.width = size;
-  canvas.height = size;
-  canvas.className = "mnist-lab-canvas";
-  const ctx = canvas.getContext("2d");
-  let current = null;  // the stroke being drawn, sent to Python when it ends
-
-  function paint() {
-    ctx.fillStyle = "white";
-    ctx.fillRect(0, 0, size, size);
-    ctx.strokeStyle = "black";
-    ctx.fillStyle = "black";
-    ctx.lineWidth = model.get("pen");
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    for (const s of model.get("strokes").concat(current ? [current] : [])) {
-      if (s.length === 1) {
-        ctx.beginPath();
-        ctx.arc(s[0][0], s[0][1], model.get("pen") / 2, 0, 2 * Math.PI);
-        ctx.fill();
-        continue;
-      }
-      ctx.beginPath();
-      s.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
-      ctx.stroke();
-    }
-  }
-
-  function point(e) {
-    const r = canvas.getBoundingClientRect();
-    const x = ((e.clientX - r.left) * size) / r.width;
-    const y = ((e.clientY - r.top) * size) / r.height;
-    return [Math.round(x * 10) / 10, Math.round(y * 10) / 10];
-  }
-
-  canvas.addEventListener("pointerdown", (e) => {
-    canvas.setPointerCapture(e.pointerId);
-    current = [point(e)];
-    paint();
-  });
-  canvas.addEventListener("pointermove", (e) => {
-    if (current) {
-      current.push(point(e));
-      paint();
-    }
-  });
-  const end = () => {
-    if (!current) return;
-    model.set("strokes", [...model.get("strokes"), current]);
-    current = null;
-    model.save_changes();
-    paint();
-  };
-  canvas.addEventListener("pointerup", end);
-  canvas.addEventListener("pointercancel", end);
-
-  const clear = button("Clear");
-  clear.onclick = () => { model.set("strokes", []); model.save_changes(); };
-  const undo = button("Undo");
-  undo.onclick = () => { model.set("strokes", model.get("strokes").slice(0, -1)); model.save_changes(); };
-
-  model.on("change:strokes", paint);
-  paint();
-  const tools = document.createElement("div");
-  tools.append(clear, undo);
-  el.classList.add("mnist-lab-pad");
-  el.append(canvas, tools);
-  return () => model.off("change:strokes", paint);
-}
-export default { render };
-"""
-
-_CSS = """
-.mnist-lab-canvas { border: 1px solid #888; touch-action: none; cursor: crosshair; display: block; }
-.mnist-lab-pad button { margin: 4px 6px 0 0; }
-"""
+# --------------------------------------------------------------------------- the widget (its view: draw.js, draw.css)
 
 
 def _png(image: np.ndarray) -> bytes:
@@ -302,8 +216,8 @@ class DrawingPad(anywidget.AnyWidget):
     list of ``[x, y]`` canvas pixels. Setting it from Python redraws the pad.
     """
 
-    _esm = _ESM
-    _css = _CSS
+    _esm = Path(__file__).with_name("draw.js")  # the view in the browser: records and draws the strokes
+    _css = Path(__file__).with_name("draw.css")
     strokes = traitlets.List(traitlets.List(traitlets.List(traitlets.Float()))).tag(sync=True)
     size = traitlets.Int(CANVAS).tag(sync=True)
     pen = traitlets.Float(PEN).tag(sync=True)

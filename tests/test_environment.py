@@ -39,3 +39,12 @@ def test_environment_yml_lists_what_pyproject_requires():
 
     assert listed == wanted
     assert {"-e ."} <= {e for entry in env["dependencies"] if isinstance(entry, dict) for e in entry["pip"]}
+
+
+def test_every_file_of_the_package_ships_in_a_wheel():
+    """A non-Python file in mnist_lab/ (the drawing pad's draw.js and draw.css) is installed only if
+    pyproject's package-data names it: an editable install would hide a file a wheel leaves out."""
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["mnist_lab"]
+    files = [p for p in (ROOT / "mnist_lab").iterdir() if p.is_file() and p.suffix not in (".py", ".pyc")]
+    assert {p.suffix for p in files} >= {".js", ".css"}
+    assert [p.name for p in files if not any(p.match(pattern) for pattern in patterns)] == []
