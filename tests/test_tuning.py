@@ -1,4 +1,5 @@
-"""Tuning: the learning-rate range test, and Optuna studies that resume and share work."""
+"""Tuning: the learning-rate range test, and Optuna studies that resume and share work, as notebook 07 writes them
+(loaded from the notebook: they live only there)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import textwrap
 
 import pytest
 import torch
+from notebook_code import definitions
 
-from mnist_lab import data, models, tuning
+from mnist_lab import data, models
 
 optuna = pytest.importorskip("optuna")
+tuning = definitions("07_tuning")  # lr_range_test, make_objective, SameBatchPruner, open_study, trials_table, ...
 
 
 def tiny_splits(seed: int = 0) -> data.MNISTSplits:
@@ -42,7 +45,7 @@ def run_study(study, objective, n_trials: int) -> int:
     mine = []
     study.optimize(
         objective,
-        n_trials=max(0, n_trials - len(tuning.finished_trials(study))),
+        n_trials=max(0, n_trials - len(study.get_trials(states=tuning.FINISHED))),
         callbacks=[
             optuna.study.MaxTrialsCallback(n_trials, states=tuning.FINISHED),
             lambda _study, trial: mine.append(trial.number),
@@ -127,8 +130,7 @@ def test_a_trial_is_pruned_only_before_its_last_epoch(trial_epochs, state):
 WORKER = textwrap.dedent("""
     import json, pathlib, sys, time
     sys.path.insert(0, {tests!r})
-    from test_tuning import run_study, tiny_splits
-    from mnist_lab import tuning
+    from test_tuning import run_study, tiny_splits, tuning
     study = tuning.open_study({url!r}, "shared", seed=0, worker=int(sys.argv[1]))
     objective = tuning.make_objective(tiny_splits(), trial_epochs=2, seed=0)
     # Start together: on a busy machine one worker's imports can take longer than the other's ten trials.
@@ -202,16 +204,9 @@ def test_two_workers_asking_at_the_same_moment_never_both_take_the_queued_baseli
     assert sorted(taken.values()) == [0, 1]  # one worker runs the baseline (trial 0), the other a new trial
 
 
-def test_notebook_07_writes_out_the_code_saved_in_the_library():
-    """07 teaches the range test, the objective, the pruner and the study; tuning.py is their saved copy."""
-    import json
-    import re
-    from pathlib import Path
-
-    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "07_tuning.ipynb").read_text())
-    cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
-    library = Path(tuning.__file__).read_text()
-    for name in ("lr_range_test", "make_objective", "SameBatchPruner", "open_study", "SEARCH_SPACE"):
-        taught = [c for c in cells if re.match(rf"(def |class )?{name}\b", c)]
-        assert len(taught) == 1, f"07 should write {name} out once"
-        assert taught[0] in library, f"07's {name} differs from mnist_lab/tuning.py's"
+def test_the_lesson_is_loaded_from_notebook_07_without_running_it():
+    """Only 07's definitions run: its parameters, training and figures do not."""
+    names = {"lr_range_test", "make_objective", "SameBatchPruner", "open_study", "trials_table", "SEARCH_SPACE"}
+    assert names <= set(vars(tuning))
+    assert tuning.DEFAULT_TRIAL == {"lr": 0.05, "momentum": 0.9, "batch_size": 32, "hidden": "128-64"}
+    assert not {"P", "study", "splits", "n_trials", "best"} & set(vars(tuning))
