@@ -14,6 +14,7 @@ import random
 import re
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -157,18 +158,27 @@ def read_json(path: str | os.PathLike) -> Any:
     return json.loads(Path(path).read_text())
 
 
-def sqlite_storage(url: str):
+def sqlite_storage(url: str, attempts: int = 5):
     """Return an Optuna storage for the SQLite database at ``url`` that several worker processes can share.
 
     Notebook 07's ``open_study`` calls it. A worker waits up to a minute for a busy file instead of failing.
     SQLite has no ``SELECT ... FOR UPDATE``, so two workers could both read the queued trial as waiting and both
     run it; every transaction therefore takes the file's write lock when it begins (``BEGIN IMMEDIATE``, with
-    pysqlite's own transaction handling off: SQLAlchemy's recipe for pysqlite).
+    pysqlite's own transaction handling off: SQLAlchemy's recipe for pysqlite). Workers started together on a new
+    file all try to create its tables, and all but one are refused ("table ... already exists"); each of those
+    tries again a moment later, up to ``attempts`` times, and finds the tables made.
     """
     import optuna
     import sqlalchemy
 
     connect_args = {"timeout": 60, "isolation_level": None}
-    storage = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": connect_args})
+    for attempt in range(1, attempts + 1):
+        try:
+            storage = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": connect_args})
+            break
+        except sqlalchemy.exc.DBAPIError:
+            if attempt == attempts:
+                raise
+            time.sleep(0.2 * attempt)  # another worker is creating the tables
     sqlalchemy.event.listen(storage.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
     return storage

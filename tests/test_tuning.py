@@ -171,6 +171,35 @@ def test_two_workers_share_one_sqlite_study_without_losing_or_repeating_trials(t
     assert trials[0].params == tuning.DEFAULT_TRIAL
 
 
+def test_workers_opening_a_new_study_together_all_get_it_and_queue_the_baseline_once(tmp_path):
+    """The README's recipe: workers numbered 1, 2, 3 start at the same moment on a new SQLite file. All of them
+    open the study (one creates its tables and the study; the others, refused, find them made), and notebook 03's
+    recipe is queued exactly once, by the one that created the study."""
+    import threading
+
+    for attempt in range(3):  # three new files: the race for the tables is not met every time
+        url = f"sqlite:///{tmp_path / f'new-{attempt}.db'}"
+        start, opened, errors = threading.Barrier(3, timeout=30), [], []
+
+        def open_together(worker, url=url, start=start, opened=opened, errors=errors):
+            start.wait()
+            try:
+                opened.append(tuning.open_study(url, "shared", seed=0, worker=worker).study_name)
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+        workers = [threading.Thread(target=open_together, args=(w,)) for w in (1, 2, 3)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(timeout=120)
+        assert errors == [] and opened == ["shared"] * 3
+        queued = optuna.load_study(study_name="shared", storage=url).get_trials(
+            states=(optuna.trial.TrialState.WAITING,)
+        )
+        assert [t.system_attrs["fixed_params"] for t in queued] == [tuning.DEFAULT_TRIAL]  # as enqueue_trial keeps it
+
+
 def test_two_workers_asking_at_the_same_moment_never_both_take_the_queued_baseline(tmp_path, monkeypatch):
     """The race the subprocess test above only meets by chance, made certain: each worker reads the queued trial,
     then waits (up to 2 s) for the other to have read it too before claiming it. Without a lock taken when the
