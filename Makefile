@@ -63,12 +63,12 @@ test: setup data
 
 test-fast: setup data lint
 	$(PY) -m pytest tests --ignore=tests/browser $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-browser
 
 # ruff: lint the library, tests, benchmarks and notebooks; check the Python files' formatting (`ruff format` fixes it)
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	@$(MAKE) --no-print-directory test-browser
 
 # The course as a student meets it: JupyterLab in the system Chromium, driven by Playwright (no browser
 # download). Skipped with one line when no Chromium is found (MNIST_LAB_CHROMIUM=/path/to/chromium names
