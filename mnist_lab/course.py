@@ -152,7 +152,7 @@ def loaders(P: dict, batch_size: int | None = None):
     ``batch_size`` overrides ``P["batch_size"]`` (the CNN and the tuned MLP train with their own).
 
     The data stays on the CPU whatever ``P["device"]`` is: the model and each batch move to the
-    device, and predictions come back to the CPU before they meet labels (DESIGN.md, Devices).
+    device, and predictions come back to the CPU before they meet labels (README, Reliability: Devices).
     """
     batch_size = batch_size if batch_size is not None else P.get("batch_size", 32)
     return data.make_loaders(

@@ -56,7 +56,7 @@ def make_schedule(
 
     "onecycle": ``OneCycleLR``, up from lr/25 to lr over the first 15% of the steps, then a cosine down to
     ~0 (momentum kept as given); "cosine": ``CosineAnnealingLR`` from lr to 0; "step": ``MultiStepLR``,
-    lr × 0.1 at 50% and 75% of the steps. Notebook 03 explains the one-cycle schedule and plots it; notebook 07
+    lr × 0.1 at 50% and 75% of the steps. Notebook 03 explains the one-cycle schedule and prints it; notebook 07
     calls this in its objective.
     """
     name = (name or "none").lower()

@@ -1,7 +1,7 @@
 """The code a notebook defines, loaded for a test: what the student reads is what is tested.
 
-A notebook that is the only user of what it teaches keeps it only in its cells (DESIGN.md: the library keeps
-what later notebooks reuse). ``definitions("07_tuning")`` runs, in a fresh module, the imports, functions,
+A notebook that is the only user of what it teaches keeps it only in its cells (README, Layout: the library
+keeps what later notebooks reuse). ``definitions("07_tuning")`` runs, in a fresh module, the imports, functions,
 classes and UPPER_CASE constants (values that call nothing) of the notebook's code cells, solutions left out,
 in the notebook's order, and nothing else: no parameters, no training, no figures.
 """

@@ -1,4 +1,4 @@
-"""The library follows the lessons (DESIGN.md): each helper a notebook uses names, in its docstring (or its
+"""The library follows the lessons (README, Layout): each helper a notebook uses names, in its docstring (or its
 module's, for a module saved from one notebook), a notebook that shows it."""
 
 from __future__ import annotations
