@@ -140,6 +140,31 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
         assert torch.equal(a, b)
 
 
+def test_a_checkpoint_written_on_a_gpu_resumes_on_a_machine_without_one(tmp_path, monkeypatch):
+    """A run interrupted on a GPU goes on on a laptop. On a GPU the optimizer's momentum buffers stay on the device,
+    so the file tags them ``cuda:0`` (an H100's checkpoint of notebook 03 held six such tensors), and a plain
+    ``torch.load`` refuses them on a machine without CUDA; ``load_checkpoint`` maps them to the CPU. The file is
+    written here as a GPU writes it: the same checkpoint, its momentum buffers tagged ``cuda:0``."""
+    full_model, _ = run(epochs=4, momentum=0.9, schedule="onecycle", augment=shake)
+    checkpoint = _interrupt_after(tmp_path / "cpu.pt", epochs_done=2, augment=shake)[0].checkpoint
+    on_gpu = {
+        s["momentum_buffer"].untyped_storage().data_ptr() for s in checkpoint["optimizer_state"]["state"].values()
+    }
+    tag = torch.serialization.location_tag
+    with monkeypatch.context() as m:
+        m.setattr(torch.serialization, "location_tag", lambda s: "cuda:0" if s.data_ptr() in on_gpu else tag(s))
+        torch.save(checkpoint, tmp_path / "gpu.pt")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA device"):
+            torch.load(tmp_path / "gpu.pt", weights_only=True)
+    torch.manual_seed(123)
+    tl, vl = loaders()
+    resumed = models.MLP(hidden=[16, 8])
+    train.fit(resumed, tl, vl, resume=tmp_path / "gpu.pt", augment=shake, **INTERRUPTED_RECIPE)
+    for a, b in zip(full_model.parameters(), resumed.parameters()):
+        assert torch.equal(a, b)
+
+
 class _StopAfter:
     """A loader wrapper that raises KeyboardInterrupt in the middle of epoch ``stop_epoch``."""
 
