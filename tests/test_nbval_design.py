@@ -32,6 +32,8 @@ def sanitize(text: str) -> str:
 
 # The same line as printed on two machines (the committed outputs and another CPU or float path).
 MACHINE_DEPENDENT = [
+    ("device: cpu", "device: cuda"),  # a machine with a GPU (an H100 printed it)
+    ("device: cpu", "device: mps"),
     (
         "epoch 5: train loss 0.2572, validation accuracy 92.96%",
         "epoch 5: train loss 0.2571, validation accuracy 92.96%",
@@ -142,6 +144,7 @@ DETERMINISTIC = [
     "test pixel mean 0.1325, standard deviation 0.3105",
     "the study already holds 12 finished trials; a second run executes 0",
     "784-300-100-10: 266,610 parameters",
+    "device: cpu:0",  # the papermill tests' stand-in accelerator: they check that the notebooks ran on it
 ]
 
 
