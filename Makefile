@@ -30,7 +30,7 @@ help:
 	@echo "make data       put MNIST in the data root (MNIST_LAB_MIRROR=folder copies instead of downloading)"
 	@echo "make run        run all notebooks with papermill into runs/NAME/ (PARAMS=my.yaml, NAME=...)"
 	@echo "make test       test-fast and nbval side by side (about 10 minutes on 2 cores)"
-	@echo "make test-fast  lint, unit tests and papermill notebook tests, then test-browser"
+	@echo "make test-fast  lint, unit and papermill tests, the unit tests again on the stand-in GPU, then test-browser"
 	@echo "make lint       ruff: lint everything, check the Python files' formatting (ruff format fixes it)"
 	@echo "make nbval      nbval on the committed notebooks (executes the whole course on one thread)"
 	@echo "make test-browser  JupyterLab in headless Chromium (Playwright): notebooks open and run, the drawing pad reads"
@@ -61,8 +61,11 @@ test: setup data
 	@echo "           each prints its results when it ends (nbval takes longest)."
 	@OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j2 $(SYNC) test-fast nbval
 
+# The unit tests run twice: as here, then as on a machine with a GPU (device="auto" picks the stand-in
+# accelerator of tests/device_check.py), so a test that mixes devices fails here and not first on a GPU.
 test-fast: setup data lint
 	$(PY) -m pytest tests --ignore=tests/browser $(PYTEST_ARGS)
+	$(PY) -m pytest tests --ignore=tests/browser -m "not integration" --stand-in-accelerator -q $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory test-browser
 
 # ruff: lint the library, tests, benchmarks and notebooks; check the Python files' formatting (`ruff format` fixes it)

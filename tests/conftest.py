@@ -36,6 +36,23 @@ def synthetic_digits(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return images.to(torch.uint8), labels
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--stand-in-accelerator",
+        action="store_true",
+        help="device='auto' picks the stand-in accelerator of tests/device_check.py, as on a machine with a GPU",
+    )
+
+
+def pytest_configure(config):
+    """With --stand-in-accelerator, the tests run as on a machine with a GPU: a test that mixes a tensor on the
+    device with one on the CPU fails here, not first on a GPU (make test-fast runs the unit tests so)."""
+    if config.getoption("--stand-in-accelerator"):
+        import device_check
+
+        device_check.install()
+
+
 @pytest.fixture(autouse=True)
 def no_mirror_from_the_environment(monkeypatch):
     """Tests say which mirror they use: CI exports MNIST_LAB_MIRROR for `make data`, and a test

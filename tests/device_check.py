@@ -104,6 +104,7 @@ def install() -> ShadowDevice:
     def choose_device(preference=None):
         return SHADOW if (preference or "auto") == "auto" else real_choose(preference)
 
+    choose_device.real = real_choose  # for the test of choose_device itself
     runtime.choose_device = choose_device
     return mode
 

@@ -301,19 +301,20 @@ def test_a_failed_write_leaves_the_old_checkpoint_intact(tmp_path, monkeypatch):
 
 def test_choose_device_prefers_available_and_refuses_unavailable(monkeypatch):
     monkeypatch.delenv(runtime.DEVICE_ENV, raising=False)
-    assert runtime.choose_device("cpu").type == "cpu"
+    choose_device = getattr(runtime.choose_device, "real", runtime.choose_device)  # not the stand-in's
+    assert choose_device("cpu").type == "cpu"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
-    assert runtime.choose_device() == torch.device("cuda") and runtime.choose_device("cuda:1") == torch.device("cuda:1")
+    assert choose_device() == torch.device("cuda") and choose_device("cuda:1") == torch.device("cuda:1")
     with pytest.raises(ValueError, match=r"device='cuda:2' .* this machine has 2 GPUs \(cuda:0 to cuda:1\)"):
-        runtime.choose_device("cuda:2")
+        choose_device("cuda:2")
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert runtime.choose_device() == torch.device("cpu")
+    assert choose_device() == torch.device("cpu")
     with pytest.raises(ValueError, match="CUDA is not available"):
-        runtime.choose_device("cuda")
+        choose_device("cuda")
     with pytest.raises(ValueError, match="not known"):
-        runtime.choose_device("tpu")
+        choose_device("tpu")
 
 
 def test_an_empty_training_loader_is_a_clear_error():
