@@ -45,11 +45,11 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[course]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[course,dev]'
 	@touch $(STAMP)
 
 data: setup
-	$(PY) -m mnist_lab data
+	$(PY) -c "from mnist_lab import data; print('MNIST is ready in', data.get_mnist())"
 
 # `make test` runs two lanes side by side, one thread each, one per core of a 2-core machine: the unit
 # and papermill tests then the browser tests (test-fast), and nbval (see below). Each lane's output is
@@ -101,16 +101,17 @@ nbval: setup data
 	  notebooks tests/check_executed_notebooks.py $(PYTEST_ARGS)
 
 run: setup data
-	$(PY) -m mnist_lab run --name $(NAME) $(if $(PARAMS),--params $(PARAMS)) $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
+	$(PY) tools/run_course.py --name $(NAME) $(if $(PARAMS),--params $(PARAMS)) $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
 
 notebooks: setup data
-	rm -rf $(NBVAL_ARTIFACTS)
-	MNIST_LAB_ARTIFACTS=$(CURDIR)/$(NBVAL_ARTIFACTS) $(PY) -m mnist_lab run --in-place $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
+	$(if $(NOTEBOOKS),,rm -rf $(NBVAL_ARTIFACTS))
+	MNIST_LAB_ARTIFACTS=$(CURDIR)/$(NBVAL_ARTIFACTS) $(PY) tools/run_course.py --in-place $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
 
 # The student edition: every notebook without its cells tagged `solution` (nbconvert's TagRemovePreprocessor).
 STUDENT_DIR ?= build/student
 student: setup
-	$(PY) -m mnist_lab student --out $(STUDENT_DIR)
+	$(VENV)/bin/jupyter nbconvert --to notebook --TagRemovePreprocessor.enabled=True \
+	  --TagRemovePreprocessor.remove_cell_tags=solution --output-dir $(STUDENT_DIR) notebooks/[0-9]*.ipynb
 
 lab: setup data
 	$(VENV)/bin/jupyter lab notebooks

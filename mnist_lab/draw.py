@@ -26,6 +26,8 @@ import torch
 import traitlets
 from torch import nn
 
+from . import runtime
+
 CANVAS = 280  #: side of the drawing pad, in canvas pixels
 PEN = 18.0  #: pen width on the pad, in canvas pixels
 BOX, FIELD = 20, 28  #: MNIST: the digit fits a 20×20 box, centred by mass in a 28×28 field
@@ -228,16 +230,19 @@ class DrawingPad(anywidget.AnyWidget):
 
     def _repr_mimebundle_(self, **kwargs):
         """The widget, plus a PNG of the drawing for places that cannot show widgets (a saved notebook)."""
-        return _with_fallback(
-            super()._repr_mimebundle_(**kwargs), self.to_png(), f"DrawingPad with {len(self.strokes)} strokes"
-        )
+        view = super()._repr_mimebundle_
+        return _with_fallback(lambda: view(**kwargs), self.to_png(), f"DrawingPad with {len(self.strokes)} strokes")
 
 
-def _with_fallback(bundle, png: bytes, text: str):
-    """Return a widget's mime bundle with a static PNG and a short text beside the widget view."""
+def _with_fallback(view, png: bytes, text: str):
+    """Return the widget's mime bundle (``view()``) with a PNG and a short text beside it. A notebook run headlessly
+    (papermill) keeps only the PNG and the text: a saved view of a widget that is gone shows nothing in JupyterLab."""
+    fallback = {"image/png": base64.b64encode(png).decode(), "text/plain": text}
+    if not runtime.live_frontend():
+        return fallback
+    bundle = view()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
-    data["image/png"] = base64.b64encode(png).decode()
-    data["text/plain"] = text
+    data.update(fallback)
     return bundle
 
 
@@ -316,8 +321,5 @@ class DigitReader:
 
     def _repr_mimebundle_(self, **kwargs):
         """Show the pad and the panel side by side (a PNG of the drawing where widgets cannot show)."""
-        return _with_fallback(
-            self.widget._repr_mimebundle_(**kwargs),
-            self.pad.to_png(),
-            "DigitReader: a drawing pad and what the models read",
-        )
+        view = lambda: self.widget._repr_mimebundle_(**kwargs)  # noqa: E731
+        return _with_fallback(view, self.pad.to_png(), "DigitReader: a drawing pad and what the models read")

@@ -1,12 +1,11 @@
-"""Matplotlib figures of the course. Every function returns the figure and, given
-``path``, also saves it as a PNG there (atomically)."""
+"""The course's figures, saved here once a notebook has drawn them. Each function returns the figure and, given
+``path``, also saves it there as a PNG."""
 
 from __future__ import annotations
 
 import math
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -18,11 +17,8 @@ from . import runtime
 def save_figure(fig: plt.Figure, path: str | os.PathLike | None) -> None:
     """Save ``fig`` as a PNG at ``path`` (nothing when ``path`` is None). Notebook 01 saves the figures it draws itself
     with it; the plot functions here call it with their ``path``."""
-    if path is None:
-        return
-    path = Path(path)
-    with runtime.atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    if path is not None:
+        runtime.replace_file(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight"))
 
 
 def _finish(fig: plt.Figure, path: str | os.PathLike | None, title: str | None = None, **adjust) -> plt.Figure:
@@ -70,8 +66,8 @@ def plot_digit_grid(
 
 
 def plot_curves(histories: dict[str, list[dict]] | list[dict], path: str | os.PathLike | None = None) -> plt.Figure:
-    """Return loss and accuracy against epoch (train dashed, validation solid) for one or more histories. Notebook 03
-    plots its learning curves with it."""
+    """Return loss and accuracy (in %) against epoch, training dashed and validation solid, for one or more
+    histories. Notebook 04 draws its learning curves with it."""
     if isinstance(histories, list):
         histories = {"model": histories}
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
@@ -79,12 +75,12 @@ def plot_curves(histories: dict[str, list[dict]] | list[dict], path: str | os.Pa
         color = f"C{i}"
         epochs = [h["epoch"] for h in hist]
         ax_loss.plot(epochs, [h["train_loss"] for h in hist], "--", color=color, label=f"{name} train")
-        ax_acc.plot(epochs, [h["train_accuracy"] for h in hist], "--", color=color, label=f"{name} train")
+        ax_acc.plot(epochs, [100 * h["train_accuracy"] for h in hist], "--", color=color, label=f"{name} train")
         if hist and "val_loss" in hist[0]:
             ax_loss.plot(epochs, [h["val_loss"] for h in hist], "-", color=color, label=f"{name} validation")
-            ax_acc.plot(epochs, [h["val_accuracy"] for h in hist], "-", color=color, label=f"{name} validation")
+            ax_acc.plot(epochs, [100 * h["val_accuracy"] for h in hist], "-", color=color, label=f"{name} validation")
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss", yscale="log")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -1,21 +1,16 @@
-"""Seeding, device choice, paths, atomic file writes, and the SQLite storage that tuning workers share.
+"""Paths, seeding, the device and file writes: plumbing no lesson needs to read.
 
-Every path the course uses comes from here, never from the current directory, so a
-notebook behaves the same whether it is started from the repo root, from
-``notebooks/`` or by papermill from anywhere.
+A notebook behaves the same from a checkout of the course, from an installed wheel, or copied alone into
+an empty folder. In a checkout, the data and the artifacts live in the checkout (``data/``, ``artifacts/``);
+elsewhere the data goes to a per-user folder and the artifacts beside the notebook (``./artifacts``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
 import re
-import sys
-import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,159 +21,88 @@ DATA_ENV = "MNIST_LAB_DATA"
 ARTIFACTS_ENV = "MNIST_LAB_ARTIFACTS"
 MIRROR_ENV = "MNIST_LAB_MIRROR"
 DEVICE_ENV = "MNIST_LAB_DEVICE"
+DEVICES = r"auto|cpu|mps|cuda(:\d+)?"  #: the devices a notebook may ask for
 
 
-def repo_root() -> Path:
-    """Return the folder that holds ``pyproject.toml`` and ``notebooks/``.
-
-    The package is installed in editable mode, so this is the parent of the
-    ``mnist_lab`` folder. Outside a checkout it falls back to ``~/.mnist_lab``.
-    """
+def checkout() -> Path | None:
+    """Return the course's checkout when the package runs from one (``pyproject.toml`` and ``notebooks/`` beside
+    it), else ``None`` (an installed wheel)."""
     here = Path(__file__).resolve().parent.parent
-    if (here / "pyproject.toml").is_file():
-        return here
-    return Path.home() / ".mnist_lab"
+    return here if (here / "pyproject.toml").is_file() and (here / "notebooks").is_dir() else None
 
 
-def _resolve(value: str | os.PathLike | None, env: str, default: str) -> Path:
-    """Return ``value``, else the environment variable ``env``, else ``repo_root()/default``.
-
-    Relative paths are taken relative to the repo root, not the current directory.
-    """
+def _folder(value: str | os.PathLike | None, env: str, in_checkout: str, elsewhere: Path) -> Path:
+    """Return ``value``, else ``$env``, else ``<checkout>/in_checkout``, else ``elsewhere``. A relative path is
+    taken from the checkout (from the current folder outside one)."""
     raw = value if value not in (None, "") else os.environ.get(env) or None
-    path = Path(raw).expanduser() if raw is not None else Path(default)
-    if not path.is_absolute():
-        path = repo_root() / path
-    return path
+    base = checkout() or Path.cwd()
+    if raw is None:
+        return base / in_checkout if checkout() else elsewhere
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else base / path
 
 
 def data_root(value: str | os.PathLike | None = None) -> Path:
-    """Return the data root: ``value``, else ``$MNIST_LAB_DATA``, else ``<repo>/data``."""
-    return _resolve(value, DATA_ENV, "data")
+    """Return the data root: ``value``, else ``$MNIST_LAB_DATA``, else ``<checkout>/data``, else a per-user
+    folder (``$XDG_CACHE_HOME/mnist-lab``, by default ``~/.cache/mnist-lab``)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return _folder(value, DATA_ENV, "data", cache / "mnist-lab")
 
 
-def artifacts_dir(value: str | os.PathLike | None = None, create: bool = True) -> Path:
-    """Return the artifacts folder: ``value``, else ``$MNIST_LAB_ARTIFACTS``, else ``<repo>/artifacts``."""
-    path = _resolve(value, ARTIFACTS_ENV, "artifacts")
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
-    return path
+def artifacts_dir(value: str | os.PathLike | None = None) -> Path:
+    """Return the artifacts folder: ``value``, else ``$MNIST_LAB_ARTIFACTS``, else ``<checkout>/artifacts``, else
+    ``artifacts`` in the current folder (beside the notebook)."""
+    return _folder(value, ARTIFACTS_ENV, "artifacts", Path.cwd() / "artifacts")
 
 
-def figures_dir(artifacts: str | os.PathLike | None = None) -> Path:
-    """Return ``<artifacts>/figures``, created if missing."""
-    path = artifacts_dir(artifacts) / "figures"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def live_frontend() -> bool:
+    """Return True in a kernel that a Jupyter server started (JupyterLab: widgets show live), False in a headless
+    run (papermill, a script), whose saved outputs should be text and pictures, not views of widgets."""
+    return bool(os.environ.get("JPY_SESSION_NAME"))
 
 
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and PyTorch; return a ``torch.Generator`` seeded the same way.
-
-    The same seed gives the same training history on the same machine.
-    """
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and PyTorch: the same seed gives the same run on the same machine."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)
 
 
 def choose_device(preference: str | None = None) -> torch.device:
-    """Return the device to train on: ``preference`` (or ``$MNIST_LAB_DEVICE``) if given,
-    else cuda, then mps, then cpu.
-
-    ``"auto"`` means the same as no preference. An unavailable device raises ``ValueError``.
-    """
+    """Return the device to train on: ``preference`` (or ``$MNIST_LAB_DEVICE``), where "auto" (the default) means
+    cuda, then mps, then cpu. An unknown or unavailable device raises ``ValueError`` saying what to use instead."""
     pref = (preference or os.environ.get(DEVICE_ENV) or "auto").strip().lower()
+    mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
     if pref == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", pref):
-        raise ValueError(f"device={preference!r} is not known; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'.")
-    if pref.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={preference!r} was asked for but CUDA is not available here; use 'auto' or 'cpu'.")
-    if pref.startswith("cuda:") and int(pref[5:]) >= torch.cuda.device_count():
-        n = torch.cuda.device_count()
-        raise ValueError(f"device={preference!r} was asked for but this machine has {n} GPUs (cuda:0 to cuda:{n - 1}).")
-    if pref == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ValueError("device='mps' was asked for but MPS is not available here; use 'auto' or 'cpu'.")
+        return torch.device("cuda" if torch.cuda.is_available() else "mps" if mps else "cpu")
+    if not re.fullmatch(DEVICES, pref):
+        raise ValueError(f"device={preference!r} is not known: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'.")
+    index = int(pref[5:]) if pref.startswith("cuda:") else 0
+    missing = pref.startswith("cuda") and index >= torch.cuda.device_count() or pref == "mps" and not mps
+    if missing:
+        raise ValueError(f"device={preference!r} was asked for, but this machine has no such device: use 'auto'.")
     return torch.device(pref)
 
 
-@contextlib.contextmanager
-def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; on success it replaces ``target`` atomically.
-
-    A crash or Ctrl-C while writing leaves the old ``target`` untouched and no
-    half-written file under its name.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp_path, 0o666 & ~umask)
+def replace_file(path: str | os.PathLike, write) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``: a crash or Ctrl-C
+    while writing leaves the old file whole. Return ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        yield tmp_path
-        with open(tmp_path, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp_path, target)
+        write(tmp)
+        os.replace(tmp, path)
     finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
-def peak_rss_mb(children: bool = False) -> float | None:
-    """Return the peak resident memory in MB of this process, or with ``children`` of its largest
-    finished child process (``getrusage`` keeps a maximum, not a sum). ``None`` without ``resource``."""
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
-    peak = resource.getrusage(who).ru_maxrss  # KiB on Linux, bytes on macOS
-    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON to ``path`` atomically; return the path."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
-    return path
+    """Write ``obj`` as indented JSON to ``path`` (whole or not at all); return the path."""
+    return replace_file(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n"))
 
 
 def read_json(path: str | os.PathLike) -> Any:
     """Return the parsed JSON in ``path``."""
     return json.loads(Path(path).read_text())
-
-
-def sqlite_storage(url: str, attempts: int = 5):
-    """Return an Optuna storage for the SQLite database at ``url`` that several worker processes can share.
-
-    Notebook 07's ``open_study`` calls it. A worker waits up to a minute for a busy file instead of failing.
-    SQLite has no ``SELECT ... FOR UPDATE``, so two workers could both read the queued trial as waiting and both
-    run it; every transaction therefore takes the file's write lock when it begins (``BEGIN IMMEDIATE``, with
-    pysqlite's own transaction handling off: SQLAlchemy's recipe for pysqlite). Workers started together on a new
-    file all try to create its tables, and all but one are refused ("table ... already exists"); each of those
-    tries again a moment later, up to ``attempts`` times, and finds the tables made.
-    """
-    import optuna
-    import sqlalchemy
-
-    connect_args = {"timeout": 60, "isolation_level": None}
-    for attempt in range(1, attempts + 1):
-        try:
-            storage = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": connect_args})
-            break
-        except sqlalchemy.exc.DBAPIError:
-            if attempt == attempts:
-                raise
-            time.sleep(0.2 * attempt)  # another worker is creating the tables
-    sqlalchemy.event.listen(storage.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
-    return storage

@@ -1,19 +1,18 @@
-"""The training loop: ``train_one_epoch``, ``evaluate``, ``fit``, and checkpoints.
+"""The training loop of notebooks 04 and 05, saved: one epoch, evaluation, ``fit``, and checkpoints.
 
-The loop is the one notebook 03 writes out by hand (``zero_grad``, forward, loss,
-``backward``, ``step``), with a history, a progress bar, periodic loss printing,
-per-epoch checkpoints, a stop on a non-finite loss, and exact resume.
+``train_one_epoch`` is the loop notebook 04 writes by hand (``zero_grad``, forward, loss, ``backward``, ``step``);
+``fit`` repeats it for several epochs with a history, a checkpoint after every epoch, a stop at the first NaN
+loss, and Ctrl-C that keeps the last finished epoch so training can resume from it.
 """
 
 from __future__ import annotations
 
 import copy
+import io
 import math
 import os
 import time
-from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
@@ -21,98 +20,72 @@ from torch import nn
 from . import runtime
 from .models import build_model
 
-CHECKPOINT_FORMAT = "mnist_lab.checkpoint"
-CHECKPOINT_VERSION = 1
-
-#: The course's default MLP recipe (batch 32): SGD with momentum and a one-cycle schedule.
-#: 10 epochs take the 784-128-64-10 MLP to about 98.4% test accuracy (notebook 03).
-DEFAULT_RECIPE = {"epochs": 10, "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4, "schedule": "onecycle"}
-
 SCHEDULES = ("none", "onecycle", "cosine", "step")
+SETTINGS = ("epochs", "lr", "momentum", "weight_decay", "schedule")  #: what a resumed run must repeat
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss became NaN or infinite. The message suggests a smaller learning rate. Notebook 03 shows it with a
-    learning rate too large."""
+    """The loss became NaN or infinite; the message suggests a smaller learning rate (notebook 05)."""
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during ``fit``. ``.history`` and ``.checkpoint`` hold the last completed epoch. Notebook 03 interrupts and
-    resumes ``fit`` in an exercise."""
+    """Ctrl-C during ``fit``: ``.history`` holds the finished epochs, and ``fit(..., resume=path)`` goes on."""
 
-    def __init__(self, message: str, history: list, checkpoint: dict | None, path: Path | None) -> None:
+    def __init__(self, message: str, history: list[dict]) -> None:
         super().__init__(message)
-        self.history, self.checkpoint, self.path = history, checkpoint, path
+        self.history = history
 
 
-class CheckpointError(ValueError):
-    """A checkpoint cannot be used: unknown format or version, or it does not fit the model."""
-
-
-def make_schedule(
-    name: str | None, optimizer: torch.optim.Optimizer, total_steps: int
-) -> torch.optim.lr_scheduler.LRScheduler | None:
-    """Return torch's per-step learning-rate schedule ``name`` over ``total_steps`` steps, or ``None`` for "none".
-
-    "onecycle": ``OneCycleLR``, up from lr/25 to lr over the first 15% of the steps, then a cosine down to
-    ~0 (momentum kept as given); "cosine": ``CosineAnnealingLR`` from lr to 0; "step": ``MultiStepLR``,
-    lr × 0.1 at 50% and 75% of the steps. Notebook 03 explains the one-cycle schedule and prints it; notebook 07
-    calls this in its objective.
-    """
-    name = (name or "none").lower()
-    total = max(1, int(total_steps))
-    lr = optimizer.param_groups[0]["lr"]
-    if name == "none":
-        return None
-    if name == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(
+def make_schedule(name: str, optimizer: torch.optim.Optimizer, total_steps: int):
+    """Return torch's learning-rate schedule ``name`` over ``total_steps`` steps (``None`` for "none"): "onecycle"
+    warms up from lr/25 over 15% of the steps then falls along a cosine to about 0; "cosine" falls from lr to 0;
+    "step" multiplies lr by 0.1 at half and at three quarters. Notebook 05 plots the one-cycle schedule."""
+    lr, total = optimizer.param_groups[0]["lr"], max(1, total_steps)
+    schedules = {
+        "none": lambda: None,
+        "onecycle": lambda: torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=lr, total_steps=total, pct_start=0.15, cycle_momentum=False
-        )
-    if name == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
-    if name == "step":
-        return torch.optim.lr_scheduler.MultiStepLR(optimizer, [total // 2, total * 3 // 4], gamma=0.1)
-    raise ValueError(f"schedule={name!r} is not known; use one of {list(SCHEDULES)}.")
+        ),
+        "cosine": lambda: torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total),
+        "step": lambda: torch.optim.lr_scheduler.MultiStepLR(optimizer, [total // 2, total * 3 // 4], gamma=0.1),
+    }
+    if name not in schedules:
+        raise ValueError(f"schedule={name!r} is not known: use one of {list(SCHEDULES)}.")
+    return schedules[name]()
 
 
-def _progress(total: int, desc: str, enabled: bool):
-    """Return a tqdm.auto bar (a widget in JupyterLab, text elsewhere), or ``None`` when off.
+def _progress(total: int, desc: str):
+    """Return a tqdm bar: a live widget in a notebook that JupyterLab runs; elsewhere (papermill, a script) a text
+    bar printed once, finished, by ``_close``."""
+    if runtime.live_frontend():
+        from tqdm.notebook import tqdm
 
-    Finished bars stay, at 100% (``leave=True``): a saved notebook keeps their final text
-    (``widget_outputs``), and a student sees the same thing live.
-    """
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
+        return tqdm(total=total, desc=desc, mininterval=0.5)
+    from tqdm import tqdm
 
-    # At most ~10 redraws per epoch: each redraw of a widget bar is a few kernel messages, and a
-    # client that reads them only after a long cell (nbval) loses them past ZeroMQ's queue limit.
-    return tqdm(total=total, desc=desc, leave=True, mininterval=0.5, miniters=max(1, total // 10), dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, file=io.StringIO(), mininterval=math.inf, ascii=False)
+
+
+def _close(bar) -> None:
+    """Close a progress bar; a text bar prints its final line."""
+    bar.close()
+    if isinstance(bar.fp, io.StringIO) or isinstance(getattr(bar.fp, "file", None), io.StringIO):
+        print(bar, flush=True)
 
 
 def train_one_epoch(
-    model: nn.Module,
-    loader: Iterable,
-    optimizer: torch.optim.Optimizer,
-    loss_fn: Callable | None = None,
-    device: torch.device | str = "cpu",
-    scheduler: Any = None,
-    log_every: int | None = None,
-    progress: bool = False,
-    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    epoch: int = 1,
+    model: nn.Module, loader, optimizer, loss_fn=None, device="cpu", scheduler=None, augment=None, **show
 ) -> dict[str, float]:
-    """Train ``model`` for one pass over ``loader``; return ``{"loss", "accuracy", "samples"}``.
+    """Train ``model`` for one pass over ``loader``; return the epoch's mean ``loss`` and ``accuracy``.
 
-    Prints the mean loss since the epoch began every ``log_every`` steps. Raises ``TrainingDiverged``
-    at the first step whose loss is NaN or infinite. One epoch of the loop notebook 03 writes out by hand.
+    ``augment`` changes each batch before the model sees it. ``show`` may hold ``log_every`` (print the mean loss
+    so far every that many steps), ``progress`` (a progress bar) and ``epoch`` (the number they print).
+    Raises ``TrainingDiverged`` at the first NaN or infinite loss. Notebook 04 writes this loop by hand.
     """
-    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    loss_fn, epoch, log_every = loss_fn or nn.CrossEntropyLoss(), show.get("epoch", 1), show.get("log_every")
+    bar = _progress(len(loader), f"epoch {epoch}") if show.get("progress") else None
     model.train()
-    device = torch.device(device)
     total_loss, correct, seen = 0.0, 0, 0
-    n_steps = len(loader) if hasattr(loader, "__len__") else None
-    bar = _progress(n_steps or 0, f"epoch {epoch}", progress)
     for step, (images, labels) in enumerate(loader, start=1):
         images, labels = images.to(device), labels.to(device)
         if augment is not None:
@@ -121,7 +94,12 @@ def train_one_epoch(
         logits = model(images)
         loss = loss_fn(logits, labels)
         value = loss.item()
-        _check_finite(value, epoch, step, optimizer)  # every step: stop at the first NaN
+        if not math.isfinite(value):
+            lr = optimizer.param_groups[0]["lr"]
+            raise TrainingDiverged(
+                f"The loss became {value} at step {step} of epoch {epoch} with learning rate {lr:g}: "
+                f"the weights blew up. Try a smaller learning rate, e.g. lr={lr / 10:g}."
+            )
         loss.backward()
         optimizer.step()
         if scheduler is not None:
@@ -129,302 +107,155 @@ def train_one_epoch(
         total_loss += value * len(labels)
         correct += (logits.argmax(1) == labels).sum().item()
         seen += len(labels)
-        if log_every and step % log_every == 0:  # the mean since the epoch began, as notebook 03's loop prints
-            _write(f"epoch {epoch} step {step:>5}/{n_steps or '?'}  loss {total_loss / seen:.4f}", bar)
+        if log_every and step % log_every == 0:
+            print(f"epoch {epoch} step {step:>5}/{len(loader)}  loss {total_loss / seen:.4f}", flush=True)
         if bar is not None:
             bar.update(1)
     if bar is not None:
-        bar.close()
+        _close(bar)
     if seen == 0:
-        raise ValueError("The training loader yielded no batches: check the data split and batch size.")
-    return {"loss": total_loss / seen, "accuracy": correct / seen, "samples": seen}
-
-
-def _write(line: str, bar) -> None:
-    """Print ``line`` without breaking the progress bar."""
-    if bar is not None:
-        bar.write(line)
-    else:
-        print(line, flush=True)
-
-
-def _check_finite(value: float, epoch: int, step: int | None, optimizer: torch.optim.Optimizer) -> None:
-    """Raise ``TrainingDiverged`` with advice if ``value`` is NaN or infinite."""
-    if math.isfinite(value):
-        return
-    lr = optimizer.param_groups[0]["lr"]
-    raise TrainingDiverged(
-        f"The training loss became {value} in epoch {epoch} (by step {step}) with learning rate {lr:g}. "
-        f"The weights blew up: try a smaller learning rate, e.g. lr={lr / 10:g}."
-    )
+        raise ValueError("The training loader gave no batches: check the data and the batch size.")
+    return {"loss": total_loss / seen, "accuracy": correct / seen}
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader: Iterable, device: torch.device | str = "cpu") -> dict[str, float]:
-    """Return ``{"loss", "accuracy", "samples"}`` of ``model`` on ``loader`` (``model.eval()``, no gradients; the
-    cross-entropy loss). Notebook 03 writes it out as ``validate``."""
+def evaluate(model: nn.Module, loader, device="cpu") -> dict[str, float]:
+    """Return the mean cross-entropy ``loss`` and the ``accuracy`` of ``model`` on ``loader`` (``model.eval()``, no
+    gradients). Notebook 04 writes it as ``validate``."""
     model.eval()
-    device = torch.device(device)
-    total, correct, seen = torch.zeros((), device=device), torch.zeros((), dtype=torch.long, device=device), 0
+    total, correct, seen = 0.0, 0, 0
     for images, labels in loader:
         images, labels = images.to(device), labels.to(device)
         logits = model(images)
-        total += nn.functional.cross_entropy(logits, labels, reduction="sum")
-        correct += (logits.argmax(1) == labels).sum()
-        seen += labels.shape[0]
-    return {"loss": total.item() / max(seen, 1), "accuracy": correct.item() / max(seen, 1), "samples": seen}
+        total += nn.functional.cross_entropy(logits, labels, reduction="sum").item()
+        correct += (logits.argmax(1) == labels).sum().item()
+        seen += len(labels)
+    return {"loss": total / max(seen, 1), "accuracy": correct / max(seen, 1)}
 
 
 @torch.no_grad()
-def predict(
-    model: nn.Module, loader: Iterable, device: torch.device | str = "cpu"
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return ``(logits, labels)`` of ``model`` over ``loader``, both on the CPU (notebook 04 writes this loop).
-
-    Each batch moves to the model's device and its logits come back, so they can be compared with
-    labels, indexed into images or plotted wherever the model ran.
-    """
+def predict(model: nn.Module, loader, device="cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Return ``(logits, labels)`` of ``model`` over ``loader``, both on the CPU, where they can meet labels, images
+    and plots. Notebook 06 writes this loop."""
     model.eval()
-    all_logits, all_labels = [], []
-    for images, labels in loader:
-        all_logits.append(model(images.to(device)).cpu())
-        all_labels.append(labels.cpu())
-    return torch.cat(all_logits), torch.cat(all_labels)
+    pairs = [(model(images.to(device)).cpu(), labels.cpu()) for images, labels in loader]
+    return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
 
 
-def set_epoch(loader: Any, epoch: int) -> None:
-    """Tell a loader (or its sampler) which epoch's shuffle order to use next (notebook 03 says why ``fit`` does)."""
-    for obj in (loader, getattr(loader, "sampler", None)):
-        if hasattr(obj, "set_epoch"):
-            obj.set_epoch(epoch)
-            return
-
-
-def fit(
-    model: nn.Module,
-    train_loader: Iterable,
-    val_loader: Iterable | None = None,
-    epochs: int = 1,
-    lr: float = 0.01,
-    momentum: float = 0.0,
-    weight_decay: float = 0.0,
-    schedule: str | None = "none",
-    loss_fn: Callable | None = None,
-    device: torch.device | str | None = None,
-    log_every: int | None = 500,
-    progress: bool = True,
-    checkpoint_path: str | os.PathLike | None = None,
-    resume: str | os.PathLike | dict | None = None,
-    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    params: dict | None = None,
-    verbose: bool = True,
-    on_epoch_end: Callable[[nn.Module, dict], None] | None = None,
-) -> list[dict[str, float]]:
-    """Train for ``epochs`` epochs; return the history, one dict per epoch.
-
-    Each entry: ``epoch, train_loss, train_accuracy, val_loss, val_accuracy, lr, seconds``.
-    With ``checkpoint_path`` a checkpoint is written atomically after every epoch.
-    ``resume`` (a checkpoint path or dict) continues where it stopped and gives the
-    same result as an uninterrupted run with the same seed on the same machine.
-
-    A NaN/infinite loss raises ``TrainingDiverged``; the model, optimizer, schedule and random state are
-    put back to the last completed epoch, and that epoch's checkpoint is kept. Ctrl-C raises
-    ``TrainingInterrupted`` carrying the history and the last completed epoch.
-    ``on_epoch_end(model, row)`` is called after each epoch (e.g. to add a test accuracy to ``row``).
-    Notebook 03 explains what it adds to the loop written out by hand.
-    """
-    device = torch.device(device) if device is not None else runtime.choose_device()
-    model.to(device)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
-    sched = make_schedule(schedule, opt, epochs * len(train_loader))
-    history, start = _resume(resume, model, opt, sched, epochs, verbose)
-    last_good = make_checkpoint(model, start - 1, history, opt, sched, params=params)
-    if checkpoint_path is not None:
-        _check_rebuildable(last_good, Path(checkpoint_path))  # before training, not after an epoch
-    epoch = start
-    try:
-        for epoch in range(start, epochs + 1):
-            set_epoch(train_loader, epoch)
-            row = _train_and_validate(
-                model, train_loader, val_loader, opt, sched, loss_fn, device, augment, epoch, log_every, progress
-            )
-            if on_epoch_end is not None:
-                on_epoch_end(model, row)
-            history.append(row)
-            last_good = make_checkpoint(model, epoch, history, opt, sched, params=params)
-            if checkpoint_path is not None:
-                _write_checkpoint(checkpoint_path, last_good)
-            if verbose:
-                print(_epoch_line(row, epochs), flush=True)
-    except TrainingDiverged as exc:
-        _restore(last_good, model, opt, sched)  # weights, momentum, schedule and random state
-        kept = f" Its checkpoint is kept in {checkpoint_path}." if checkpoint_path and last_good["epoch"] else ""
-        raise TrainingDiverged(f"{exc} The model was put back to epoch {last_good['epoch']}.{kept}") from None
-    except KeyboardInterrupt:
-        _load_weights(model, last_good)
-        raise _interrupted(epoch, history, last_good, checkpoint_path) from None
-    return history
-
-
-def _resume(resume, model: nn.Module, opt, sched, epochs: int, verbose: bool) -> tuple[list[dict], int]:
-    """Return ``(history, first epoch)``: ``([], 1)``, or after putting back the state of checkpoint ``resume``."""
-    if resume is None:
-        return [], 1
-    ckpt = resume if isinstance(resume, dict) else load_checkpoint(resume)[1]
-    _restore(ckpt, model, opt, sched)
-    if verbose:
-        print(f"Resuming after epoch {ckpt['epoch']} of {epochs}.")
-    return [dict(row) for row in ckpt["history"]], int(ckpt["epoch"]) + 1
-
-
-def _interrupted(epoch: int, history: list, last_good: dict, path) -> TrainingInterrupted:
-    """Return the ``TrainingInterrupted`` of Ctrl-C during ``epoch`` (the model already holds ``last_good``)."""
-    where = f", saved in {path}" if path is not None and last_good["epoch"] > 0 else ""
-    return TrainingInterrupted(
-        f"Training was interrupted during epoch {epoch}. The history and weights of the last completed epoch "
-        f"({last_good['epoch']}{where}) are kept; continue with fit(..., resume=...).",
-        history,
-        last_good,
-        path,
+def _snapshot(model, optimizer, schedule, history: list[dict], settings: dict, recipe: dict | None) -> dict:
+    """Return everything needed to rebuild the model and go on training: a checkpoint, safe to keep."""
+    return copy.deepcopy(
+        {
+            "model_config": getattr(model, "config", None),
+            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+            "optimizer_state": optimizer.state_dict(),
+            "scheduler_state": schedule.state_dict() if schedule is not None else None,
+            "epoch": len(history),
+            "history": history,
+            "settings": settings,
+            "recipe": recipe or {},
+            "rng_state": torch.get_rng_state(),
+        }
     )
+
+
+def _restore(checkpoint: dict, model, optimizer, schedule) -> list[dict]:
+    """Put the model, the optimizer's momentum, the schedule and the random generator back as ``checkpoint`` holds
+    them; return its history."""
+    model.load_state_dict(checkpoint["state_dict"])
+    optimizer.load_state_dict(checkpoint["optimizer_state"])
+    if schedule is not None:
+        schedule.load_state_dict(checkpoint["scheduler_state"])
+    torch.set_rng_state(checkpoint["rng_state"])
+    return [dict(row) for row in checkpoint["history"]]
+
+
+def _resume(resume, settings: dict) -> dict:
+    """Return the checkpoint to resume from (a path or a dict), after checking it was trained with ``settings``."""
+    checkpoint = resume if isinstance(resume, dict) else load_checkpoint(resume)[1]
+    saved = checkpoint.get("settings", {})
+    differ = {k: (saved.get(k), v) for k, v in settings.items() if saved.get(k) != v}
+    if differ:
+        said = ", ".join(f"{k}={old!r} (this call: {new!r})" for k, (old, new) in differ.items())
+        raise ValueError(f"Cannot resume: the checkpoint was trained with {said}. Pass the same values to fit.")
+    return checkpoint
+
+
+def _epoch(model, train_loader, val_loader, opt, sched, epoch: int, device, options: dict) -> dict[str, float]:
+    """Train one epoch and evaluate on ``val_loader``; return the history row of that epoch."""
+    if hasattr(train_loader, "set_epoch"):
+        train_loader.set_epoch(epoch)
+    start, lr = time.perf_counter(), opt.param_groups[0]["lr"]
+    train = train_one_epoch(model, train_loader, opt, device=device, scheduler=sched, epoch=epoch, **options)
+    row = {"epoch": epoch, "train_loss": train["loss"], "train_accuracy": train["accuracy"], "lr": lr}
+    if val_loader is not None:
+        val = evaluate(model, val_loader, device)
+        row.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
+    return {**row, "seconds": time.perf_counter() - start}
 
 
 def _epoch_line(row: dict, epochs: int) -> str:
     """Return "epoch 1/10  train loss 0.5381  train acc 0.8303  val loss 0.2105  val acc 0.9366"."""
-    names = {
-        "train_loss": "train loss",
-        "train_accuracy": "train acc",
-        "val_loss": "val loss",
-        "val_accuracy": "val acc",
-    }
-    shown = [f"{name} {row[key]:.4f}" for key, name in names.items() if key in row]
-    return f"epoch {row['epoch']}/{epochs}  " + "  ".join(shown)
+    names = {"train_loss": "train loss", "train_accuracy": "train acc"}
+    names.update(val_loss="val loss", val_accuracy="val acc")
+    return f"epoch {row['epoch']}/{epochs}  " + "  ".join(f"{n} {row[k]:.4f}" for k, n in names.items() if k in row)
 
 
-def _train_and_validate(
-    model, train_loader, val_loader, opt, sched, loss_fn, device, augment, epoch, log_every, progress
-) -> dict[str, float]:
-    """Train one epoch, then evaluate on ``val_loader``; return the history row of that epoch."""
-    t0, lr_now = time.perf_counter(), opt.param_groups[0]["lr"]
-    train = train_one_epoch(model, train_loader, opt, loss_fn, device, sched, log_every, progress, augment, epoch)
-    row = {"epoch": epoch, "train_loss": train["loss"], "train_accuracy": train["accuracy"], "lr": lr_now}
-    if val_loader is not None:
-        val = evaluate(model, val_loader, device=device)
-        row.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
-    row["seconds"] = time.perf_counter() - t0
-    return row
+def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int = 1, lr: float = 0.01, momentum: float = 0.0,
+        weight_decay: float = 0.0, schedule: str = "none", device=None, checkpoint=None, resume=None,
+        recipe: dict | None = None, on_epoch_end=None, verbose: bool = True, **options) -> list[dict]:  # fmt: skip
+    """Train with SGD for ``epochs`` epochs; return the history, one row per epoch (losses, accuracies, lr, seconds).
+
+    ``options`` go to ``train_one_epoch`` (``loss_fn``, ``augment``, ``log_every``, ``progress``). ``checkpoint`` is
+    a file written after every epoch (with ``recipe``, what defines the model); ``resume`` (such a file) goes on
+    after its last epoch, with the same settings, to the same result as a run without a break. A NaN loss raises
+    ``TrainingDiverged`` and Ctrl-C ``TrainingInterrupted``; both put the model back to the last finished epoch.
+    ``on_epoch_end(model, row)`` may add to each row. Notebook 05 shows what ``fit`` adds to notebook 04's loop.
+    """
+    device = torch.device(device) if device is not None else runtime.choose_device()
+    settings = {"epochs": epochs, "lr": lr, "momentum": momentum, "weight_decay": weight_decay, "schedule": schedule}
+    opt = torch.optim.SGD(model.to(device).parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    sched = make_schedule(schedule, opt, epochs * len(train_loader))
+    history = _restore(_resume(resume, settings), model, opt, sched) if resume is not None else []
+    last = _snapshot(model, opt, sched, history, settings, recipe)
+    try:
+        for epoch in range(len(history) + 1, epochs + 1):
+            row = _epoch(model, train_loader, val_loader, opt, sched, epoch, device, options)
+            if on_epoch_end is not None:
+                on_epoch_end(model, row)
+            history.append(row)
+            last = _snapshot(model, opt, sched, history, settings, recipe)
+            if checkpoint is not None:
+                save_checkpoint(checkpoint, last)
+            if verbose:
+                print(_epoch_line(row, epochs), flush=True)
+    except TrainingDiverged as exc:
+        _restore(last, model, opt, sched)
+        raise TrainingDiverged(f"{exc} The model was put back to epoch {last['epoch']}.") from None
+    except KeyboardInterrupt:
+        where = f", saved in {Path(checkpoint).name}" if checkpoint is not None and last["epoch"] else ""
+        said = f"Training stopped during epoch {len(history) + 1}; the model is back at epoch {last['epoch']}{where}."
+        said += " Go on with fit(..., resume=<that file>)." if where else ""
+        raise TrainingInterrupted(said, _restore(last, model, opt, sched)) from None
+    return history
 
 
-def make_checkpoint(
-    model: nn.Module,
-    epoch: int = 0,
-    history: list | None = None,
-    optimizer: torch.optim.Optimizer | None = None,
-    scheduler: Any = None,
-    metrics: dict | None = None,
-    params: dict | None = None,
-) -> dict:
-    """Return a checkpoint dict (a deep copy, safe to keep while training goes on). Any ``nn.Module`` can be
-    kept in memory; one written to a file needs the ``.config`` of an ``mnist_lab.models`` network."""
-    config = getattr(model, "config", None)
-    return {
-        "format": CHECKPOINT_FORMAT,
-        "version": CHECKPOINT_VERSION,
-        "model_config": copy.deepcopy(config),
-        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-        "optimizer_state": copy.deepcopy(optimizer.state_dict()) if optimizer is not None else None,
-        "scheduler_state": copy.deepcopy(scheduler.state_dict()) if scheduler is not None else None,
-        "epoch": int(epoch),
-        "history": copy.deepcopy(history or []),
-        "metrics": copy.deepcopy(metrics or {}),
-        "params": copy.deepcopy(params or {}),
-        "rng_state": torch.get_rng_state(),
-        "cuda_rng_state": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-        "torch_version": str(torch.__version__),
-    }
-
-
-def _restore(checkpoint: dict, model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Any) -> None:
-    """Put the model, the optimizer (momentum), the schedule's position and the random generators back as
-    they were in ``checkpoint``. The schedule's length follows the current run, so a run can be extended."""
-    _load_weights(model, checkpoint)
-    optimizer.load_state_dict(checkpoint["optimizer_state"])  # its tensors follow the parameters' device
-    if schedule is not None and checkpoint.get("scheduler_state") is not None:
-        position = ("last_epoch", "_step_count", "_last_lr", "_get_lr_called_within_step")
-        schedule.load_state_dict({k: v for k, v in checkpoint["scheduler_state"].items() if k in position})
-    torch.set_rng_state(checkpoint["rng_state"].cpu())  # set_rng_state takes a CPU ByteTensor only
-    cuda_states = checkpoint.get("cuda_rng_state")
-    if cuda_states is not None and torch.cuda.is_available() and len(cuda_states) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all([state.cpu() for state in cuda_states])
-
-
-def _check_rebuildable(checkpoint: dict, path: Path) -> None:
-    """Refuse to write a file for a model that ``load_checkpoint`` could not rebuild (no ``.config``)."""
-    if checkpoint["model_config"] is None:
-        raise CheckpointError(
-            f"Not written to {path}: the model has no .config, so it could not be rebuilt from the file. Build it "
-            "with mnist_lab.models, or train it without checkpoint_path."
-        )
-
-
-def _write_checkpoint(path: str | os.PathLike, checkpoint: dict) -> Path:
-    """Write ``checkpoint`` atomically, after checking that it loads back with ``weights_only=True``; a
-    value that would not (a NumPy number in the history, say) raises ``CheckpointError``, the old file kept."""
-    path = Path(path)
-    _check_rebuildable(checkpoint, path)
-    with runtime.atomic_path(path) as tmp:
-        torch.save(checkpoint, tmp)
-        try:
-            torch.load(tmp, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise CheckpointError(
-                f"Not written to {path}: the checkpoint holds a value that torch.load(weights_only=True) refuses "
-                f"({exc.__class__.__name__}: {str(exc).splitlines()[0]}). Keep history, metrics and parameters to "
-                f"plain Python numbers, strings, lists and dicts (float(x) for a NumPy number)."
-            ) from None
-    return path
-
-
-def save_checkpoint(path: str | os.PathLike, model: nn.Module, **kwargs) -> Path:
-    """Write ``model`` (+ epoch, history, metrics, params, optimizer…; see ``make_checkpoint``) to ``path``
-    atomically; return the path."""
-    return _write_checkpoint(path, make_checkpoint(model, **kwargs))
+def save_checkpoint(path: str | os.PathLike, checkpoint: dict) -> Path:
+    """Write a checkpoint dict with ``torch.save`` (to a temporary file, then renamed: never half-written); return
+    the path. Notebook 04 saves and loads a model this way."""
+    return runtime.replace_file(path, lambda tmp: torch.save(checkpoint, tmp))
 
 
 def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None) -> tuple[nn.Module, dict]:
-    """Return ``(model, checkpoint)`` from ``path`` (loaded on the CPU with ``weights_only=True`` and checked):
-    the weights put into ``model``, or into a model built from the checkpoint's config.
-
-    Raises ``FileNotFoundError`` naming the path when it is missing, and ``CheckpointError`` for another
-    kind of file, an unknown or newer format version, or weights that do not fit ``model``.
-    """
+    """Return ``(model, checkpoint)`` read from ``path`` on the CPU (``weights_only=True``): the weights go into
+    ``model``, or into a model built from the checkpoint's ``model_config``. Errors name the file."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No checkpoint at {path}. Train one first (notebook 03 or `make run`).")
+        raise FileNotFoundError(f"No checkpoint at {path}.")
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise CheckpointError(f"{path} cannot be read as a checkpoint ({type(exc).__name__}: {exc}).") from exc
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} is not an mnist_lab checkpoint (no format tag {CHECKPOINT_FORMAT!r}).")
-    version = ckpt.get("version")
-    if not isinstance(version, int) or version > CHECKPOINT_VERSION or version < 1:
-        raise CheckpointError(
-            f"{path} has checkpoint format version {version!r}; this mnist_lab reads versions 1 to "
-            f"{CHECKPOINT_VERSION}. Update mnist_lab (git pull; make setup) or retrain the model."
-        )
-    model = model if model is not None else build_model(ckpt["model_config"])
-    return _load_weights(model, ckpt), ckpt
-
-
-def _load_weights(model: nn.Module, checkpoint: dict) -> nn.Module:
-    """Load the checkpoint's weights into ``model``; a mismatch raises ``CheckpointError`` with torch's list of
-    every missing, unexpected or differently shaped tensor."""
-    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        model = model if model is not None else build_model(checkpoint["model_config"])
         model.load_state_dict(checkpoint["state_dict"])
-    except RuntimeError as exc:
-        raise CheckpointError(
-            f"The checkpoint (model config {checkpoint.get('model_config')}) does not fit this model "
-            f"(config {getattr(model, 'config', None)}): {exc}"
-        ) from None
-    return model
+    except Exception as exc:
+        raise ValueError(f"{path} is not a checkpoint this model can load ({type(exc).__name__}: {exc}).") from exc
+    return model, checkpoint
