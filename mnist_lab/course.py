@@ -54,7 +54,8 @@ def start(namespace: dict[str, Any]) -> Params:
     after papermill's changes. ``P["artifacts"]`` and ``P["figures"]`` are folders that exist, and
     ``P["torch_device"]`` is the device chosen. A bad value raises a ``ValueError`` that says what is allowed.
     """
-    declared = namespace.get("__annotations__", {})
+    declared = namespace.get("__annotations__", {})  # `name: type = value` lines put the type here
+    declared = {name: eval(kind, namespace) if isinstance(kind, str) else kind for name, kind in declared.items()}
     missing = [name for name in declared if name not in namespace]
     if missing:
         raise ValueError(

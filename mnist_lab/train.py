@@ -63,13 +63,15 @@ def _progress(total: int, desc: str):
         return tqdm(total=total, desc=desc, mininterval=0.5)
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, file=io.StringIO(), mininterval=math.inf, ascii=False)
+    bar = tqdm(total=total, desc=desc, file=io.StringIO(), mininterval=math.inf, ascii=False)
+    bar.print_when_closed = True
+    return bar
 
 
 def _close(bar) -> None:
     """Close a progress bar; a text bar prints its final line."""
     bar.close()
-    if isinstance(bar.fp, io.StringIO) or isinstance(getattr(bar.fp, "file", None), io.StringIO):
+    if getattr(bar, "print_when_closed", False):
         print(bar, flush=True)
 
 
@@ -97,8 +99,8 @@ def train_one_epoch(
         if not math.isfinite(value):
             lr = optimizer.param_groups[0]["lr"]
             raise TrainingDiverged(
-                f"The loss became {value} at step {step} of epoch {epoch} with learning rate {lr:g}: "
-                f"the weights blew up. Try a smaller learning rate, e.g. lr={lr / 10:g}."
+                f"The loss became {value} at step {step} of epoch {epoch}, with learning rate {lr:g} at that step: "
+                "the weights blew up. Try a smaller learning rate."
             )
         loss.backward()
         optimizer.step()
@@ -144,19 +146,17 @@ def predict(model: nn.Module, loader, device="cpu") -> tuple[torch.Tensor, torch
 
 def _snapshot(model, optimizer, schedule, history: list[dict], settings: dict, recipe: dict | None) -> dict:
     """Return everything needed to rebuild the model and go on training: a checkpoint, safe to keep."""
-    return copy.deepcopy(
-        {
-            "model_config": getattr(model, "config", None),
-            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "optimizer_state": optimizer.state_dict(),
-            "scheduler_state": schedule.state_dict() if schedule is not None else None,
-            "epoch": len(history),
-            "history": history,
-            "settings": settings,
-            "recipe": recipe or {},
-            "rng_state": torch.get_rng_state(),
-        }
-    )
+    return {
+        "model_config": copy.deepcopy(getattr(model, "config", None)),
+        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "optimizer_state": copy.deepcopy(optimizer.state_dict()),  # its tensors stay on the model's device
+        "scheduler_state": copy.deepcopy(schedule.state_dict()) if schedule is not None else None,
+        "epoch": len(history),
+        "history": copy.deepcopy(history),
+        "settings": dict(settings),
+        "recipe": copy.deepcopy(recipe or {}),
+        "rng_state": torch.get_rng_state(),
+    }
 
 
 def _restore(checkpoint: dict, model, optimizer, schedule) -> list[dict]:
@@ -231,7 +231,8 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int = 1, lr:
                 print(_epoch_line(row, epochs), flush=True)
     except TrainingDiverged as exc:
         _restore(last, model, opt, sched)
-        raise TrainingDiverged(f"{exc} The model was put back to epoch {last['epoch']}.") from None
+        advice = f" Here, e.g. lr={lr / 10:g} instead of {lr:g}. The model was put back to epoch {last['epoch']}."
+        raise TrainingDiverged(str(exc) + advice) from None
     except KeyboardInterrupt:
         where = f", saved in {Path(checkpoint).name}" if checkpoint is not None and last["epoch"] else ""
         said = f"Training stopped during epoch {len(history) + 1}; the model is back at epoch {last['epoch']}{where}."

@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny MNIST in the real IDX format (big-endian header, uint8 pixels)."""
+"""Shared fixtures: a tiny MNIST in the real file format (gzip'd IDX: big-endian header, uint8 pixels)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def idx_labels(labels: torch.Tensor) -> bytes:
 
 
 def synthetic_digits(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return (uint8 images, labels): class k is a bright 6×6 block at a class-specific place plus noise."""
+    """Return (uint8 images, labels): class k is a bright block at a class-specific place, plus noise."""
     gen = torch.Generator().manual_seed(seed)
     labels = torch.arange(n) % 10
     labels = labels[torch.randperm(n, generator=gen)]
@@ -55,14 +55,19 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def no_mirror_from_the_environment(monkeypatch):
-    """Tests say which mirror they use: CI exports MNIST_LAB_MIRROR for `make data`, and a test
-    of "no files and no source" must not quietly find the real files through it."""
+    """Tests say which mirror they use: CI exports MNIST_LAB_MIRROR for `make data`, and a test of "no files and
+    no source" must not quietly find the real files through it."""
     monkeypatch.delenv("MNIST_LAB_MIRROR", raising=False)
 
 
 @pytest.fixture()
-def tiny_mirror(tmp_path: Path) -> tuple[Path, dict[str, str], dict[str, torch.Tensor]]:
-    """A folder with the four MNIST .gz names holding a tiny synthetic set; returns (folder, md5s, tensors)."""
+def tiny_mirror(tmp_path: Path, monkeypatch) -> tuple[Path, dict[str, torch.Tensor]]:
+    """A folder with the four MNIST .gz names holding a tiny synthetic set, whose MD5s torchvision and the library
+    then expect (instead of the real files'); returns (folder, tensors)."""
+    from torchvision import datasets
+
+    from mnist_lab import data
+
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     tr_x, tr_y = synthetic_digits(N_TRAIN, 1)
@@ -78,16 +83,15 @@ def tiny_mirror(tmp_path: Path) -> tuple[Path, dict[str, str], dict[str, torch.T
         blob = gzip.compress(payload, mtime=0)
         (mirror / name).write_bytes(blob)
         md5s[name] = hashlib.md5(blob).hexdigest()
-    return mirror, md5s, {"train_x": tr_x, "train_y": tr_y, "test_x": te_x, "test_y": te_y}
+    monkeypatch.setattr(datasets.MNIST, "resources", list(md5s.items()))
+    monkeypatch.setattr(datasets.MNIST, "mirrors", ["http://127.0.0.1:9/"])  # nothing listens there: refused at once
+    monkeypatch.setattr(data, "FILES", md5s)
+    return mirror, {"train_x": tr_x, "train_y": tr_y, "test_x": te_x, "test_y": te_y}
 
 
 @pytest.fixture()
-def tiny_root(tmp_path: Path, tiny_mirror, monkeypatch) -> tuple[Path, dict]:
-    """A data root filled from the tiny mirror; returns (root, ensure_kwargs to reuse)."""
+def tiny_root(tmp_path: Path, tiny_mirror) -> Path:
+    """A data root holding the tiny set, checked and extracted."""
     from mnist_lab import data
 
-    mirror, md5s, _ = tiny_mirror
-    root = tmp_path / "data"
-    kwargs = {"mirror": mirror, "download": False, "checksums": md5s}
-    data.ensure_mnist(root, **kwargs)
-    return root, kwargs
+    return data.get_mnist(tmp_path / "data", mirror=tiny_mirror[0])

@@ -1,122 +1,186 @@
-"""The artifact contract between notebooks: never a stale model, and the command that rebuilds it."""
+"""The one-line start and the models passed between notebooks: parameters read from the notebook itself, checked
+with clear errors; a trained model used as it is, with its recipe, and never overwritten by a notebook that did not
+train it; one recipe table for the trainer, the checkpoint and the notebooks' defaults."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+from typing import Optional
 
 import pytest
 import torch
 
-from mnist_lab import course, models, train
+from mnist_lab import course, params, runtime, train
+
+PARAMETERS_CELL = """
+from typing import Optional
+seed: int = 0
+data_root: Optional[str] = None
+artifacts: Optional[str] = None
+device: str = "cpu"
+epochs: int = 10
+lr: float = 0.05
+hidden: list[int] = [128, 64]
+subset: Optional[int] = None
+schedule: str = "onecycle"
+"""
 
 
-def params(tmp_path, **over):
-    return course.start(**{**{k: v for k, v in course.DEFAULTS.items()}, "artifacts": str(tmp_path), **over})
+def namespace(**changes) -> dict:
+    """The globals() of a notebook after its parameters cell ran and papermill injected ``changes``."""
+    ns: dict = {}
+    exec(PARAMETERS_CELL, ns)
+    ns.update(changes)
+    return ns
 
 
-def test_missing_checkpoint_without_rebuild_names_the_command(tmp_path):
-    P = params(tmp_path)
-    with pytest.raises(RuntimeError, match=r"No trained MLP at <artifacts>/mlp.pt.*make run NOTEBOOKS=03"):
-        course.load_mlp(P, rebuild=False)
+def test_start_reads_the_parameters_from_the_notebooks_own_namespace(tmp_path):
+    P = course.start(namespace(artifacts=str(tmp_path), epochs=3, hidden=(32, 16)))
+    assert {k: P[k] for k in ("seed", "epochs", "lr", "hidden", "subset")} == {
+        "seed": 0, "epochs": 3, "lr": 0.05, "hidden": [32, 16], "subset": None
+    }  # fmt: skip
+    assert P["artifacts"] == str(tmp_path) and (tmp_path / "figures").is_dir()
+    assert P["torch_device"] == torch.device("cpu") and "Optional" not in P
 
 
-def test_stale_checkpoint_is_refused_with_the_differences(tmp_path):
-    P = params(tmp_path)
-    model = models.MLP()
-    train.save_checkpoint(tmp_path / "mlp.pt", model, epoch=10, params=course.mlp_params({**P, "lr": 0.2}))
-    with pytest.raises(RuntimeError, match=r"trained with other parameters: lr=0.2 \(this notebook: 0.05\)"):
-        course.load_mlp(P, rebuild=False)
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("epochs", -1, "Parameter epochs=-1 is not allowed: it must be an integer, >= 1."),
+        ("epochs", 2.5, "Parameter epochs=2.5 is not allowed: it must be an integer, >= 1."),
+        ("epochs", True, "Parameter epochs=True is not allowed: it must be an integer, >= 1."),
+        ("lr", "abc", "Parameter lr='abc' is not allowed: it must be a number, > 0."),
+        ("lr", float("nan"), "Parameter lr=nan is not allowed: it must be a number, > 0."),
+        ("hidden", [], "Parameter hidden=[] is not allowed: it must be a non-empty list of integers"),
+        ("subset", 0, "Parameter subset=0 is not allowed: it must be an integer or None, >= 1."),
+        ("schedule", "warp", "Parameter schedule='warp' is not allowed: it must be a string, one of ['none',"),
+        ("device", "gpu", "Parameter device='gpu' is not allowed: it must be a string, 'auto', 'cpu', 'cuda'"),
+    ],
+)
+def test_a_bad_value_is_refused_with_what_is_allowed(tmp_path, name, value, message):
+    with pytest.raises(ValueError) as err:
+        course.start(namespace(artifacts=str(tmp_path), **{name: value}))
+    assert str(err.value).startswith(message)
 
 
-def test_unfinished_checkpoint_is_not_used(tmp_path):
-    P = params(tmp_path)
-    train.save_checkpoint(tmp_path / "mlp.pt", models.MLP(), epoch=3, params=course.mlp_params(P))
-    with pytest.raises(RuntimeError, match=r"unfinished run \(epoch 3 of 10\)"):
-        course.load_mlp(P, rebuild=False)
+def test_integral_numbers_and_tuples_are_accepted_as_what_they_mean(tmp_path):
+    P = course.start(namespace(artifacts=str(tmp_path), epochs=3.0, lr=1, hidden=(8,)))
+    assert (P["epochs"], P["lr"], P["hidden"]) == (3, 1.0, [8]) and isinstance(P["lr"], float)
+    assert params.check("noise_stds", [0, 0.5], list[float]) == [0.0, 0.5]
+    assert params.check("n_misclassified", None, Optional[int]) is None  # noqa: UP045 (as parameters cells write it)
 
 
-def test_matching_checkpoint_is_loaded(tmp_path, capsys):
-    P = params(tmp_path)
-    model = models.MLP()
-    train.save_checkpoint(tmp_path / "mlp.pt", model, epoch=10, params=course.mlp_params(P))
-    loaded, ckpt = course.load_mlp(P, rebuild=False)
-    assert ckpt["epoch"] == 10 and "Loaded the MLP" in capsys.readouterr().out
-    for a, b in zip(model.state_dict().values(), loaded.state_dict().values()):
-        assert torch.equal(a, b.cpu())  # load_mlp moves it to P's device: on a machine with a GPU, cuda
-
-
-def test_corrupt_checkpoint_is_named(tmp_path):
-    P = params(tmp_path)
-    (tmp_path / "mlp.pt").write_bytes(b"truncated")
-    with pytest.raises(RuntimeError, match=r"<artifacts>/mlp.pt cannot be used: .*cannot be read"):
-        course.load_mlp(P, rebuild=False)
-
-
-def cnn_params(tmp_path, **over):
-    return params(
-        tmp_path,
-        **{
-            **{
-                "channels": [16, 32, 64],
-                "cnn_batch_size": 128,
-                "cnn_epochs": 15,
-                "cnn_lr": 0.2,
-                "cnn_momentum": 0.9,
-                "augment": True,
-                "max_shift": 2,
-                "max_rotation": 10.0,
-            },
-            **over,
-        },
+def test_a_deleted_parameter_line_gives_a_clear_error_not_a_bare_key_error(tmp_path):
+    """Issue 26, defect 7: a student who deleted a parameter line got a bare KeyError."""
+    ns = namespace(artifacts=str(tmp_path))
+    del ns["lr"], ns["__annotations__"]["lr"]  # the line `lr: float = 0.05` is gone
+    P = course.start(ns)
+    with pytest.raises(KeyError) as err:
+        P["lr"]
+    assert "'lr' is not a parameter of this notebook: its line in the parameters cell at the top is gone" in str(
+        err.value
     )
+    ns = namespace(artifacts=str(tmp_path))
+    del ns["epochs"]  # `epochs: int` left without its value
+    with pytest.raises(ValueError, match=r"\['epochs'\] have a type but no value in the parameters cell"):
+        course.start(ns)
 
 
-def test_a_matching_cnn_is_loaded_and_a_stale_one_retrained(tmp_path, monkeypatch, capsys):
-    P = cnn_params(tmp_path)
-    train.save_checkpoint(tmp_path / "cnn.pt", models.CNN(), epoch=15, params=course.cnn_params(P))
-    _, ckpt = course.load_cnn(P)
-    assert ckpt["epoch"] == 15 and "Loaded the CNN trained by notebook 06" in capsys.readouterr().out
+def test_folders_that_are_files_are_refused(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    for name in ("data_root", "artifacts"):
+        with pytest.raises(ValueError, match=rf"Parameter {name}=.* is a file, not a folder"):
+            course.start(namespace(**{"artifacts": str(tmp_path / "a"), name: str(afile)}))
 
-    trained = []
 
-    def fake_train_cnn(P):  # stands for the 2-minute training: writes what it would write
-        trained.append(P["cnn_epochs"])
-        train.save_checkpoint(tmp_path / "cnn.pt", models.CNN(), epoch=P["cnn_epochs"], params=course.cnn_params(P))
+def test_paths_are_printed_without_this_machines_folders(tmp_path):
+    P = course.start(namespace(artifacts=str(tmp_path / "a")))
+    assert course.short(tmp_path / "a" / "figures" / "x.png", P) == "<artifacts>/figures/x.png"
+    assert course.short("/somewhere/else/mlp.pt", P) == "mlp.pt"
 
-    monkeypatch.setattr(course, "train_cnn", fake_train_cnn)
-    _, ckpt = course.load_cnn(cnn_params(tmp_path, cnn_epochs=3))
+
+def test_one_recipe_table_names_every_setting_the_trainer_uses():
+    """Issue 26, defect 3: the keys of a recipe, the recipe and the trainer were three hand-kept lists (the CNN's
+    keys had no schedule). Now every setting fit receives comes from the table, and a recipe is the table's names."""
+    for kind, recipe in course.RECIPES.items():
+        assert set(train.SETTINGS) <= set(recipe) and {"seed", "batch_size", "subset", "val_size"} <= set(recipe)
+        P = {**recipe, "extra": 1}
+        assert course.recipe(P, kind) == recipe and course.differences(recipe, kind) == {}
+    changed = {**course.RECIPES["cnn"], "schedule": "cosine"}
+    assert course.differences(changed, "cnn") == {"schedule": "cosine"}
+    assert course.describe(changed, "cnn") == "the default recipe with schedule='cosine'"
+
+
+@pytest.fixture()
+def P(tmp_path, tiny_root):
+    """Parameters of a notebook that loads a model, on the tiny data set."""
+    return course.start(namespace(artifacts=str(tmp_path / "artifacts"), data_root=str(tiny_root)))
+
+
+TINY = {"val_size": 20, "epochs": 2, "batch_size": 16}
+
+
+def test_a_missing_model_is_trained_with_the_default_recipe_and_said(P, capsys, monkeypatch):
+    monkeypatch.setitem(course.RECIPES, "mlp", {**course.RECIPES["mlp"], **TINY})  # a default fit for tiny data
+    model, checkpoint = course.load_model(P, "mlp")
     out = capsys.readouterr().out
-    assert "trained with other parameters: cnn_epochs=15 (this notebook: 3)" in out and "notebook 06" in out
-    assert trained == [3] and ckpt["epoch"] == 3
+    assert "No trained MLP at <artifacts>/mlp.pt (notebook 05 trains it): training one now" in out
+    assert "Loaded the MLP trained by notebook 05 (<artifacts>/mlp.pt): the default recipe" in out
+    assert checkpoint["recipe"] == course.RECIPES["mlp"] and checkpoint["epoch"] == TINY["epochs"]
 
 
-def test_a_notebook_start_does_not_import_the_runner_tools(tmp_path):
-    """course.start("06_cnn", globals()) reads the parameters cell itself: nbformat and papermill (and the
-    jsonschema they pull in, about 3 s) are for the runner only."""
-    code = (
-        "import sys, json\n"
-        "from mnist_lab import course\n"
-        "cell = next(c for c in json.load(open(course.notebook_dir() / '06_cnn.ipynb'))['cells']"
-        " if 'parameters' in c['metadata'].get('tags', []))\n"
-        "namespace = {}\n"
-        "exec(''.join(cell['source']), namespace)\n"
-        f"namespace['artifacts'] = {str(tmp_path)!r}\n"
-        "P = course.start('06_cnn', namespace)\n"
-        "print(P['seed'], sorted(m for m in ('nbformat', 'papermill', 'jsonschema') if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["0", "[]"]  # started with the cell's seed, without the runner's imports
+def test_an_instructors_model_is_evaluated_as_trained_and_never_overwritten(P, capsys):
+    """Issue 26, defect 2: notebook 04 found the instructor's 256-128 model "trained with other parameters",
+    retrained the default recipe and overwrote it. Now the model is used with the recipe it records."""
+    theirs = {**TINY, "hidden": [32, 16]}
+    course.train_model("mlp", theirs, P["artifacts"], P["data_root"])
+    path = course.artifact(P, "mlp.pt")
+    before = path.read_bytes()
+    model, checkpoint = course.load_model(P, "mlp")
+    assert path.read_bytes() == before  # not retrained, not rewritten
+    assert model.config["hidden"] == [32, 16] and checkpoint["recipe"]["hidden"] == [32, 16]
+    assert "the default recipe with hidden=[32, 16], batch_size=16, epochs=2, val_size=20" in capsys.readouterr().out
+    _, val_loader, _ = course.loaders(checkpoint["recipe"], P["data_root"])
+    assert len(val_loader.labels) == 20  # evaluated on the data its recipe names
 
 
-def test_parameter_names_come_from_the_parameters_cell_only(tmp_path):
-    cells = [
-        {"cell_type": "code", "metadata": {}, "source": "not_a_parameter = 1\n"},
-        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "lr = 0.1\nseed: int = 0\n"},
-    ]
-    path = tmp_path / "nb.ipynb"
-    path.write_text(json.dumps({"cells": cells}))
-    assert course._declared_parameters(path) == ["lr", "seed"]
-    path.write_text(json.dumps({"cells": cells[:1]}))  # no parameters cell: nothing to set, as papermill says
-    assert course._declared_parameters(path) == []
+def test_a_cnn_with_another_schedule_is_reported_as_such(P, capsys):
+    """Issue 26, defect 3: a CNN trained with another schedule was taken for the default one."""
+    course.train_model("cnn", {**TINY, "schedule": "cosine", "channels": [4, 8, 8]}, P["artifacts"], P["data_root"])
+    _, checkpoint = course.load_model(P, "cnn")
+    assert checkpoint["recipe"]["schedule"] == "cosine"
+    assert course.differences(checkpoint["recipe"], "cnn")["schedule"] == "cosine"
+    assert "schedule='cosine'" in capsys.readouterr().out
+
+
+def test_an_unfinished_run_is_refused_with_how_to_finish_it(P):
+    course.train_model("mlp", TINY, P["artifacts"], P["data_root"])
+    path = course.artifact(P, "mlp.pt")
+    checkpoint = torch.load(path, weights_only=True)
+    checkpoint["recipe"]["epochs"] = 5  # as if Ctrl-C had stopped a 5-epoch run after epoch 2
+    torch.save(checkpoint, path)
+    before = path.read_bytes()
+    with pytest.raises(RuntimeError, match=r"mlp.pt holds an unfinished run, epoch 2 of 5: finish it in notebook 05"):
+        course.load_model(P, "mlp")
+    assert path.read_bytes() == before
+
+
+def test_a_damaged_model_file_is_named_and_kept(P):
+    path = course.artifact(P, "mlp.pt")
+    path.write_bytes(b"truncated")
+    with pytest.raises(ValueError, match=r"mlp.pt is not a checkpoint this model can load"):
+        course.load_model(P, "mlp")
+    assert path.read_bytes() == b"truncated"
+
+
+def test_the_library_trains_what_the_notebooks_train(P):
+    """``train_model`` is the saved copy of notebook 05's training cell: seed, model, then fit with the recipe."""
+    recipe = {**course.RECIPES["mlp"], **TINY}
+    model, history = course.train_model("mlp", TINY, P["artifacts"], P["data_root"])
+    train_loader, val_loader, _ = course.loaders(recipe, P["data_root"])
+    runtime.seed_everything(recipe["seed"])
+    again = course.models.MLP(recipe["hidden"])
+    settings = {name: recipe[name] for name in train.SETTINGS}
+    again_history = train.fit(again, train_loader, val_loader, device="cpu", verbose=False, **settings)
+    assert [h["val_loss"] for h in history] == [h["val_loss"] for h in again_history]
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), again.parameters()))

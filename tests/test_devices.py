@@ -38,14 +38,26 @@ def test_the_stand_in_accelerator_catches_what_cuda_would_refuse():
         assert preds.device == SHADOW and not on_shadow(labels)
 
 
+def stop_at_2(model, row):
+    if row["epoch"] == 2:
+        raise KeyboardInterrupt
+
+
 def test_fit_evaluate_and_predict_on_a_device_with_data_on_the_cpu(tmp_path):
     train_loader, val_loader = tiny_loaders()
     mlp, cnn = models.MLP(hidden=[16]), models.CNN(channels=[4, 8, 8])
-    mlp_recipe = dict(  # trained, then resumed, with the same recipe
-        lr=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle", device=SHADOW, progress=False, verbose=False
-    )
+    mlp_recipe = dict(lr=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle", device=SHADOW, verbose=False)
     with ShadowDevice():
-        train.fit(mlp, train_loader, val_loader, epochs=2, checkpoint_path=tmp_path / "mlp.pt", **mlp_recipe)
+        with pytest.raises(train.TrainingInterrupted):  # Ctrl-C after epoch 1, on the device
+            train.fit(
+                mlp,
+                train_loader,
+                val_loader,
+                epochs=3,
+                checkpoint=tmp_path / "mlp.pt",
+                on_epoch_end=stop_at_2,
+                **mlp_recipe,
+            )
         train.fit(
             cnn,
             train_loader,
@@ -56,7 +68,6 @@ def test_fit_evaluate_and_predict_on_a_device_with_data_on_the_cpu(tmp_path):
             schedule="onecycle",
             device=SHADOW,
             augment=Augment(2, 10.0),
-            progress=False,
             verbose=False,
         )
         logits, labels = train.predict(cnn, val_loader, SHADOW)
@@ -73,22 +84,7 @@ def test_fit_evaluate_and_predict_on_a_device_with_data_on_the_cpu(tmp_path):
 
 
 def test_course_loaders_keep_the_data_on_the_cpu_whatever_the_device(tiny_root):
-    root, ensure_kwargs = tiny_root
-    P = {
-        "data_root": str(root),
-        "batch_size": 16,
-        "val_size": 20,
-        "seed": 0,
-        "subset": None,
-        "torch_device": torch.device("cuda"),
-    }
-    import mnist_lab.data as data_module
-
-    original = data_module.load_tensors
-    try:  # the tiny data set has its own checksums
-        data_module.load_tensors = lambda *a, **k: original(*a, **{**k, **ensure_kwargs})
-        loaders = course.loaders(P)
-    finally:
-        data_module.load_tensors = original
+    recipe = {**course.RECIPES["mlp"], "val_size": 20}
+    loaders = course.loaders(recipe, tiny_root)
     assert [loader.images.device.type for loader in loaders] == ["cpu"] * 3
     assert [loader.labels.device.type for loader in loaders] == ["cpu"] * 3

@@ -1,4 +1,4 @@
-"""The drawing pad of notebook 08 without a browser: rasterizing strokes, reading them, the widget."""
+"""The drawing pad of notebook 11 without a browser: rasterizing strokes, reading them, the widget."""
 
 from __future__ import annotations
 
@@ -56,37 +56,13 @@ def test_a_single_point_is_a_dot_in_the_middle():
 @pytest.fixture(scope="module")
 def models(tmp_path_factory) -> dict:
     """A quick MLP and CNN trained with the course's recipes on 10,000 digits (a few seconds)."""
-    P = course.start(
-        seed=0,
-        data_root=None,
-        artifacts=str(tmp_path_factory.mktemp("draw")),
-        hidden=[128, 64],
-        batch_size=32,
-        epochs=2,
-        lr=0.05,
-        momentum=0.9,
-        weight_decay=5e-4,
-        schedule="onecycle",
-        subset=10000,
-        val_size=1000,
-        device="cpu",
-        channels=[16, 32, 64],
-        cnn_batch_size=128,
-        cnn_epochs=2,
-        cnn_lr=0.2,
-        cnn_momentum=0.9,
-        augment=True,
-        max_shift=2,
-        max_rotation=10.0,
-    )
+    folder, quick = tmp_path_factory.mktemp("draw"), {"subset": 10000, "val_size": 1000, "epochs": 2}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small models: one thread is fastest, and far faster on a busy machine
     try:
-        mlp, _ = course.load_mlp(P)
-        cnn, _ = course.load_cnn(P)
+        return {kind.upper(): course.train_model(kind, quick, folder)[0] for kind in ("mlp", "cnn")}
     finally:
         torch.set_num_threads(threads)
-    return {"MLP": mlp, "CNN": cnn}
 
 
 @pytest.mark.integration
@@ -111,8 +87,13 @@ def test_setting_the_strokes_from_python_updates_the_reading(models):
     assert probs.shape == (10,) and abs(float(probs.sum()) - 1) < 1e-5
 
 
-def test_the_pad_carries_a_picture_for_places_without_widgets():
+def test_the_pad_is_a_live_widget_in_jupyterlab_and_a_picture_in_a_headless_run(monkeypatch):
+    """A saved view of a widget whose kernel is gone shows nothing, and JupyterLab logs "widget model not found":
+    a headless run (papermill) keeps only the picture."""
     pad = draw.DrawingPad(strokes=draw.example_strokes(4))
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    assert set(pad._repr_mimebundle_()) == {"image/png", "text/plain"}
+    monkeypatch.setenv("JPY_SESSION_NAME", "08_draw.ipynb")  # a kernel that JupyterLab started
     data = pad._repr_mimebundle_()
     data = data[0] if isinstance(data, tuple) else data
     assert "application/vnd.jupyter.widget-view+json" in data

@@ -1,32 +1,32 @@
-"""On the real MNIST (the data root as `make data` leaves it): one epoch of the default MLP."""
+"""On the real MNIST (the data root as `make data` leaves it): the files and one epoch of the default MLP."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from torchvision import datasets
+from torchvision.datasets.utils import check_integrity
 
-from mnist_lab import data, models, runtime, train
+from mnist_lab import course, data, models, runtime, train
+
+pytestmark = pytest.mark.integration
 
 
-@pytest.mark.integration
 def test_one_epoch_of_the_default_mlp_reaches_90_percent_on_full_mnist():
+    recipe = {**course.RECIPES["mlp"], "epochs": 1}
+    tl, vl, te = course.loaders(recipe)
+    assert (len(tl.labels), len(vl.labels), len(te.labels)) == (55_000, 5_000, 10_000)
     runtime.seed_everything(0)
-    tl, vl, te = data.make_loaders(batch_size=32, download=False)
-    assert (len(tl.images), len(vl.images), len(te.images)) == (55_000, 5_000, 10_000)
-    model = models.MLP()
-    recipe = dict(train.DEFAULT_RECIPE, epochs=1)
-    hist = train.fit(model, tl, vl, **recipe, device="cpu", progress=False, verbose=False)
-    test_acc = train.evaluate(model, te, device="cpu")["accuracy"]
-    print(f"one epoch of the default recipe: val {hist[0]['val_accuracy']:.4f} test {test_acc:.4f}")
-    assert test_acc >= 0.90
+    model = models.MLP(recipe["hidden"])
+    settings = {name: recipe[name] for name in train.SETTINGS}
+    train.fit(model, tl, vl, device="cpu", verbose=False, **settings)
+    assert train.evaluate(model, te)["accuracy"] >= 0.90
 
 
-@pytest.mark.integration
-def test_real_files_are_verified_against_torchvisions_md5s():
+def test_the_real_files_match_torchvisions_md5s_and_totensor():
     raw = runtime.data_root() / "MNIST" / "raw"
-    for name, md5 in data.MNIST_FILES.items():
-        assert data.md5sum(raw / name) == md5
-    assert data.check_idx_file(raw / "train-images-idx3-ubyte") == (60_000, 28, 28)
-    assert data.check_idx_file(raw / "t10k-labels-idx1-ubyte") == (10_000,)
-    ds = data.mnist_dataset(train=False, download=False)
+    for name, md5 in data.FILES.items():
+        assert check_integrity(str(raw / name), md5), name
+    ds = datasets.MNIST(runtime.data_root(), train=False, transform=__import__("torchvision").transforms.ToTensor())
+    assert len(ds) == 10_000
     assert torch.equal(data.to_float_images(ds.data[:5]), torch.stack([ds[i][0] for i in range(5)]))

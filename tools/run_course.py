@@ -28,6 +28,7 @@ import nbformat
 import papermill
 import yaml
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.paths import jupyter_runtime_dir
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
@@ -46,7 +47,9 @@ class IPCKernelManager(AsyncKernelManager):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         if os.name != "nt":
-            self.transport = "ipc"
+            self.transport = "ipc"  # its sockets are files: in Jupyter's runtime folder, not the notebooks'
+            Path(jupyter_runtime_dir()).mkdir(parents=True, exist_ok=True)
+            self.ip = str(Path(jupyter_runtime_dir()) / f"kernel-ipc-{os.getpid()}-{id(self):x}")
 
 
 def course_notebooks(folder: Path = NOTEBOOKS) -> list[str]:
@@ -160,19 +163,18 @@ def summary(rows: list[tuple[str, float, str]], artifacts: Path, out_dir: Path) 
 
 def run(args: argparse.Namespace, folder: Path = NOTEBOOKS, root: Path = REPO) -> int:
     """Execute the chosen notebooks in order; print each one's error and the summary; return the exit status."""
+    out_dir = folder if args.in_place else run_folder(args.name, root)  # a bad name is refused before anything
     names = course_notebooks(folder)
     chosen = select(args.notebooks, names)
     declared = {nb: set(papermill.inspect_notebook(str(folder / f"{nb}.ipynb"))) for nb in names}
     params = parameters(chosen, declared, args.params, args.param)
     if args.in_place:
-        out_dir = folder
         artifacts = Path(os.environ.get("MNIST_LAB_ARTIFACTS") or root / "artifacts")
         if any(params.values()):
             raise UsageError(
                 "An in-place run executes the committed notebooks with their defaults: pass no parameters."
             )
     else:
-        out_dir = run_folder(args.name, root)
         artifacts = Path(next((p["artifacts"] for p in params.values() if p.get("artifacts")), out_dir / "artifacts"))
         for nb in chosen:
             if "artifacts" in declared[nb]:
