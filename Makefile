@@ -23,22 +23,25 @@ export MNIST_LAB_DATA
 export MNIST_LAB_CHROMIUM
 export MNIST_LAB_REQUIRE_BROWSER
 
-.PHONY: help setup data test test-fast lint student nbval test-browser run notebooks lab bench lock clean
+.PHONY: help setup data test test-fast lint student nbval test-browser run notebooks lab site bench lock clean
 
 help:
-	@echo "make setup      create $(VENV) and install the project (editable) with the course tools"
+	@echo "make setup      create $(VENV): the project (editable) with the course's and maintainers' tools, tested pins"
 	@echo "make data       put MNIST in the data root (MNIST_LAB_MIRROR=folder copies instead of downloading)"
 	@echo "make run        run all notebooks with papermill into runs/NAME/ (PARAMS=my.yaml, NAME=...)"
 	@echo "make test       test-fast and nbval side by side (about 10 minutes on 2 cores)"
 	@echo "make test-fast  lint, unit and papermill tests, the unit tests again on the stand-in GPU, then test-browser"
 	@echo "make lint       ruff: lint everything, check the Python files' formatting (ruff format fixes it)"
 	@echo "make nbval      nbval on the committed notebooks (executes the whole course on one thread)"
-	@echo "make test-browser  JupyterLab in headless Chromium (Playwright): notebooks open and run, the drawing pad reads"
+	@echo "make test-browser  headless Chromium (Playwright): JupyterLab opens and runs the notebooks, the drawing"
+	@echo "                pad reads; the site's pages, images, links and folded solutions (built first if stale)"
 	@echo "make notebooks  re-execute the committed notebooks in place (maintainers)"
-	@echo "make lab        start JupyterLab on notebooks/"
+	@echo "make lab        start JupyterLab on notebooks/ (students start here)"
+	@echo "make site       the course as a static website in build/site/ (README, notebooks with outputs, docs/)"
 	@echo "make student    the notebooks without their solution cells, in build/student/ (STUDENT_DIR=... elsewhere)"
-	@echo "make bench      benchmarks: speed (results.json), records over 3 seeds with their plot (records.json/png),"
-	@echo "                what each choice of the CNN recipe buys (cnn_recipes.json); 1-2 hours on 2 cores"
+	@echo "make bench      benchmarks: speed and the accuracy spread over seeds and float paths (results.json), records"
+	@echo "                with their plot (records.json/png), the CNN recipe's choices on validation (cnn_recipes.json);"
+	@echo "                1-2 hours on 2 cores (each script's --quick is a smoke run of a few minutes)"
 	@echo "make clean      remove build outputs, runs and artifacts (keeps $(VENV) and data/)"
 
 setup: $(STAMP)
@@ -115,6 +118,11 @@ student: setup
 
 lab: setup data
 	$(VENV)/bin/jupyter lab notebooks
+
+# The course as a static site, built offline from the committed files (MkDocs: mkdocs.yml, tools/build_site.py,
+# tools/site_hooks.py). Open build/site/index.html, or serve it: .venv/bin/python -m http.server -d build/site
+site: setup
+	$(PY) tools/build_site.py
 
 bench: setup data
 	$(PY) benchmarks/bench.py

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
     """Return ``images`` blurred by a Gaussian of standard deviation ``sigma`` pixels (0 = unchanged). Notebook 01 shows
-    it on digits; notebook 05 measures the MLP on blurred test digits."""
+    it on digits; notebooks 07 and 09 measure the models on blurred test digits."""
     if sigma <= 0:
         return images.clone()
     # 3 sigma each side, but less than the image's side: reflect padding needs that, and a wider kernel
@@ -30,7 +30,7 @@ def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
 
 def add_noise(images: torch.Tensor, std: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """Return ``images`` plus Gaussian noise of standard deviation ``std``, clipped to [0, 1]. Notebook 01 shows it on
-    digits; notebook 05 measures the MLP on noisy test digits."""
+    digits; notebooks 07 and 09 measure the models on noisy test digits."""
     if std <= 0:
         return images.clone()
     noise = torch.randn(images.shape, generator=generator, dtype=images.dtype, device="cpu").to(images.device)
@@ -42,19 +42,15 @@ def _affine(images: torch.Tensor, angle_deg: torch.Tensor, dx: torch.Tensor, dy:
     n, _, h, w = images.shape
     theta = angle_deg.to(images.dtype) * math.pi / 180
     cos, sin = torch.cos(theta), torch.sin(theta)
-    mat = torch.zeros(n, 2, 3, dtype=images.dtype, device=images.device)
-    mat[:, 0, 0], mat[:, 0, 1] = cos, -sin
-    mat[:, 1, 0], mat[:, 1, 1] = sin, cos
-    # affine_grid maps output to input coordinates in [-1, 1]; a shift of +dx pixels moves content right.
-    mat[:, 0, 2] = -dx.to(images.dtype) * 2 / w
-    mat[:, 1, 2] = -dy.to(images.dtype) * 2 / h
+    tx, ty = -dx.to(images.dtype) * 2 / w, -dy.to(images.dtype) * 2 / h  # affine_grid maps output to input in [-1, 1]
+    mat = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
     grid = F.affine_grid(mat, list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
 def shift(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
     """Return ``images`` moved ``dx`` pixels right and ``dy`` pixels down (zeros fill in). Notebook 01 shows it on
-    digits; notebook 06 measures both models on shifted test digits."""
+    digits; notebook 09 measures both models on shifted test digits."""
     out = torch.zeros_like(images)
     h, w = images.shape[-2:]
     src_y, dst_y = slice(max(0, -dy), min(h, h - dy)), slice(max(0, dy), min(h, h + dy))
@@ -65,18 +61,17 @@ def shift(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
 
 def rotate(images: torch.Tensor, degrees: float) -> torch.Tensor:
     """Return ``images`` rotated by ``degrees`` about their centre (bilinear). Notebook 01 shows it on digits."""
-    n = images.shape[0]
-    z = torch.zeros(n)
-    return _affine(images, torch.full((n,), float(degrees)), z, z)
+    z = torch.zeros(images.shape[0])
+    return _affine(images, torch.full_like(z, float(degrees)), z, z)
 
 
 def random_augment(
-    images: torch.Tensor, max_shift: int = 2, max_rotation: float = 10.0, generator: torch.Generator | None = None
+    images: torch.Tensor, max_shift: int = 2, max_rotation: float = 10.0, generator=None
 ) -> torch.Tensor:
     """Return a randomly shifted (±``max_shift`` px) and rotated (±``max_rotation``°) copy of the batch.
 
     Uses PyTorch's global RNG unless a ``generator`` is given, so a seeded run repeats.
-    Notebook 06 teaches augmentation with it.
+    Notebook 09 writes it by hand and checks it against this copy.
     """
     n = images.shape[0]
     rnd = lambda: torch.rand(n, generator=generator) * 2 - 1  # noqa: E731
@@ -86,7 +81,7 @@ def random_augment(
 
 
 class Augment:
-    """A picklable callable ``images -> random_augment(images, max_shift, max_rotation)`` for ``fit``. Notebook 06
+    """A picklable callable ``images -> random_augment(images, max_shift, max_rotation)`` for ``fit``. Notebook 09
     trains the CNN with it."""
 
     def __init__(self, max_shift: int = 2, max_rotation: float = 10.0) -> None:

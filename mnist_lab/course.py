@@ -119,29 +119,26 @@ def train_model(kind: str, changes: dict, artifacts, data_root=None, device="cpu
     r = {**RECIPES[kind], **changes}
     train_loader, val_loader, _ = loaders(r, data_root)
     runtime.seed_everything(r["seed"])
-    options: dict[str, Any] = {"progress": progress, "verbose": False}
+    options: dict[str, Any] = {"progress": progress, "verbose": False, "recipe": r}
+    options.update({name: r[name] for name in train.SETTINGS}, checkpoint=Path(artifacts) / f"{kind}.pt")
     if kind == "cnn":
         model = models.CNN(r["channels"])
         options["loss_fn"] = torch.nn.CrossEntropyLoss(label_smoothing=r["label_smoothing"])
         options["augment"] = augment.Augment(r["max_shift"], r["max_rotation"]) if r["augment"] else None
     else:
         model = models.MLP(r["hidden"])
-    settings = {name: r[name] for name in train.SETTINGS}
-    path = Path(artifacts) / f"{kind}.pt"
-    history = train.fit(
-        model, train_loader, val_loader, device=device, checkpoint=path, recipe=r, **settings, **options
-    )
+    history = train.fit(model, train_loader, val_loader, device=device, **options)
     return model, history
 
 
 def load_model(P: dict, kind: str) -> tuple[torch.nn.Module, dict]:
-    """Return ``(model, checkpoint)`` of the ``kind`` model in the artifacts folder, on ``P``'s device; its recipe is
+    """Return ``(model, checkpoint)`` of the ``kind`` model in the artifacts folder, on ``P``'s device (notebooks 06,
+    07, 09 and 11 load the MLP or the CNN with it); its recipe is
     ``checkpoint["recipe"]``. When there is none, first train one with the default recipe. An unfinished run (Ctrl-C
     during training) is refused with a message that says how to finish it."""
     path, (name, notebook) = artifact(P, f"{kind}.pt"), MAKER[kind]
     if not path.exists():
-        print(f"No trained {name} at {short(path, P)} (notebook {notebook} trains it): training one now with the")
-        print(f"default recipe of notebook {notebook}...", flush=True)
+        print(f"No trained {name} at {short(path, P)} (notebook {notebook} trains it): training one, default recipe.")
         train_model(kind, {}, P["artifacts"], P.get("data_root"), P["torch_device"])
     model, checkpoint = train.load_checkpoint(path)
     checkpoint["recipe"] = {**RECIPES[kind], **checkpoint.get("recipe", {})}
@@ -155,16 +152,3 @@ def load_model(P: dict, kind: str) -> tuple[torch.nn.Module, dict]:
         f"Loaded the {name} trained by notebook {notebook} ({short(path, P)}): {describe(checkpoint['recipe'], kind)}."
     )
     return model.to(P["torch_device"]), checkpoint
-
-
-def perturbed_accuracy(model, images, labels, device, seed: int = 0, blur=1.5, noise=0.3, shift=3) -> dict:
-    """Return the accuracy on clean, blurred (σ = ``blur``), noisy (σ = ``noise``, seeded) and shifted (``shift``
-    pixels right and down) copies of ``images``, as notebooks 07 and 09 measure it."""
-    variants = {
-        "clean": images,
-        "blurred": augment.gaussian_blur(images, blur),
-        "noisy": augment.add_noise(images, noise, generator=torch.Generator().manual_seed(seed)),
-        "shifted": augment.shift(images, shift, shift),
-    }
-    loader = lambda x: data.TensorLoader(x, labels, data.EVAL_BATCH_SIZE)  # noqa: E731
-    return {name: train.evaluate(model, loader(x), device)["accuracy"] for name, x in variants.items()}

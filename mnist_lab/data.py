@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import namedtuple
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -28,27 +28,19 @@ class DatasetError(RuntimeError):
     """The MNIST files are missing or damaged. The message says which file, and how to fix it."""
 
 
-def how_to_get_files(raw: Path) -> str:
-    """Return the ways to put the MNIST files in ``raw`` (for error messages)."""
-    names = ", ".join(FILES)
-    return (
-        f"Ways to get them: connect to the internet and run again (torchvision downloads them); or set "
-        f"{runtime.MIRROR_ENV} to a folder holding the four files ({names}); or copy them into {raw}."
-    )
-
-
-def _copy_from_mirror(mirror: Path, raw: Path) -> None:
-    """Copy each ``.gz`` that ``raw`` lacks from ``mirror``, after checking its MD5."""
-    for name, md5 in FILES.items():
-        if (raw / name).exists() or (raw / name.removesuffix(".gz")).exists():
-            continue
-        source = mirror / name
-        if not source.is_file():
-            raise DatasetError(f"{source} is missing: {runtime.MIRROR_ENV} must name a folder holding all four files.")
-        if not check_integrity(str(source), md5):
-            raise DatasetError(f"{source} is damaged: its MD5 is not {md5}. Replace it with a good copy.")
+def _check_file(name: str, md5: str, raw: Path, mirror: Path | None) -> None:
+    """Copy ``name`` from ``mirror`` when ``raw`` lacks it (after checking its MD5); refuse a damaged ``.gz``."""
+    gz, source = raw / name, mirror / name if mirror else None
+    if gz.exists() or (raw / name.removesuffix(".gz")).exists() or source is None:
+        if gz.exists() and not (raw / name.removesuffix(".gz")).exists() and not check_integrity(str(gz), md5):
+            raise DatasetError(f"{gz} is damaged: its MD5 is not {md5}. Delete it and run again.")
+    elif not source.is_file():
+        raise DatasetError(f"{source} is missing: {runtime.MIRROR_ENV} must name a folder holding all four files.")
+    elif not check_integrity(str(source), md5):
+        raise DatasetError(f"{source} is damaged: its MD5 is not {md5}. Replace it with a good copy.")
+    else:
         raw.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, raw / name)
+        shutil.copyfile(source, gz)
 
 
 def get_mnist(root: str | os.PathLike | None = None, mirror: str | os.PathLike | None = None) -> Path:
@@ -62,17 +54,17 @@ def get_mnist(root: str | os.PathLike | None = None, mirror: str | os.PathLike |
     if root.exists() and not root.is_dir():
         raise DatasetError(f"The data root {root} is a file, not a folder: choose another data_root.")
     mirror = mirror or os.environ.get(runtime.MIRROR_ENV)
-    if mirror:
-        _copy_from_mirror(Path(mirror).expanduser(), raw)
     for name, md5 in FILES.items():
-        gz = raw / name
-        if gz.exists() and not (raw / name.removesuffix(".gz")).exists() and not check_integrity(str(gz), md5):
-            raise DatasetError(f"{gz} is damaged: its MD5 is not {md5}. Delete it and run again.")
+        _check_file(name, md5, raw, Path(mirror).expanduser() if mirror else None)
     try:
         for train in (True, False):
             datasets.MNIST(root, train=train, download=True)
     except RuntimeError as exc:
-        raise DatasetError(f"MNIST is not in {raw} and could not be downloaded. {how_to_get_files(raw)}") from exc
+        raise DatasetError(
+            f"MNIST is not in {raw} and could not be downloaded. Ways to get it: connect to the internet and run "
+            f"again; or set {runtime.MIRROR_ENV} to a folder holding the four files ({', '.join(FILES)}); or copy "
+            f"them into {raw}."
+        ) from exc
     return root
 
 
@@ -100,16 +92,8 @@ def sample(indices: torch.Tensor, size: int | None, seed: int = 0) -> torch.Tens
     return indices[keep.sort().values]
 
 
-@dataclass
-class Splits:
-    """The three splits as tensors on the CPU: float images ``(N, 1, 28, 28)`` in [0, 1], int64 labels."""
-
-    train_images: torch.Tensor
-    train_labels: torch.Tensor
-    val_images: torch.Tensor
-    val_labels: torch.Tensor
-    test_images: torch.Tensor
-    test_labels: torch.Tensor
+#: The three splits as tensors on the CPU: float images ``(N, 1, 28, 28)`` in [0, 1], int64 labels.
+Splits = namedtuple("Splits", "train_images train_labels val_images val_labels test_images test_labels")
 
 
 def load_splits(root: str | os.PathLike | None = None, val_size: int = 5000, subset: int | None = None) -> Splits:
@@ -155,7 +139,7 @@ class TensorLoader:
         self.epoch += 1
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
-            yield self.images[idx], self.labels[idx]
+            yield self.images.index_select(0, idx), self.labels.index_select(0, idx)
 
 
 def make_loaders(

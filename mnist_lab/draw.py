@@ -1,8 +1,8 @@
-"""The drawing pad of notebook 08: strokes drawn in the browser, turned into an MNIST digit in Python.
+"""The drawing pad of notebook 11: strokes drawn in the browser, turned into an MNIST digit in Python.
 
 The pad (an ``anywidget``: no front-end build, its JavaScript ships beside this module in ``draw.js``; tested in
 JupyterLab, and anywidget also supports VS Code and Colab) only records strokes, lists of ``(x, y)`` points
-on a ``CANVAS``-pixel square. Python rasterizes them the way MNIST was made (notebook 08 teaches each step):
+on a ``CANVAS``-pixel square. Python rasterizes them the way MNIST was made (notebook 11 writes each step by hand):
 
 1. fit the digit's ink in a 20×20 box, keeping its aspect ratio (``fit_in_box``),
 2. anti-aliased: drawn 8× finer and averaged down, which gives grey edges,
@@ -36,14 +36,7 @@ INK = 2.2  #: pen width in the 28×28 image, in pixels (MNIST strokes are 2-3 px
 Stroke = Sequence[Sequence[float]]
 
 
-def _render(
-    strokes: Sequence[Stroke],
-    scale: float,
-    shift: tuple[float, float],
-    shape: tuple[int, int],
-    width: float,
-    supersample: int = 8,
-) -> np.ndarray:
+def _render(strokes: Sequence[Stroke], scale: float, shift: tuple, shape: tuple, width: float, supersample=8):
     """Return strokes drawn as round-capped lines, anti-aliased: ``(h, w)`` floats in [0, 1].
 
     A point ``(x, y)`` lands at ``((x + shift[0]) * scale, (y + shift[1]) * scale)`` output pixels;
@@ -111,7 +104,7 @@ def center_by_mass(digit: np.ndarray, field: int = FIELD) -> np.ndarray:
 
 def rasterize_strokes(strokes: Sequence[Stroke]) -> torch.Tensor:
     """Return the strokes as a 28×28 MNIST-style digit, float in [0, 1]: fitted in 20×20 with its
-    aspect ratio, anti-aliased, centre of mass at the centre (the steps of notebook 08)."""
+    aspect ratio, anti-aliased, centre of mass at the centre (the steps of notebook 11)."""
     return torch.from_numpy(center_by_mass(fit_in_box(strokes)))
 
 
@@ -149,10 +142,7 @@ def _polyline(*points: tuple[float, float]) -> list[list[float]]:
 
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, stop: float, n: int = 24) -> list[tuple]:
     """Return ``n + 1`` points of an elliptic arc from angle ``start`` to ``stop`` (degrees, 0 = right, 90 = down)."""
-    return [
-        (cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
-        for a in np.linspace(start, stop, n + 1)
-    ]
+    return [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in map(math.radians, np.linspace(start, stop, n + 1))]
 
 
 #: Digits drawn in a unit square (x right, y down), one list of strokes each, as a person draws them.
@@ -164,7 +154,7 @@ UNIT_DIGITS: dict[int, list[list[list[float]]]] = {
         _polyline(
             *_arc(0.5, 0.25, 0.38, 0.25, 200, 450, 12)[:-1], (0.45, 0.5), *_arc(0.5, 0.75, 0.42, 0.25, -90, 160, 12)
         )
-    ],
+    ],  # noqa: E501
     4: [_polyline((0.2, 0.0), (0.08, 0.62), (0.95, 0.62)), _polyline((0.72, 0.1), (0.68, 1.0))],
     5: [_polyline((0.9, 0.0), (0.22, 0.0), (0.15, 0.45), *_arc(0.5, 0.7, 0.4, 0.3, -120, 160, 14))],
     6: [_polyline((0.8, 0.0), (0.45, 0.2), (0.2, 0.55), *_arc(0.5, 0.72, 0.32, 0.28, 180, 540, 20))],
@@ -175,27 +165,15 @@ UNIT_DIGITS: dict[int, list[list[list[float]]]] = {
 
 #: Where each example sits on the pad, ``(left, top, height)`` in canvas pixels: smaller than
 #: the pad and off-centre, as people draw.
-PLACES = [
-    (40, 30, 120),
-    (150, 40, 140),
-    (30, 120, 130),
-    (120, 110, 150),
-    (60, 60, 110),
-    (140, 20, 160),
-    (20, 20, 150),
-    (100, 140, 120),
-    (50, 90, 170),
-    (160, 100, 110),
-]
+LEFT, TOP = [40, 150, 30, 120, 60, 140, 20, 100, 50, 160], [30, 40, 120, 110, 60, 20, 20, 140, 90, 100]
+HEIGHT = [120, 140, 130, 150, 110, 160, 150, 120, 170, 110]
 
 
 def example_strokes(digit: int) -> list[list[list[float]]]:
     """Return a built-in drawing of ``digit`` on the pad (canvas pixels), off-centre and smaller than the pad."""
-    left, top, height = PLACES[digit]
-    width = 0.7 * height
-    return [
-        [[round(left + x * width, 1), round(top + y * height, 1)] for x, y in stroke] for stroke in UNIT_DIGITS[digit]
-    ]
+    left, top, height = LEFT[digit], TOP[digit], HEIGHT[digit]
+    place = lambda x, y: [round(left + x * (0.7 * height), 1), round(top + y * height, 1)]  # noqa: E731
+    return [[place(x, y) for x, y in stroke] for stroke in UNIT_DIGITS[digit]]
 
 
 # --------------------------------------------------------------------------- the widget (its view: draw.js, draw.css)
@@ -248,18 +226,13 @@ def _with_fallback(view, png: bytes, text: str):
 
 def _bars_html(title: str, probs: torch.Tensor, key: str, strokes: int) -> str:
     """Return one model's probabilities as ten horizontal bars (HTML), its guess in the title."""
-    guess = int(probs.argmax())
-    rows = "".join(
-        f'<div style="display:flex;align-items:center;height:15px;font:12px monospace">{d}&nbsp;'
-        f'<div style="background:{"#d62728" if d == guess else "#1f77b4"};height:11px;'
-        f'width:{float(p) * 120:.0f}px"></div>&nbsp;{float(p):.0%}</div>'
-        for d, p in enumerate(probs.tolist())
+    guess, bar = (
+        int(probs.argmax()),
+        '<div class="mnist-lab-bar">{}&nbsp;<i class="{}" style="width:{:.0f}px"></i>{:.0%}</div>',
     )
-    return (
-        f'<div class="mnist-lab-reading" data-key="{key}" data-digit="{guess}" data-strokes="{strokes}" '
-        f'style="margin:0 10px">'
-        f"<b>{title}: {guess}</b>{rows}</div>"
-    )
+    rows = "".join(bar.format(d, "guess" * (d == guess), p * 120, p) for d, p in enumerate(probs.tolist()))
+    data = f'data-key="{key}" data-digit="{guess}" data-strokes="{strokes}"'
+    return f'<div class="mnist-lab-reading" {data}><b>{title}: {guess}</b>{rows}</div>'
 
 
 class DigitReader:
@@ -298,9 +271,7 @@ class DigitReader:
             "shrunk": shrink_canvas(strokes, self.pad.size, self.pad.pen),
         }
         self.probs = {
-            (name, v): predict_proba(model, img)
-            for name, model in self.models.items()
-            for v, img in self.images.items()
+            (name, v): predict_proba(m, img) for name, m in self.models.items() for v, img in self.images.items()
         }
         self.panel.value = self._panel_html(len(strokes))
 
@@ -312,10 +283,9 @@ class DigitReader:
             bars = "".join(
                 _bars_html(f"{name} reads", self.probs[name, v], f"{name}-{v}", n_strokes) for name in self.models
             )
+            image = f'<img class="mnist-lab-digit" src="{src}" width="84" height="84">'
             columns.append(
-                f'<div style="margin-bottom:8px"><div>{self.VARIANTS[v]}</div>'
-                f'<div style="display:flex;align-items:flex-start"><img src="{src}" width="84" height="84" '
-                f'style="image-rendering:pixelated;border:1px solid #888">{bars}</div></div>'
+                f'<div class="mnist-lab-variant"><div>{self.VARIANTS[v]}</div><div>{image}{bars}</div></div>'
             )
         return "".join(columns)
 

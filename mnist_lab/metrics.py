@@ -6,7 +6,7 @@ import torch
 
 
 def accuracy(preds: torch.Tensor, labels: torch.Tensor) -> float:
-    """Return the fraction of ``preds`` equal to ``labels`` (0.0 for empty input). Notebook 04 computes the test
+    """Return the fraction of ``preds`` equal to ``labels`` (0.0 for empty input). Notebook 06 computes the test
     accuracy with it."""
     if labels.numel() == 0:
         return 0.0
@@ -14,7 +14,7 @@ def accuracy(preds: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 def confusion_matrix(preds: torch.Tensor, labels: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
-    """Return the ``(num_classes, num_classes)`` int64 matrix: row = true class, column = prediction. Notebook 04
+    """Return the ``(num_classes, num_classes)`` int64 matrix: row = true class, column = prediction. Notebook 06
     teaches how to read it."""
     for name, values in (("labels", labels), ("predictions", preds)):
         if values.numel() and (values.min() < 0 or values.max() >= num_classes):
@@ -30,30 +30,19 @@ def precision_recall(cm: torch.Tensor) -> list[dict[str, float]]:
     """Return per class ``{"class", "precision", "recall", "f1", "support"}`` from a confusion matrix.
 
     A class never predicted has precision 0.0 (and likewise recall for a class never present).
-    Notebook 04 defines both and prints them per digit.
+    Notebook 06 writes it from the formulas and prints it per digit.
     """
     cm = cm.double()
-    tp = cm.diag()
-    predicted, actual = cm.sum(0), cm.sum(1)
-    precision = torch.where(predicted > 0, tp / predicted.clamp(min=1), torch.zeros_like(tp))
-    recall = torch.where(actual > 0, tp / actual.clamp(min=1), torch.zeros_like(tp))
-    f1 = torch.where(
-        precision + recall > 0, 2 * precision * recall / (precision + recall).clamp(min=1e-12), torch.zeros_like(tp)
-    )
-    return [
-        {
-            "class": k,
-            "precision": precision[k].item(),
-            "recall": recall[k].item(),
-            "f1": f1[k].item(),
-            "support": int(actual[k].item()),
-        }
-        for k in range(cm.shape[0])
-    ]
+    tp, predicted, actual = cm.diag(), cm.sum(0), cm.sum(1)
+    precision, recall = tp / predicted.clamp(min=1), tp / actual.clamp(min=1)  # 0 where nothing is there to count
+    f1 = 2 * precision * recall / (precision + recall).clamp(min=1e-12)
+    names = ("precision", "recall", "f1")
+    rows = [dict(zip(names, values)) for values in torch.stack([precision, recall, f1], 1).tolist()]
+    return [{"class": k, **row, "support": int(actual[k])} for k, row in enumerate(rows)]
 
 
 def most_confused(cm: torch.Tensor, k: int = 5) -> list[tuple[int, int, int]]:
-    """Return the ``k`` largest off-diagonal cells as ``(true, predicted, count)``, largest first. Notebook 04 lists the
+    """Return the ``k`` largest off-diagonal cells as ``(true, predicted, count)``, largest first. Notebook 06 lists the
     most confused pairs with it."""
     off = cm.clone()
     off.fill_diagonal_(0)
@@ -63,13 +52,13 @@ def most_confused(cm: torch.Tensor, k: int = 5) -> list[tuple[int, int, int]]:
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
-    """Return the mean and standard deviation of one value per seed (0.0 for a single seed), as notebook 03's
-    ablation computes them. Notebook 06 reports its augmentation runs with it."""
+    """Return the mean and standard deviation of one value per seed (0.0 for a single seed), as notebook 05's
+    ablation computes them. Notebook 09 reports its ablation with it."""
     values = torch.tensor(values)
     return values.mean().item(), values.std().item() if len(values) > 1 else 0.0
 
 
 def seed_verdict(gain: float, noise: float) -> str:
-    """Return notebook 03's reading of a difference between two rows: clear when it is larger than ``noise``,
-    their standard deviations over seeds added together. Notebook 06 judges its augmentation runs with it."""
+    """Return the course's reading of a difference between two rows (notebook 05's noise rule): clear when it is
+    larger than ``noise``, their standard deviations over seeds added together. Notebooks 09 and 10 use it too."""
     return "clear gain" if gain > noise else "clear loss" if gain < -noise else "within the seed spread"

@@ -14,12 +14,12 @@ from .train import SCHEDULES
 
 #: Rules by name: (test, what the value must be). Names without a rule are checked by their type only.
 AT_LEAST_1 = ("epochs", "batch_size", "n_trials", "trial_epochs", "timing_repeats", "ablation_epochs", "n_pca")
-AT_LEAST_1 += ("ablation_images", "ablation_seeds", "trial_images", "subset")
+AT_LEAST_1 += ("ablation_images", "ablation_seeds", "trial_images", "subset", "overfit_steps", "train_images")
 AT_LEAST_0 = ("seed", "val_size", "plain_epochs", "max_shift", "max_rotation", "weight_decay", "n_misclassified")
 AT_LEAST_0 += ("worker", "log_every")
 RULES: dict[str, tuple] = {name: (lambda v: v >= 1, ">= 1") for name in AT_LEAST_1}
 RULES |= {name: (lambda v: v >= 0, ">= 0") for name in AT_LEAST_0}
-RULES |= {name: (lambda v: v > 0, "> 0") for name in ("lr", "plain_lr")}
+RULES |= {name: (lambda v: v > 0, "> 0") for name in ("lr", "plain_lr", "overfit_lr")}
 RULES |= {name: (lambda v: 0 <= v < 1, "in [0, 1)") for name in ("momentum", "label_smoothing")}
 RULES |= {name: (lambda v: 0 <= v <= 1, "in [0, 1]") for name in ("min_accuracy",)}
 RULES |= {"schedule": (lambda v: v in SCHEDULES, f"one of {list(SCHEDULES)}")}

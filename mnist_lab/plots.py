@@ -8,7 +8,6 @@ import os
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 
 from . import runtime
@@ -32,17 +31,9 @@ def _finish(fig: plt.Figure, path: str | os.PathLike | None, title: str | None =
     return fig
 
 
-def plot_digit_grid(
-    images: torch.Tensor,
-    labels: Sequence[int] | torch.Tensor | None = None,
-    preds: Sequence[int] | torch.Tensor | None = None,
-    ncols: int = 8,
-    title: str | None = None,
-    probs: Sequence[float] | None = None,
-    path: str | os.PathLike | None = None,
-) -> plt.Figure:
+def plot_digit_grid(images: torch.Tensor, labels=None, preds=None, ncols=8, title=None, probs=None, path=None):
     """Return a grid of digits with their labels (and predictions, red when wrong). Notebook 01 shows a batch with it;
-    notebook 04 the mistakes."""
+    notebook 06 the mistakes."""
     images = images.detach().cpu().reshape(-1, 28, 28)
     n = images.shape[0]
     ncols = max(1, min(ncols, n))
@@ -53,11 +44,7 @@ def plot_digit_grid(
         if i >= n:
             continue
         ax.imshow(images[i].numpy(), cmap="gray_r", vmin=0, vmax=1)
-        parts = []
-        if labels is not None:
-            parts.append(f"{int(labels[i])}")
-        if preds is not None:
-            parts.append(f"→{int(preds[i])}")
+        parts = [f"{int(labels[i])}" if labels is not None else "", f"→{int(preds[i])}" if preds is not None else ""]
         if probs is not None:
             parts.append(f" {math.floor(float(probs[i]) * 1000) / 10:.1f}%")  # rounded down: 99.96% is not "100%"
         wrong = preds is not None and labels is not None and int(preds[i]) != int(labels[i])
@@ -84,12 +71,11 @@ def plot_curves(histories: dict[str, list[dict]] | list[dict], path: str | os.Pa
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+        ax.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
     return _finish(fig, path)
 
 
-def plot_variants(
-    rows: dict[str, torch.Tensor], path: str | os.PathLike | None = None, title: str | None = None
-) -> plt.Figure:
+def plot_variants(rows: dict[str, torch.Tensor], path=None, title: str | None = None) -> plt.Figure:
     """Return a grid with one named row per variant of the same digits (e.g. original, blurred, noisy). Notebook 01
     shows processed digits with it."""
     names = list(rows)
@@ -106,29 +92,10 @@ def plot_variants(
     return _finish(fig, path, title)
 
 
-def plot_steps(
-    images: dict[str, np.ndarray | torch.Tensor], path: str | os.PathLike | None = None, title: str | None = None
-) -> plt.Figure:
-    """Return one row of named images of any sizes, each with its pixel grid size (notebook 08's steps)."""
-    fig, axes = plt.subplots(1, len(images), figsize=(2.4 * len(images), 2.6), squeeze=False)
-    for ax, (name, img) in zip(axes[0], images.items()):
-        img = np.asarray(img)
-        ax.imshow(img, cmap="gray_r", vmin=0, vmax=1)
-        ax.set_title(f"{name}\n{img.shape[0]}×{img.shape[1]}", fontsize=9)
-        ax.set(xticks=[], yticks=[])
-    return _finish(fig, path, title)
-
-
-def plot_readings(
-    rows: dict[str, torch.Tensor],
-    guesses: dict[str, dict[str, Sequence[int]]],
-    labels: Sequence[int],
-    path: str | os.PathLike | None = None,
-    title: str | None = None,
-) -> plt.Figure:
+def plot_readings(rows: dict[str, torch.Tensor], guesses: dict, labels: Sequence[int], path=None, title=None):
     """Return a grid with one named row per way of making the 28×28 images, each image under every
     model's guess (``guesses[row][model]``), a guess in red when it differs from the label.
-    Notebook 08 shows what the models read with it."""
+    Notebook 11 shows what the models read with it."""
     names, n = list(rows), len(labels)
     fig, axes = plt.subplots(len(names), n, figsize=(1.25 * n + 1.6, 1.9 * len(names)), squeeze=False)
     for r, name in enumerate(names):
@@ -137,26 +104,17 @@ def plot_readings(
             ax.imshow(rows[name][c].reshape(28, 28).numpy(), cmap="gray_r", vmin=0, vmax=1)
             ax.set(xticks=[], yticks=[])
             said = [(model, int(g[c])) for model, g in guesses[name].items()]
+            style = {"transform": ax.transAxes, "ha": "center", "va": "bottom", "fontsize": 8}
             for i, (model, guess) in enumerate(reversed(said)):  # one line per model, red when wrong
-                ax.text(
-                    0.5,
-                    1.03 + 0.2 * i,
-                    f"{model} {guess}",
-                    transform=ax.transAxes,
-                    ha="center",
-                    va="bottom",
-                    fontsize=8,
-                    color="crimson" if guess != int(labels[c]) else "black",
-                )
+                color = "crimson" if guess != int(labels[c]) else "black"
+                ax.text(0.5, 1.03 + 0.2 * i, f"{model} {guess}", color=color, **style)
             if c == 0:
                 ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
     return _finish(fig, path, title, hspace=0.6, top=0.78)  # room for the guesses above each image
 
 
-def plot_probabilities(
-    probs: dict[str, torch.Tensor], path: str | os.PathLike | None = None, title: str | None = None
-) -> plt.Figure:
-    """Return one bar chart of the 10 class probabilities per name, the most likely digit in red. Notebook 08 shows the
+def plot_probabilities(probs: dict[str, torch.Tensor], path=None, title: str | None = None) -> plt.Figure:
+    """Return one bar chart of the 10 class probabilities per name, the most likely digit in red. Notebook 11 shows the
     models' probabilities with it."""
     fig, axes = plt.subplots(1, len(probs), figsize=(2.6 * len(probs), 2.4), squeeze=False, sharey=True)
     for ax, (name, p) in zip(axes[0], probs.items()):

@@ -40,38 +40,33 @@ def make_schedule(name: str, optimizer: torch.optim.Optimizer, total_steps: int)
     """Return torch's learning-rate schedule ``name`` over ``total_steps`` steps (``None`` for "none"): "onecycle"
     warms up from lr/25 over 15% of the steps then falls along a cosine to about 0; "cosine" falls from lr to 0;
     "step" multiplies lr by 0.1 at half and at three quarters. Notebook 05 plots the one-cycle schedule."""
-    lr, total = optimizer.param_groups[0]["lr"], max(1, total_steps)
-    schedules = {
-        "none": lambda: None,
-        "onecycle": lambda: torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=lr, total_steps=total, pct_start=0.15, cycle_momentum=False
-        ),
-        "cosine": lambda: torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total),
-        "step": lambda: torch.optim.lr_scheduler.MultiStepLR(optimizer, [total // 2, total * 3 // 4], gamma=0.1),
-    }
-    if name not in schedules:
+    lr, total, schedules = optimizer.param_groups[0]["lr"], max(1, total_steps), torch.optim.lr_scheduler
+    if name == "onecycle":
+        return schedules.OneCycleLR(optimizer, max_lr=lr, total_steps=total, pct_start=0.15, cycle_momentum=False)
+    if name == "cosine":
+        return schedules.CosineAnnealingLR(optimizer, T_max=total)
+    if name == "step":
+        return schedules.MultiStepLR(optimizer, [total // 2, total * 3 // 4], gamma=0.1)
+    if name != "none":
         raise ValueError(f"schedule={name!r} is not known: use one of {list(SCHEDULES)}.")
-    return schedules[name]()
+    return None
 
 
 def _progress(total: int, desc: str):
     """Return a tqdm bar: a live widget in a notebook that JupyterLab runs; elsewhere (papermill, a script) a text
-    bar printed once, finished, by ``_close``."""
-    if runtime.live_frontend():
-        from tqdm.notebook import tqdm
-
-        return tqdm(total=total, desc=desc, mininterval=0.5)
+    bar that ``_close`` prints once, finished."""
     from tqdm import tqdm
+    from tqdm.notebook import tqdm as widget_bar
 
-    bar = tqdm(total=total, desc=desc, file=io.StringIO(), mininterval=math.inf, ascii=False)
-    bar.print_when_closed = True
-    return bar
+    if runtime.live_frontend():
+        return widget_bar(total=total, desc=desc, mininterval=0.5)
+    return tqdm(total=total, desc=desc, file=io.StringIO(), mininterval=math.inf, ascii=False)
 
 
 def _close(bar) -> None:
     """Close a progress bar; a text bar prints its final line."""
     bar.close()
-    if getattr(bar, "print_when_closed", False):
+    if not runtime.live_frontend():
         print(bar, flush=True)
 
 
@@ -195,10 +190,11 @@ def _epoch(model, train_loader, val_loader, opt, sched, epoch: int, device, opti
 
 
 def _epoch_line(row: dict, epochs: int) -> str:
-    """Return "epoch 1/10  train loss 0.5381  train acc 0.8303  val loss 0.2105  val acc 0.9366"."""
-    names = {"train_loss": "train loss", "train_accuracy": "train acc"}
-    names.update(val_loss="val loss", val_accuracy="val acc")
-    return f"epoch {row['epoch']}/{epochs}  " + "  ".join(f"{n} {row[k]:.4f}" for k, n in names.items() if k in row)
+    """Return "epoch 1/10  train loss 0.5381  train acc 83.03%  val loss 0.2105  val acc 93.66%"."""
+    shown = [(k.replace("_", " ").replace("accuracy", "acc"), v) for k, v in row.items() if k.endswith(("loss", "acy"))]
+    return f"epoch {row['epoch']}/{epochs}  " + "  ".join(
+        f"{k} {v:.2%}" if "acc" in k else f"{k} {v:.4f}" for k, v in shown
+    )
 
 
 def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int = 1, lr: float = 0.01, momentum: float = 0.0,

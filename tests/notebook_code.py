@@ -1,8 +1,8 @@
 """The code a notebook defines, loaded for a test: what the student reads is what is tested.
 
 A notebook that is the only user of what it teaches keeps it only in its cells (README, Layout: the library
-keeps what later notebooks reuse). ``definitions("07_tuning")`` runs, in a fresh module, the imports, functions,
-classes and UPPER_CASE constants (values that call nothing) of the notebook's code cells, solutions left out,
+keeps what later notebooks reuse). ``definitions("10_tuning")`` runs, in a fresh module, the imports, functions,
+classes and UPPER_CASE constants (values that call nothing) of the notebook's code cells, solutions and set-up left out,
 in the notebook's order, and nothing else: no parameters, no training, no figures.
 """
 
@@ -11,8 +11,9 @@ from __future__ import annotations
 import ast
 import json
 import types
+from pathlib import Path
 
-from mnist_lab import course
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def _is_definition(node: ast.stmt) -> bool:
@@ -24,12 +25,12 @@ def _is_definition(node: ast.stmt) -> bool:
 
 
 def definitions(notebook: str) -> types.ModuleType:
-    """Return a module holding what notebook ``notebook`` (e.g. "07_tuning") defines."""
-    path = course.notebook_dir() / f"{notebook}.ipynb"
+    """Return a module holding what notebook ``notebook`` (e.g. "10_tuning") defines."""
+    path = NOTEBOOKS / f"{notebook}.ipynb"
     module = types.ModuleType(f"notebook_{notebook}", f"The definitions of {path.name}.")
     for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-        if cell["cell_type"] != "code" or "solution" in cell["metadata"].get("tags", []):
-            continue
+        if cell["cell_type"] != "code" or {"solution", "setup"} & set(cell["metadata"].get("tags", [])):
+            continue  # solutions, and the set-up cell (an IPython %pip line, not Python)
         kept = [node for node in ast.parse("".join(cell["source"])).body if _is_definition(node)]
         exec(compile(ast.Module(kept, type_ignores=[]), str(path), "exec"), module.__dict__)
     return module

@@ -124,7 +124,7 @@ def test_a_missing_model_is_trained_with_the_default_recipe_and_said(P, capsys, 
     monkeypatch.setitem(course.RECIPES, "mlp", {**course.RECIPES["mlp"], **TINY})  # a default fit for tiny data
     model, checkpoint = course.load_model(P, "mlp")
     out = capsys.readouterr().out
-    assert "No trained MLP at <artifacts>/mlp.pt (notebook 05 trains it): training one now" in out
+    assert "No trained MLP at <artifacts>/mlp.pt (notebook 05 trains it): training one, default recipe" in out
     assert "Loaded the MLP trained by notebook 05 (<artifacts>/mlp.pt): the default recipe" in out
     assert checkpoint["recipe"] == course.RECIPES["mlp"] and checkpoint["epoch"] == TINY["epochs"]
 

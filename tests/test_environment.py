@@ -1,4 +1,5 @@
-"""environment.yml (conda) lists the same packages, at the same lower bounds, as pyproject.toml.
+"""environment.yml (conda) lists the same packages, at the same lower bounds, as pyproject.toml's dependencies
+and its `course` extra (what a student needs; the `dev` extra is for maintainers, who use `make setup`).
 
 Conda does not run here, so this test is what keeps the conda environment honest.
 """
@@ -6,13 +7,12 @@ Conda does not run here, so this test is what keeps the conda environment honest
 from __future__ import annotations
 
 import re
-
 import tomllib
+from pathlib import Path
+
 import yaml
 
-from mnist_lab import runtime
-
-ROOT = runtime.repo_root()
+ROOT = Path(__file__).resolve().parent.parent
 CONDA_NAMES = {"torch": "pytorch"}  # conda-forge names that differ from PyPI's
 
 
@@ -22,7 +22,7 @@ def requirement(text: str) -> tuple[str, str]:
     return match.group(1).lower(), match.group(2) or ""
 
 
-def test_environment_yml_lists_what_pyproject_requires():
+def test_environment_yml_lists_what_a_student_needs():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = dict(requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["course"])
     wanted = {CONDA_NAMES.get(name, name): bound for name, bound in wanted.items()}
@@ -48,3 +48,14 @@ def test_every_file_of_the_package_ships_in_a_wheel():
     files = [p for p in (ROOT / "mnist_lab").iterdir() if p.is_file() and p.suffix not in (".py", ".pyc")]
     assert {p.suffix for p in files} >= {".js", ".css"}
     assert [p.name for p in files if not any(p.match(pattern) for pattern in patterns)] == []
+
+
+def test_course_and_dev_extras_do_not_overlap():
+    """A package is in the extra of whoever needs it: a student's (course) or a maintainer's (dev), not both;
+    `make setup` installs both."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    course = {requirement(r)[0] for r in extras["course"]}
+    dev = {requirement(r)[0] for r in extras["dev"]}
+    assert set(extras) == {"course", "dev"}
+    assert course & dev == set()
+    assert "course,dev" in (ROOT / "Makefile").read_text()

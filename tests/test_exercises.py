@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import optuna
 import pytest
 import torch
@@ -77,3 +79,55 @@ def test_trials_to_run_is_what_the_budget_leaves(finished, n_trials, right):
     study.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=finished)
     assert exercises.check_trials_to_run(right, study, n_trials)
     assert not exercises.check_trials_to_run(right + 1, study, n_trials)
+
+
+def onecycle_peak() -> int:
+    """The step at which the one-cycle schedule of 100 steps peaks, read off the schedule itself."""
+    from mnist_lab import train
+
+    probe = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    schedule, lrs = train.make_schedule("onecycle", probe, 100), []
+    for _ in range(100):
+        lrs.append(probe.param_groups[0]["lr"])
+        probe.step()
+        schedule.step()
+    return lrs.index(max(lrs))
+
+
+def test_the_numeric_checks_accept_the_right_value_and_refuse_a_wrong_one():
+    """Each check works its answer out with torch; a right answer passes, a near miss does not, and None never."""
+    images = torch.zeros(4, 1, 28, 28)
+    images[0, 0, 5, 5] = 1.0  # one pixel inked in one image: 783 pixels are blank in all four
+    logits = [2.0, 0.5, -1.0]
+    cases = [
+        (exercises.check_cross_entropy, (logits, 0), 0.2413, 0.3),
+        (exercises.check_derivative, (2.0, 3.0, 1.0), 42.0, 41.0),  # d/dw (wx + b)^2 = 2x(wx + b)
+        (exercises.check_logit_gradient, (logits, 0, 0), 0.7856 - 1, 0.7856),
+        (exercises.check_blank_pixels, (images,), 783, 784),
+        (exercises.check_initial_loss, (26,), 3.258, 2.303),
+        (exercises.check_training_steps, (55_000, 128, 3), 1290, 1287),
+        (exercises.check_momentum_factor, (0.9,), 10.0, 9.0),
+        (exercises.check_schedule_peak, (100,), onecycle_peak(), onecycle_peak() + 3),
+        (exercises.check_weight_left, (0.05, 5e-4, 1000), 0.9753, 0.95),
+        (exercises.check_conv_output_size, (28, 3, 1, 2), 14, 13),
+        (exercises.check_conv_parameters, (16, 32, 3), 4640, 4608),
+        (exercises.check_smoothing_floor, (0.1,), 0.5003, 0.0943),
+        (exercises.check_cnn_parameter_count, ([16, 32, 64],), 38_458, 38_000),
+    ]
+    for check, args, right, wrong in cases:
+        assert check(right, *args), check.__name__
+        assert not check(wrong, *args), check.__name__
+        assert not check(None, *args), check.__name__
+
+
+def test_the_checks_on_predictions_and_drawings():
+    preds, labels = torch.tensor([0, 1, 2, 3, 9]), torch.tensor([0, 1, 5, 3, 4])
+    assert exercises.check_first_mistake(2, preds, labels) and not exercises.check_first_mistake(4, preds, labels)
+    box = torch.zeros(20, 10)
+    box[:, 9] = 1.0  # ink on the right edge of a 20×10 box pasted at columns 9..18: centre of mass at column 18
+    assert exercises.check_box_centring_offset(4.5, box) and not exercises.check_box_centring_offset(0.0, box)
+    val = torch.eye(10)[torch.arange(100) % 10], torch.arange(100) % 10  # all right
+    test = torch.eye(10)[torch.arange(100) % 10], (torch.arange(100) + (torch.arange(100) < 5)) % 10  # 95% right
+    gap = 0.05 / math.sqrt(0 + 0.95 * 0.05 / 100)
+    assert exercises.check_gap_in_standard_errors(round(gap, 2), *val, *test)
+    assert not exercises.check_gap_in_standard_errors(round(gap, 2) + 1, *val, *test)

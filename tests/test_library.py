@@ -42,7 +42,8 @@ def measure() -> tuple[dict[str, int], dict[str, int]]:
 
 
 def test_the_counter_counts_code_only():
-    source = '"""Doc\nstring."""\n\n# a comment\nx = 1  # trailing\n\n\ndef f():\n    """Doc."""\n    return (\n        x\n    )\n'
+    source = '"""Doc\nstring."""\n\n# a comment\nx = 1  # trailing\n\n\n'
+    source += 'def f():\n    """Doc."""\n    return (\n        x\n    )\n'
     assert sorted(code_lines(source)[0]) == [5, 8, 10, 11, 12]
 
 

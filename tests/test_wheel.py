@@ -44,7 +44,8 @@ def test_the_wheel_holds_the_package_and_its_files(fresh_python, tmp_path):
     assert where.startswith(str(fresh_python.parents[1])), where  # the wheel's copy, not the checkout's
     package = Path(where).parent
     assert (package / "draw.js").is_file() and (package / "draw.css").is_file()
-    assert run(fresh_python, "-c", "from mnist_lab import runtime; print(runtime.checkout())").stdout.strip() == "None"
+    checkout = run(fresh_python, "-c", "from mnist_lab import runtime; print(runtime.checkout())", cwd=tmp_path)
+    assert checkout.stdout.strip() == "None"
 
 
 def test_a_notebook_copied_alone_into_an_empty_folder_runs(fresh_python, tmp_path):

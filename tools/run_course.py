@@ -116,9 +116,11 @@ def parameters(
 
 def clean(path: Path) -> None:
     """Strip what changes at every run but the outputs from an executed notebook: papermill's metadata (times,
-    paths of this machine) and execution timestamps, so that re-running a notebook changes only its outputs."""
+    paths of this machine), execution timestamps and saved widget state, so that re-running a notebook changes
+    only its outputs."""
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)  # the state of widgets whose kernel is gone: nothing can show it
     for cell in nb.cells:
         for key in ("papermill", "execution"):
             cell.metadata.pop(key, None)

@@ -22,9 +22,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-NO_CHROMIUM = (
-    "no Chromium found (install it: README, 'Browser tests'; or set MNIST_LAB_CHROMIUM), browser tests skipped"
-)
+NO_CHROMIUM = "no Chromium found (install it: docs/contributing.md; or set MNIST_LAB_CHROMIUM), browser tests skipped"
 
 
 def find_chromium() -> str | None:

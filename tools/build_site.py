@@ -1,0 +1,105 @@
+"""Build the course's static site into ``build/site/``: `make site` calls this.
+
+    python tools/build_site.py [--site-dir build/site]
+
+The site is built offline from the files in the repository: the README as the home page, one page per committed
+notebook with its outputs, and the guides in ``docs/``. The files are first staged in ``build/site-src/`` as they lie
+in the repository, so that a relative link works the same on GitHub and on the site; the notebooks are staged without
+saved widget state, which only a widget library from a CDN could display. MkDocs (mkdocs-material, mkdocs-jupyter)
+renders them with the hooks of ``tools/site_hooks.py``. Open ``build/site/index.html``, or serve the folder:
+``python -m http.server -d build/site``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+STAGE = REPO / "build" / "site-src"
+SITE = REPO / "build" / "site"
+#: The guides in docs/, in the order of the site's menu.
+GUIDES = ["results", "reproducibility", "performance", "instructors", "contributing"]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def course_notebooks(folder: Path = REPO / "notebooks") -> list[Path]:
+    """Return the course's notebooks (``01_data.ipynb`` ...) in order."""
+    return sorted(p for p in folder.glob("*.ipynb") if re.fullmatch(r"\d\d_\w+", p.stem))
+
+
+def without_widgets(path: Path, out: Path) -> None:
+    """Write notebook ``path`` to ``out`` without saved widget state and widget views (their text or picture stays)."""
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            for output in cell.outputs:
+                output.get("data", {}).pop(WIDGET_VIEW, None)
+            cell.outputs = [o for o in cell.outputs if "data" not in o or o["data"]]
+    nbformat.write(nb, out)
+
+
+def stage(folder: Path = STAGE) -> list:
+    """Copy the README, docs/ and the notebooks into ``folder`` as they lie in the repository; return the menu."""
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "notebooks").mkdir(parents=True)
+    shutil.copy(REPO / "README.md", folder / "README.md")
+    shutil.copytree(REPO / "docs", folder / "docs")
+    notebooks = course_notebooks()
+    for path in notebooks:
+        without_widgets(path, folder / "notebooks" / path.name)
+    guides = [f"docs/{name}.md" for name in GUIDES if (folder / "docs" / f"{name}.md").is_file()]
+    others = sorted(p.relative_to(folder).as_posix() for p in (folder / "docs").glob("*.md"))
+    return [
+        {"Home": "README.md"},
+        {"Notebooks": [f"notebooks/{p.name}" for p in notebooks]},
+        {"Guides": guides + [g for g in others if g not in guides]},
+    ]
+
+
+def build(site_dir: Path = SITE) -> Path:
+    """Stage the files and build the site into ``site_dir``; return it."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    nav = stage(STAGE)
+    with contextlib.chdir(REPO):  # mkdocs.yml's relative paths (the hooks, mkdocs-jupyter's cache) start here
+        config = load_config(str(REPO / "mkdocs.yml"), docs_dir=str(STAGE), site_dir=str(site_dir), nav=nav)
+        mkdocs_build(config)
+    return site_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the site; print where it is, its page count and the seconds it took."""
+    p = argparse.ArgumentParser(prog="build_site.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("--site-dir", type=Path, default=SITE, help="where to write the site (default: build/site)")
+    args = p.parse_args(argv)
+    from mkdocs.exceptions import MkDocsException
+
+    handler = logging.StreamHandler()  # MkDocs' warnings (a broken link), as its command line shows them
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    logging.getLogger("mkdocs").addHandler(handler)
+    logging.getLogger("mkdocs").setLevel(logging.WARNING)
+    start = time.perf_counter()
+    try:
+        site = build(args.site_dir.resolve())
+    except (SystemExit, MkDocsException) as exc:  # Abort: strict mode turns each warning above into a failure
+        print(f"error: the site was not built: {exc}", file=sys.stderr)
+        return 1
+    pages = [p for p in site.rglob("*.html") if "assets" not in p.relative_to(site).parts and p.name != "404.html"]
+    print(f"Site: {len(pages)} pages in {site} ({time.perf_counter() - start:.1f} s)")
+    print(f"  open {site / 'index.html'}, or serve it: python -m http.server -d {site}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
