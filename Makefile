@@ -22,6 +22,7 @@ export MNIST_LAB_MIRROR
 export MNIST_LAB_DATA
 export MNIST_LAB_CHROMIUM
 export MNIST_LAB_REQUIRE_BROWSER
+export MNIST_LAB_REQUIRE_POSTGRES
 
 .PHONY: help setup data test test-fast lint student nbval test-browser run notebooks lab site bench lock clean
 

@@ -1,309 +1,127 @@
-"""Records (the second half of `make bench`): test accuracy against training seconds.
+"""Records (part of `make bench`): test accuracy against training seconds of the default MLP and CNN recipes, seeds
+0, 1, 2, and the seconds each run needs to reach 97% and 98% (MLP), 99% and 99.5% (CNN) test accuracy; writes
+benchmarks/records.json and the plot benchmarks/records.png.
 
-Rows, each in its own process, its runs one after another in that process:
-  * the course MLP (784-128-64-10) with the default recipe of notebook 03, seeds 0, 1, 2;
-  * the same MLP and recipe with batches of 128 and lr 0.2 (the course keeps 32), seeds 0, 1, 2;
-  * the CNN of notebook 06 with its default recipe, seeds 0, 1, 2, and the same recipe squeezed into one
-    epoch (the fastest way to 99%), seeds 0, 1, 2;
-  * the plain recipe of notebook 03's hand-written loop (SGD lr 0.01, no momentum, no schedule), seed 0;
-  * the recipe of pytorch/examples `mnist/main.py` (its Net, Adadelta lr 1.0, StepLR gamma 0.7,
-    batch 64, normalized inputs), seed 0, for a fixed budget of training seconds, since its 14 epochs
-    take about 17 minutes on a 2-core CPU. Its data come from memory, as ours do.
+Each run trains as course.train_model trains it (checked at the start), and its test accuracy is measured after
+every epoch. The seconds are fit's (training and its validation pass); the test evaluations are not timed and
+change nothing in training. A record reads the test set after every epoch: it describes a recipe, it chooses nothing.
 
-Test accuracy is measured after every epoch (every 200 steps for pytorch/examples); only the training
-steps are timed, the evaluations are not. Prints a table (mean ± std over seeds, the time to 97, 98,
-99 and 99.5% test accuracy, the goals of issue 13), writes benchmarks/records.json and the plot
-benchmarks/records.png.
-
-    python benchmarks/records.py                 # all rows (about 10 minutes on a 2-core CPU)
-    python benchmarks/records.py --rows cnn --seeds 0
+    python benchmarks/records.py                  # 6 minutes on 2 cores
+    python benchmarks/records.py --models cnn --seeds 0
+    python benchmarks/records.py --quick          # smoke run (2,000 images, 1 epoch): writes build/bench/
+    python benchmarks/records.py --show           # print the table of the saved records again, redraw the plot
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+import common
 
-import bench  # noqa: E402  (same folder: machine(), spawn(), the recipes)
+from mnist_lab import course, runtime, train
 
-TARGETS = [0.97, 0.98, 0.99, 0.995]
-#: Issue 13's goals: mean over seeds, each seed, training seconds per seed, seconds to 99% (CNN).
-GOALS = {
-    "mlp": {"mean": 0.984, "seconds": 15.0},
-    "cnn": {"mean": 0.996, "each": 0.995, "seconds": 120.0},
-    "cnn1": {"seconds_to_0.99": 20.0},
-}
-EXAMPLES_BUDGET_S = 120.0
+TARGETS = {"mlp": [0.97, 0.98], "cnn": [0.99, 0.995]}
+FLOOR = {"mlp": 95.0, "cnn": 98.0}  #: the lowest accuracy (%) each panel of the plot shows
+NAMES = {"mlp": "MLP 784-128-64-10 (notebook 05)", "cnn": "CNN 16-32-32-64 (notebook 09)"}
 
 
-def _cumulative(curve: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    out, t = [], 0.0
-    for seconds, acc in curve:
-        t += seconds
-        out.append((t, acc))
-    return out
+def record(kind: str, seed: int, quick: dict) -> dict:
+    """Train ``kind``'s default recipe with ``seed``; return its seconds and accuracies after each epoch."""
+    test_loader = course.loaders({**course.RECIPES[kind], **quick})[2]
+    score = lambda model, row: row.update(test_accuracy=train.evaluate(model, test_loader)["accuracy"])  # noqa: E731
+    history = common.train_as_course(kind, {**quick, "seed": seed}, on_epoch_end=score)[1]
+    run = {"seed": seed, "seconds": [], "val_accuracy": [r["val_accuracy"] for r in history]}
+    run["test_accuracy"] = [r["test_accuracy"] for r in history]
+    for row in history:
+        run["seconds"].append(row["seconds"] + (run["seconds"][-1] if run["seconds"] else 0.0))
+    pairs = list(zip(run["seconds"], run["test_accuracy"]))
+    run["seconds_to"] = {str(t): next((s for s, a in pairs if a >= t), None) for t in TARGETS[kind]}
+    print(f"  {kind} seed {seed}: test {pairs[-1][1]:.2%} after {pairs[-1][0]:.0f} s", flush=True)
+    return run
 
 
-def _course_run(model: str, seed: int) -> list[tuple[float, float]]:
-    """Return ``(training seconds so far, test accuracy)`` after each epoch of a default course recipe."""
-    from mnist_lab import models, train
-
-    if model == "mlp":
-        return _cumulative(bench._test_curve(models.MLP, dict(train.DEFAULT_RECIPE), batch=32, seed=seed))
-    if model == "mlp128":
-        return _cumulative(bench._test_curve(models.MLP, dict(train.DEFAULT_RECIPE, lr=0.2), batch=128, seed=seed))
-    if model == "plain":
-        recipe = {"epochs": 10, "lr": 0.01, "momentum": 0.0, "weight_decay": 0.0, "schedule": "none"}
-        return _cumulative(bench._test_curve(models.MLP, recipe, batch=32, seed=seed))
-    make, recipe, batch, aug = bench._cnn_recipe()
-    if model == "cnn1":  # the same recipe with a budget of one epoch (its one-cycle schedule squeezed into it)
-        recipe = dict(recipe, epochs=1)
-    return _cumulative(bench._test_curve(make, recipe, batch, augment=aug, seed=seed))
+def reached(values: list[float | None]) -> str:
+    """Return "12 s (max 14)" over the runs, or "2 of 3 runs" when some never reached the target."""
+    hit = [v for v in values if v is not None]
+    if len(hit) < len(values):
+        return f"{len(hit)} of {len(values)} runs"
+    return f"{statistics.mean(hit):.0f} s" + (f" (max {max(hit):.0f})" if len(hit) > 1 else "")
 
 
-def _examples_run(seed: int, budget_s: float, eval_every: int = 200) -> list[tuple[float, float]]:
-    """pytorch/examples mnist/main.py (its Net and defaults) trained for ``budget_s`` seconds."""
-    import torch
-    import torch.nn.functional as F
-    from torch import nn
-
-    from mnist_lab import data, runtime, train
-
-    class Net(nn.Module):  # pytorch/examples mnist/main.py, unchanged
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 32, 3, 1)
-            self.conv2 = nn.Conv2d(32, 64, 3, 1)
-            self.dropout1 = nn.Dropout(0.25)
-            self.dropout2 = nn.Dropout(0.5)
-            self.fc1 = nn.Linear(9216, 128)
-            self.fc2 = nn.Linear(128, 10)
-
-        def forward(self, x):
-            x = F.relu(self.conv2(F.relu(self.conv1(x))))
-            x = self.dropout1(F.max_pool2d(x, 2))
-            x = self.dropout2(F.relu(self.fc1(torch.flatten(x, 1))))
-            return F.log_softmax(self.fc2(x), dim=1)
-
-    runtime.seed_everything(seed)
-    s = data.load_tensors(download=False)
-    norm = lambda x: (x - 0.1307) / 0.3081  # noqa: E731  (its transforms.Normalize)
-    train_x, train_y, test_x, test_y = norm(s.train_images), s.train_labels, norm(s.test_images), s.test_labels
-    model = Net()
-    opt = torch.optim.Adadelta(model.parameters(), lr=1.0)
-    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.7)
-    gen = torch.Generator().manual_seed(seed)
-    test_loader = data.TensorLoader(test_x, test_y, batch_size=1000)
-
-    def test_accuracy() -> float:
-        accuracy = train.evaluate(model, test_loader, device="cpu")["accuracy"]  # argmax of log-probabilities
-        model.train()  # evaluate leaves the model in eval mode
-        return accuracy
-
-    curve, spent, step = [], 0.0, 0
-    model.train()
-    while spent < budget_s:
-        order = torch.randperm(len(train_y), generator=gen)
-        for i in range(0, len(order), 64):
-            idx = order[i : i + 64]
-            t0 = time.perf_counter()
-            opt.zero_grad()
-            F.nll_loss(model(train_x[idx]), train_y[idx]).backward()
-            opt.step()
-            spent += time.perf_counter() - t0
-            step += 1
-            if step % eval_every == 0 or spent >= budget_s:
-                curve.append((spent, test_accuracy()))
-            if spent >= budget_s:
-                break
-        sched.step()
-    return curve
-
-
-def run_row(spec: dict) -> dict:
-    """Measure one row (in this process): every seed one after another."""
-    import torch
-
-    runs = []
-    for seed in spec["seeds"]:
-        if spec["row"] == "examples":
-            curve = _examples_run(seed, spec["budget_s"])
-        else:
-            curve = _course_run(spec["row"], seed)
-        run = {"seed": seed, "curve": curve, "train_seconds": curve[-1][0], "final_test_accuracy": curve[-1][1]}
-        for t in TARGETS:
-            run[f"seconds_to_{t}"] = next((s for s, a in curve if a >= t), None)
-        runs.append(run)
-        print(
-            f"  {spec['row']} seed {seed}: {run['final_test_accuracy']:.2%} after {run['train_seconds']:.0f} s "
-            f"of training",
-            file=sys.stderr,
-            flush=True,
-        )
-    return {
-        "row": spec["row"],
-        "runs": runs,
-        "threads": torch.get_num_threads(),
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-    }
-
-
-NAMES = {
-    "mlp": "MLP 784-128-64-10 (notebook 03)",
-    "cnn": "CNN (notebook 06)",
-    "mlp128": "the same MLP, batch 128 and lr 0.2 (not the course default)",
-    "cnn1": "the same CNN recipe in 1 epoch",
-    "plain": "MLP, plain SGD (03's hand-written loop)",
-    "examples": "pytorch/examples mnist/main.py",
-}
-
-
-def _mean_std(values: list[float]) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.2%}"
-    return f"{statistics.mean(values):.2%} ± {statistics.stdev(values):.2%}"
-
-
-def _seconds(values: list) -> str:
-    if any(v is None for v in values):
-        hit = [v for v in values if v is not None]
-        return f"{len(hit)} of {len(values)} runs" + (f" (≤ {max(hit):.0f} s)" if hit else "")
-    return f"{statistics.mean(values):.0f} s" + (f" (max {max(values):.0f})" if len(values) > 1 else "")
-
-
-def render(info: dict, rows: list[dict]) -> str:
-    """Return the records as a Markdown table with the goals of issue 13 checked."""
+def render(result: dict) -> str:
+    """Return the records as a Markdown table."""
     lines = [
-        f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['threads']} threads, "
-        f"CPU capability {rows[0]['cpu_capability']}.",
-        "Test accuracy (10,000 images) after training; seconds are training steps only (evaluations not timed).",
+        f"Machine: {common.describe(result['machine'])}. Command: `{result['command']}`.",
         "",
-        "| model | seeds | test accuracy, each | mean ± std | training seconds | "
-        + " | ".join(f"to {t:.1%}" for t in TARGETS)
-        + " |",
-        "|---|---|---|---:|---:|" + "---:|" * len(TARGETS),
+        "| model, default recipe | seeds | final test accuracy | seconds of fit | time to target test accuracy |",
+        "|---|---|---:|---:|---|",
     ]
-    for row in rows:
-        runs = row["runs"]
-        accs = [r["final_test_accuracy"] for r in runs]
-        lines.append(
-            f"| {NAMES[row['row']]} | {','.join(str(r['seed']) for r in runs)} | "
-            + ", ".join(f"{a:.2%}" for a in accs)
-            + f" | {_mean_std(accs)} | "
-            + _seconds([r["train_seconds"] for r in runs])
-            + " | "
-            + " | ".join(_seconds([r[f"seconds_to_{t}"] for r in runs]) for t in TARGETS)
-            + " |"
-        )
-    lines += ["", "Goals (issue 13):"]
-    for row in rows:
-        goal = GOALS.get(row["row"])
-        if not goal:
-            continue
-        runs = row["runs"]
-        accs = [r["final_test_accuracy"] for r in runs]
-        checks = []
-        if "mean" in goal:
-            checks.append((f"mean ≥ {goal['mean']:.1%}", statistics.mean(accs) >= goal["mean"]))
-        if "each" in goal:
-            checks.append((f"each ≥ {goal['each']:.1%}", min(accs) >= goal["each"]))
-        if "seconds" in goal:
-            checks.append(
-                (
-                    f"≤ {goal['seconds']:.0f} s of training each",
-                    max(r["train_seconds"] for r in runs) <= goal["seconds"],
-                )
-            )
-        if "seconds_to_0.99" in goal:
-            to99 = [r["seconds_to_0.99"] for r in runs]
-            checks.append(
-                (
-                    f"99% within {goal['seconds_to_0.99']:.0f} s each",
-                    all(s is not None and s <= goal["seconds_to_0.99"] for s in to99),
-                )
-            )
-        lines.append(f"- {NAMES[row['row']]}: " + "; ".join(f"{c}: {'met' if ok else 'MISSED'}" for c, ok in checks))
+    for kind in sorted(result["records"], key=list(NAMES).index):
+        runs = result["records"][kind]
+        finals = [r["test_accuracy"][-1] for r in runs]
+        to = ", ".join(f"{float(t):.1%}: {reached([r['seconds_to'][t] for r in runs])}" for t in runs[0]["seconds_to"])
+        seconds = statistics.mean(r["seconds"][-1] for r in runs)
+        name, seeds = f"{NAMES[kind]}, {len(runs[0]['seconds'])} epochs", ",".join(str(r["seed"]) for r in runs)
+        lines.append(f"| {name} | {seeds} | {common.pct(finals)} | {seconds:.0f} s | {to} |")
     return "\n".join(lines)
 
 
-def plot(rows: list[dict], path: Path) -> None:
-    """Save test accuracy against training seconds, one line per run."""
+def plot(result: dict, path: Path) -> None:
+    """Save test accuracy (%) against seconds of training, a panel per model, a line per seed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colors = {
-        "mlp": "tab:blue",
-        "mlp128": "tab:cyan",
-        "cnn": "tab:red",
-        "cnn1": "tab:orange",
-        "plain": "tab:gray",
-        "examples": "tab:green",
-    }
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for row in rows:
-        for i, run in enumerate(row["runs"]):
-            xs, ys = zip(*run["curve"])
-            ax.plot(
-                xs,
-                [100 * y for y in ys],
-                marker=".",
-                color=colors[row["row"]],
-                alpha=0.8,
-                label=NAMES[row["row"]] if i == 0 else None,
-            )
-    for t in TARGETS:
-        ax.axhline(100 * t, color="black", lw=0.5, ls=":")
-    ax.set(
-        xlabel="training seconds (2-core CPU)",
-        ylabel="test accuracy (%)",
-        ylim=(95, 100),
-        title="Test accuracy against training time (each line one seed)",
-    )
-    ax.legend(loc="lower right")
+    records = {kind: result["records"][kind] for kind in sorted(result["records"], key=list(NAMES).index)}
+    fig, axes = plt.subplots(1, len(records), figsize=(5 * len(records), 4), squeeze=False)
+    for ax, (kind, runs) in zip(axes[0], records.items()):
+        for run, color in zip(runs, ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")):
+            accuracy = [100 * a for a in run["test_accuracy"]]
+            ax.plot(run["seconds"], accuracy, marker=".", color=color, label=f"seed {run['seed']}")
+        for target in TARGETS[kind]:
+            ax.axhline(100 * target, color="black", lw=0.6, ls=":")
+            ax.annotate(f"{target:.1%}", (0, 100 * target), xycoords=("axes fraction", "data"), fontsize=8, va="bottom")
+        lowest = min(100 * a for run in runs for a in run["test_accuracy"])
+        ax.set_ylim(FLOOR[kind], 100)
+        if lowest < FLOOR[kind]:
+            note = f"clipped at {FLOOR[kind]:.0f}%: lower points (down to {lowest:.1f}%) are off the chart"
+            ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", fontsize=8, color="dimgray")
+        ax.set(title=f"{NAMES[kind]}, {len(runs[0]['seconds'])} epochs", ylabel="test accuracy (%)")
+        ax.set_xlabel("seconds of training (fit, with validation)")
+        ax.legend(loc="lower right", fontsize=8)
+    fig.suptitle(f"Test accuracy after each epoch; {result['machine']['cpu']}, {result['machine']['cores']} cores")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--one", help=argparse.SUPPRESS)
-    parser.add_argument("--rows", default="mlp,mlp128,cnn,cnn1,plain,examples")
-    parser.add_argument("--seeds", default="0,1,2", help="seeds of the MLP and CNN rows (the others run seed 0)")
-    parser.add_argument("--budget", type=float, default=EXAMPLES_BUDGET_S, help="seconds for pytorch/examples")
-    parser.add_argument("--out", default=str(HERE / "records.json"))
+    parser.add_argument("--models", default="mlp,cnn")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2,000 images, 1 epoch, seed 0")
+    parser.add_argument("--show", action="store_true", help="print the saved records' table, redraw their plot")
+    parser.add_argument("--out", help="records file (default benchmarks/records.json; build/bench/ with --quick)")
     args = parser.parse_args()
-    if args.one:
-        print(json.dumps(run_row(json.loads(args.one))))
+    out = common.out_path(args, "records.json")
+    if args.show:
+        print(render(runtime.read_json(out)))
+        plot(runtime.read_json(out), out.with_suffix(".png"))
         return 0
-    info = bench.machine()
-    print(
-        f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, {info['threads']} threads", flush=True
-    )
-    seeds = [int(s) for s in args.seeds.split(",")]
-    rows = []
-    for name in args.rows.split(","):
-        spec = {
-            "row": name,
-            "seeds": seeds if name in ("mlp", "mlp128", "cnn", "cnn1") else [0],
-            "budget_s": args.budget,
-        }
-        rows.append(bench.spawn(spec, script=__file__))
-    table = render(info, rows)
-    print("\n" + table)
-    out = Path(args.out)
-    out.write_text(json.dumps({"machine": info, "rows": rows}, indent=1) + "\n")
-    plot(rows, out.with_suffix(".png"))
-    print(f"\nwrote {out} and {out.with_suffix('.png')}")
+    quick = common.QUICK_CHANGES if args.quick else {}
+    seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
+    result = {"machine": common.machine(), "command": " ".join(["python", *sys.argv]), "quick": quick, "records": {}}
+    print(f"Machine: {common.describe(result['machine'])}", flush=True)
+    for kind in args.models.split(","):
+        common.check_same_as_course(kind)
+        result["records"][kind] = [record(kind, seed, quick) for seed in seeds]
+    runtime.write_json(out, result)
+    plot(result, out.with_suffix(".png"))
+    print("\n" + render(result) + f"\n\nwrote {out} and {out.with_suffix('.png')}")
     return 0
 
 

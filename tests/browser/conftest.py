@@ -1,9 +1,9 @@
 """JupyterLab in a real browser: the system Chromium driven by Playwright (no browser download).
 
-Chromium is found through ``$MNIST_LAB_CHROMIUM`` or on the PATH. Without it every browser test
-is skipped with one reason, unless ``MNIST_LAB_REQUIRE_BROWSER=1`` (set by CI) turns the skip
-into a failure. JupyterLab runs on a free local port with a random token, over temporary copies
-of the notebooks and a temporary artifacts folder, and is stopped after the tests.
+Chromium is found through ``$MNIST_LAB_CHROMIUM`` or on the PATH. Without it every browser test is skipped with one
+reason, unless ``MNIST_LAB_REQUIRE_BROWSER=1`` (set by CI) turns the skip into a failure. JupyterLab runs on a free
+local port with a random token, over temporary copies of the notebooks and a temporary artifacts folder holding two
+small models (so the committed notebooks that load them run in seconds), and is stopped after the tests.
 """
 
 from __future__ import annotations
@@ -19,16 +19,19 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 import torch
 from chromium import CHROMIUM_ARGS, NO_CHROMIUM, browser_required, find_chromium
+from nbconvert.preprocessors import TagRemovePreprocessor
 
-from mnist_lab import course, runtime
+from mnist_lab import course
 
-REPO = runtime.repo_root()
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SCREENSHOTS = REPO / "build" / "screenshots"
-#: Small parameters for the notebooks run in the browser; the models they need are trained once, here.
-SMALL = {"subset": 10000, "epochs": 2, "val_size": 1000, "cnn_epochs": 2}
+#: The small models the notebooks run in the browser load (trained once, here, in a few seconds).
+SMALL = {"subset": 10000, "epochs": 2, "val_size": 1000}
 
 
 @pytest.fixture(scope="session")
@@ -55,67 +58,34 @@ def _prepare(name: str, out: Path, student: Path, **params) -> None:
     import papermill
 
     papermill.execute_notebook(
-        str(student / f"{name}.ipynb"),
-        str(out),
-        parameters=params,
-        prepare_only=True,
-        progress_bar=False,
-        kernel_name="python3",
+        str(student / f"{name}.ipynb"), str(out), parameters=params, prepare_only=True, progress_bar=False
     )
 
 
 @pytest.fixture(scope="session")
 def workspace(chromium, tmp_path_factory) -> Path:
-    """A folder with copies of the committed notebooks, small-parameter copies of the student edition of 01, 03
-    and 08 (what a student runs: no solution cells), and artifacts in which a small MLP and CNN are trained for the
-    small 08."""
+    """A folder with copies of the committed notebooks, small-parameter copies of the student edition of 01, 05 and
+    11 (what a student runs: no solution cells), and artifacts holding a small MLP and CNN."""
     root = tmp_path_factory.mktemp("lab")
-    for path in sorted(course.notebook_dir().glob("*.ipynb")):
-        shutil.copy(path, root / path.name)
     student = root / "student"
-    course.write_student_edition(student)
-    models = root / "models"
-    P = course.start(
-        seed=0,
-        data_root=None,
-        artifacts=str(models),
-        hidden=[128, 64],
-        batch_size=32,
-        lr=0.05,
-        momentum=0.9,
-        weight_decay=5e-4,
-        schedule="onecycle",
-        device="cpu",
-        channels=[16, 32, 64],
-        cnn_batch_size=128,
-        cnn_lr=0.2,
-        cnn_momentum=0.9,
-        augment=True,
-        max_shift=2,
-        max_rotation=10.0,
-        **SMALL,
-    )
+    student.mkdir()
+    remove = TagRemovePreprocessor(remove_cell_tags={"solution"}, enabled=True)
+    for path in NOTEBOOKS:
+        shutil.copy(path, root / path.name)
+        nbformat.write(remove.preprocess(nbformat.read(path, as_version=4), {})[0], student / path.name)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small models: one thread is fastest, and far faster on a busy machine
     try:
-        course.train_mlp(P)
-        course.train_cnn(P)
+        for kind in ("mlp", "cnn"):
+            course.train_model(kind, SMALL, root / "artifacts", device="cpu")
     finally:
         torch.set_num_threads(threads)
     _prepare("01_data", root / "small_01_data.ipynb", student, subset=2000)
+    quick = dict(subset=2000, epochs=2, ablation_images=1000, ablation_epochs=1, ablation_seeds=1)
     _prepare(
-        "03_training",
-        root / "small_03_training.ipynb",
-        student,
-        artifacts=str(root / "small03"),
-        subset=2000,
-        epochs=2,
-        plain_epochs=1,
-        ablation_epochs=1,
-        ablation_seeds=1,
-        log_every=0,
+        "05_better_training", root / "small_05_better_training.ipynb", student, artifacts=str(root / "small05"), **quick
     )
-    _prepare("08_draw", root / "small_08_draw.ipynb", student, artifacts=str(models), device="cpu", **SMALL)
+    _prepare("11_draw", root / "small_11_draw.ipynb", student)
     return root
 
 
@@ -129,7 +99,7 @@ def lab(workspace, tmp_path_factory):
     # is as fast, and several threads slow down many times over on a busy 2-core machine (CI).
     env["OMP_NUM_THREADS"] = "1"
     env.update(
-        MNIST_LAB_ARTIFACTS=str(workspace / "artifacts"),
+        MNIST_LAB_ARTIFACTS=str(workspace / "artifacts"),  # the small models: loaded, never trained again
         JUPYTER_CONFIG_DIR=str(home / "config"),
         JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
