@@ -98,8 +98,9 @@ def recipe(P: dict, kind: str) -> dict[str, Any]:
 
 
 def differences(recipe: dict, kind: str) -> dict[str, Any]:
-    """Return what ``recipe`` changes from the default recipe of ``kind`` (empty: it is the default)."""
-    return {name: value for name, value in recipe.items() if RECIPES[kind].get(name) != value}
+    """Return what ``recipe`` changes from the default of ``kind``, in the table's order (empty: the default)."""
+    order = [*RECIPES[kind], *(name for name in recipe if name not in RECIPES[kind])]
+    return {name: recipe[name] for name in order if name in recipe and RECIPES[kind].get(name) != recipe[name]}
 
 
 def describe(recipe: dict, kind: str) -> str:

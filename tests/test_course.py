@@ -109,6 +109,9 @@ def test_one_recipe_table_names_every_setting_the_trainer_uses():
     changed = {**course.RECIPES["cnn"], "schedule": "cosine"}
     assert course.differences(changed, "cnn") == {"schedule": "cosine"}
     assert course.describe(changed, "cnn") == "the default recipe with schedule='cosine'"
+    # A checkpoint may store its recipe in any order; the description follows the table's, so it reads the same.
+    shuffled = dict(reversed(list({**course.RECIPES["mlp"], "subset": 2000, "epochs": 1}.items())))
+    assert course.describe(shuffled, "mlp") == "the default recipe with epochs=1, subset=2000"
 
 
 @pytest.fixture()
