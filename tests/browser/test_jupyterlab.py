@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from chromium import NO_CHROMIUM, browser_required, find_chromium
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -35,13 +36,37 @@ def dialogs(page) -> list[str]:
     return [d.inner_text() for d in page.query_selector_all(".jp-Dialog")]
 
 
+def menu(page, top: str, item: str) -> None:
+    """Click ``item`` in the menu bar's ``top`` menu."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(top)}$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
+
+
 def run_all(page, timeout: int = NOTEBOOK_TIMEOUT) -> None:
-    """Run every cell through the Run menu and wait until the last one has finished."""
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-    prompts = "[...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(e => e.textContent.trim())"
-    page.wait_for_function(f"() => {prompts}.some(t => t === '[*]:')", timeout=10_000)
-    page.wait_for_function(f"() => {prompts}.every(t => /^\\[\\d+\\]:$/.test(t))", timeout=timeout)
+    """Clear the saved outputs, run every cell through the Run menu, wait until the last one has finished, and check
+    that every code cell ran: a visible one shows its number, a solution (input collapsed, no number shown) has
+    its output back."""
+    cells = "[...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell')]"
+    menu(page, "Edit", "Clear Outputs of All Cells")
+    page.wait_for_function(f"() => {cells}.every(c => !c.querySelector('.jp-OutputArea-child'))", timeout=10_000)
+    menu(page, "Run", "Run All Cells")
+    state = (
+        f"{cells}.map(c => [c.querySelector('.jp-InputPrompt').textContent.trim(),"
+        " !!c.querySelector('.jp-InputPlaceholder'), !!c.querySelector('.jp-OutputArea-child')])"
+    )
+    ran = "s => s.every(([p, hidden, out]) => hidden ? out : /^\\[\\d+\\]:$/.test(p))"
+    stderr = "'.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"]'"
+    stopped = f"[...document.querySelectorAll({stderr})].some(e => /Error|Traceback/.test(e.textContent))"
+    page.wait_for_function(f"() => {state}.some(([p]) => p === '[*]:')", timeout=10_000)
+    try:  # until every cell ran, or Run All stopped at an error
+        page.wait_for_function(
+            f"() => ({ran})({state}) || !{state}.some(([p]) => p === '[*]:') && {stopped}", timeout=timeout
+        )
+    except PlaywrightTimeout:
+        pass  # the assertion below says which cells did not run
+    state = page.evaluate(f"() => {state}")
+    skipped = [i for i, (p, hidden, out) in enumerate(state) if not (out if hidden else re.fullmatch(r"\[\d+\]:", p))]
+    assert not skipped, f"code cells {skipped} did not run ({state}); errors shown: {error_outputs(page)}"
 
 
 def outputs(page, mime: str) -> list[str]:
