@@ -55,18 +55,17 @@ def run_all(page, timeout: int = NOTEBOOK_TIMEOUT) -> None:
         " !!c.querySelector('.jp-InputPlaceholder'), !!c.querySelector('.jp-OutputArea-child')])"
     )
     ran = "s => s.every(([p, hidden, out]) => hidden ? out : /^\\[\\d+\\]:$/.test(p))"
+    busy = f"{state}.some(([p]) => p === '[*]:')"
     stderr = "'.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"]'"
     stopped = f"[...document.querySelectorAll({stderr})].some(e => /Error|Traceback/.test(e.textContent))"
-    page.wait_for_function(f"() => {state}.some(([p]) => p === '[*]:')", timeout=10_000)
+    page.wait_for_function(f"() => {busy}", timeout=10_000)
     try:  # until every cell ran, or Run All stopped at an error
-        page.wait_for_function(
-            f"() => ({ran})({state}) || !{state}.some(([p]) => p === '[*]:') && {stopped}", timeout=timeout
-        )
+        page.wait_for_function(f"() => ({ran})({state}) || !{busy} && {stopped}", timeout=timeout)
     except PlaywrightTimeout:
         pass  # the assertion below says which cells did not run
-    state = page.evaluate(f"() => {state}")
-    skipped = [i for i, (p, hidden, out) in enumerate(state) if not (out if hidden else re.fullmatch(r"\[\d+\]:", p))]
-    assert not skipped, f"code cells {skipped} did not run ({state}); errors shown: {error_outputs(page)}"
+    shown = page.evaluate(f"() => {state}")
+    skipped = [i for i, (p, hidden, out) in enumerate(shown) if not (out if hidden else re.fullmatch(r"\[\d+\]:", p))]
+    assert not skipped, f"code cells {skipped} did not run ({shown}); errors shown: {error_outputs(page)}"
 
 
 def outputs(page, mime: str) -> list[str]:
