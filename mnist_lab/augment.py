@@ -61,7 +61,7 @@ def shift(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
 
 def rotate(images: torch.Tensor, degrees: float) -> torch.Tensor:
     """Return ``images`` rotated by ``degrees`` about their centre (bilinear). Notebook 01 shows it on digits."""
-    z = torch.zeros(images.shape[0])
+    z = torch.zeros(images.shape[0], device=images.device)  # the angles and shifts go where the images are
     return _affine(images, torch.full_like(z, float(degrees)), z, z)
 
 
