@@ -9,6 +9,7 @@ with the default recipe. Nothing overwrites a model that another notebook traine
 
 from __future__ import annotations
 
+import ast
 import os
 from pathlib import Path
 from typing import Any
@@ -47,21 +48,41 @@ class Params(dict):
         raise MissingParameter(name)
 
 
+def declared(namespace: dict[str, Any]) -> dict[str, Any]:
+    """Return ``{name: type}`` for the names the notebook declares with a type (``epochs: int = 10``).
+
+    Python 3.13 and before put them in ``__annotations__``; 3.14 compiles an ``__annotate__`` function instead (PEP
+    649), and IPython compiles each statement of a cell on its own, so only the last statement's function is left.
+    The cells' own source, IPython's input history ``_ih``, names them all, on every Python.
+    """
+    found = dict(namespace.get("__annotations__") or {})
+    if callable(namespace.get("__annotate__")):
+        found.update({k: v for k, v in namespace["__annotate__"](1).items() if k not in found})  # 1: Format.VALUE
+    for cell in namespace.get("_ih") or []:
+        try:
+            statements = ast.parse(cell).body
+        except SyntaxError:
+            continue
+        for node in statements:
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                found.setdefault(node.target.id, ast.unparse(node.annotation))
+    return {name: eval(kind, namespace) if isinstance(kind, str) else kind for name, kind in found.items()}
+
+
 def start(namespace: dict[str, Any]) -> Params:
     """Check the parameters of the notebook whose ``globals()`` is ``namespace``, seed everything; return them as ``P``.
 
-    The parameters are the names the parameters cell declares with a type (``epochs: int = 10``), with their values
-    after papermill's changes. ``P["artifacts"]`` and ``P["figures"]`` are folders that exist, and
+    The parameters are the names the parameters cell declares with a type (``epochs: int = 10``, see ``declared``),
+    with their values after papermill's changes. ``P["artifacts"]`` and ``P["figures"]`` are folders that exist, and
     ``P["torch_device"]`` is the device chosen. A bad value raises a ``ValueError`` that says what is allowed.
     """
-    declared = namespace.get("__annotations__", {})  # `name: type = value` lines put the type here
-    declared = {name: eval(kind, namespace) if isinstance(kind, str) else kind for name, kind in declared.items()}
-    missing = [name for name in declared if name not in namespace]
+    kinds = declared(namespace)
+    missing = [name for name in kinds if name not in namespace]
     if missing:
         raise ValueError(
             f"{missing} have a type but no value in the parameters cell: give each one, e.g. `seed: int = 0`."
         )
-    P = Params({name: params.check(name, namespace[name], kind) for name, kind in declared.items()})
+    P = Params({name: params.check(name, namespace[name], kind) for name, kind in kinds.items()})
     folders = {
         "data_root": runtime.data_root(P.get("data_root")),
         "artifacts": runtime.artifacts_dir(P.get("artifacts")),
@@ -142,14 +163,14 @@ def load_model(P: dict, kind: str) -> tuple[torch.nn.Module, dict]:
         print(f"No trained {name} at {short(path, P)} (notebook {notebook} trains it): training one, default recipe.")
         train_model(kind, {}, P["artifacts"], P.get("data_root"), P["torch_device"])
     model, checkpoint = train.load_checkpoint(path)
-    checkpoint["recipe"] = {**RECIPES[kind], **checkpoint.get("recipe", {})}
-    epochs = checkpoint["recipe"]["epochs"]
+    recorded = checkpoint.get("recipe") or {}
+    epochs = checkpoint.get("settings", recorded).get("epochs", checkpoint["epoch"])  # what fit was asked for
     if checkpoint["epoch"] < epochs:
         raise RuntimeError(
             f"{short(path, P)} holds an unfinished run, epoch {checkpoint['epoch']} of {epochs}: finish it in "
             f"notebook {notebook} (fit(..., resume=...)), or move it away to train a new one here."
         )
-    print(
-        f"Loaded the {name} trained by notebook {notebook} ({short(path, P)}): {describe(checkpoint['recipe'], kind)}."
-    )
+    checkpoint["recipe"] = {**RECIPES[kind], **recorded}  # the data's split and batches: the default's unless recorded
+    said = describe(checkpoint["recipe"], kind) if recorded else "no recipe recorded, the default data split"
+    print(f"Loaded the {name} trained by notebook {notebook} ({short(path, P)}): {said}.")
     return model.to(P["torch_device"]), checkpoint

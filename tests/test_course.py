@@ -42,6 +42,44 @@ def test_start_reads_the_parameters_from_the_notebooks_own_namespace(tmp_path):
     assert P["torch_device"] == torch.device("cpu") and "Optional" not in P
 
 
+def python_314_namespace(**changes) -> dict:
+    """The globals() of a notebook on Python 3.14 (PEP 649) in IPython: no ``__annotations__``; each statement of the
+    parameters cell compiled on its own, so the ``__annotate__`` left is the last statement's; the cells' source in
+    IPython's input history ``_ih``."""
+    ns = namespace(**changes)
+    ns.pop("__annotations__")
+    ns["__annotate__"] = lambda format: {"schedule": str} if format == 1 else NotImplemented
+    ns["_ih"] = ["", PARAMETERS_CELL, "from mnist_lab import course\nP = course.start(globals())"]
+    return ns
+
+
+def test_start_reads_the_parameters_as_python_314_lays_them_out(tmp_path):
+    """Issue 31, defect 1: on 3.14 start found no parameters and every notebook stopped at its first P[...]."""
+    P = course.start(python_314_namespace(artifacts=str(tmp_path), epochs=3))
+    assert (P["epochs"], P["lr"], P["hidden"], P["schedule"], P["subset"]) == (3, 0.05, [128, 64], "onecycle", None)
+    with pytest.raises(ValueError, match="Parameter epochs=2.5 is not allowed"):
+        course.start(python_314_namespace(artifacts=str(tmp_path), epochs=2.5))  # the types are read too
+    only_annotate = python_314_namespace(artifacts=str(tmp_path))
+    del only_annotate["_ih"]  # plain exec of a whole module: one __annotate__ holds every annotation
+    only_annotate["__annotate__"] = lambda format: {"epochs": int, "artifacts": Optional[str]}
+    assert set(course.declared(only_annotate)) == {"epochs", "artifacts"}
+
+
+def test_start_in_a_real_ipython_shell_finds_every_parameter(tmp_path):
+    """The path a notebook takes: IPython runs the parameters cell, then papermill's injected cell, then start."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        for cell in (PARAMETERS_CELL, f"epochs = 4\nartifacts = {str(tmp_path)!r}", "P = course.start(globals())"):
+            shell.user_ns["course"] = course
+            assert shell.run_cell(cell).success, cell
+        P = shell.user_ns["P"]
+        assert (P["epochs"], P["schedule"], P["artifacts"]) == (4, "onecycle", str(tmp_path))
+    finally:
+        InteractiveShell.clear_instance()
+
+
 @pytest.mark.parametrize(
     "name, value, message",
     [
@@ -160,7 +198,7 @@ def test_an_unfinished_run_is_refused_with_how_to_finish_it(P):
     course.train_model("mlp", TINY, P["artifacts"], P["data_root"])
     path = course.artifact(P, "mlp.pt")
     checkpoint = torch.load(path, weights_only=True)
-    checkpoint["recipe"]["epochs"] = 5  # as if Ctrl-C had stopped a 5-epoch run after epoch 2
+    checkpoint["recipe"]["epochs"] = checkpoint["settings"]["epochs"] = 5  # as if Ctrl-C had stopped a 5-epoch run
     torch.save(checkpoint, path)
     before = path.read_bytes()
     with pytest.raises(RuntimeError, match=r"mlp.pt holds an unfinished run, epoch 2 of 5: finish it in notebook 05"):
@@ -168,22 +206,58 @@ def test_an_unfinished_run_is_refused_with_how_to_finish_it(P):
     assert path.read_bytes() == before
 
 
+def test_a_model_without_a_recipe_is_judged_by_the_epochs_it_was_trained_for(P, tiny_root, capsys):
+    """Issue 31, defect 6: a checkpoint without a recipe was called unfinished against the default recipe's 10
+    epochs."""
+    loaders = course.loaders({**course.RECIPES["mlp"], **TINY}, tiny_root)
+    model = course.models.MLP([8])
+    train.fit(model, loaders[0], loaders[1], epochs=2, lr=0.05, checkpoint=course.artifact(P, "mlp.pt"), verbose=False)
+    loaded, checkpoint = course.load_model(P, "mlp")
+    assert "no recipe recorded" in capsys.readouterr().out and checkpoint["epoch"] == 2
+    assert all(torch.equal(a, b.cpu()) for a, b in zip(model.parameters(), loaded.parameters()))
+
+
 def test_a_damaged_model_file_is_named_and_kept(P):
     path = course.artifact(P, "mlp.pt")
     path.write_bytes(b"truncated")
-    with pytest.raises(ValueError, match=r"mlp.pt is not a checkpoint this model can load"):
+    with pytest.raises(ValueError, match=r"mlp.pt is not a checkpoint torch.load can read"):
         course.load_model(P, "mlp")
     assert path.read_bytes() == b"truncated"
 
 
-def test_the_library_trains_what_the_notebooks_train(P):
-    """``train_model`` is the saved copy of notebook 05's training cell: seed, model, then fit with the recipe."""
+def test_train_model_records_and_returns_the_recipe_it_trained(P, tmp_path):
+    """``train_model`` trains the default recipe with ``changes``: the checkpoint records that recipe, the model it
+    returns is the one whose validation scores it wrote, the same recipe gives the same model whatever the random
+    state before, and each value of the recipe, changed alone, changes the model and is recorded as changed."""
+
+    def trained(kind: str, changes: dict) -> tuple[torch.nn.Module, list[dict], dict]:
+        """Train ``kind`` with ``changes`` in a folder of its own; return the model, its history and checkpoint."""
+        folder = tmp_path / "runs" / str(len(list(tmp_path.glob("runs/*"))))
+        model, history = course.train_model(kind, changes, folder, P["data_root"])
+        return model, history, torch.load(folder / f"{kind}.pt", weights_only=True)
+
+    def weights(model: torch.nn.Module) -> torch.Tensor:
+        return torch.cat([t.flatten() for t in model.state_dict().values()])
+
+    model, history, checkpoint = trained("mlp", TINY)
     recipe = {**course.RECIPES["mlp"], **TINY}
-    model, history = course.train_model("mlp", TINY, P["artifacts"], P["data_root"])
-    train_loader, val_loader, _ = course.loaders(recipe, P["data_root"])
-    runtime.seed_everything(recipe["seed"])
-    again = course.models.MLP(recipe["hidden"])
-    settings = {name: recipe[name] for name in train.SETTINGS}
-    again_history = train.fit(again, train_loader, val_loader, device="cpu", verbose=False, **settings)
-    assert [h["val_loss"] for h in history] == [h["val_loss"] for h in again_history]
-    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), again.parameters()))
+    assert checkpoint["recipe"] == recipe and checkpoint["settings"] == {k: recipe[k] for k in train.SETTINGS}
+    assert checkpoint["epoch"] == len(history) == TINY["epochs"] and checkpoint["history"] == history
+    assert torch.equal(weights(model), torch.cat([t.flatten() for t in checkpoint["state_dict"].values()]))
+    _, val_loader, _ = course.loaders(recipe, P["data_root"])  # the validation set its recipe names
+    scores = train.evaluate(model, val_loader)
+    assert (scores["accuracy"], scores["loss"]) == pytest.approx((history[-1]["val_accuracy"], history[-1]["val_loss"]))
+    runtime.seed_everything(123)  # another random state: train_model seeds from the recipe
+    assert torch.equal(weights(trained("mlp", TINY)[0]), weights(model))
+    one_change = [{"seed": 1}, {"batch_size": 8}, {"epochs": 1}, {"lr": 0.01}, {"momentum": 0.0}]
+    one_change += [{"weight_decay": 0.1}, {"schedule": "cosine"}, {"subset": 60}, {"val_size": 40}]
+    for change in one_change:
+        other, _, saved = trained("mlp", {**TINY, **change})
+        assert course.differences(saved["recipe"], "mlp") == {**course.differences(recipe, "mlp"), **change}, change
+        assert not torch.equal(weights(other), weights(model)), f"{change} did not change the trained model"
+    small_cnn = {**TINY, "channels": [4, 8, 8]}
+    cnn = weights(trained("cnn", small_cnn)[0])
+    for change in ({"label_smoothing": 0.0}, {"augment": False}, {"max_rotation": 0.0}):
+        other, _, saved = trained("cnn", {**small_cnn, **change})
+        assert {k: saved["recipe"][k] for k in change} == change
+        assert not torch.equal(weights(other), cnn), f"{change} did not change the trained CNN"
