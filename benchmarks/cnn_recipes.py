@@ -105,7 +105,7 @@ def speed(epochs: int, subset: int | None) -> dict[str, list[float]]:
     for epoch in range(epochs + 1):
         for name, net in nets.items():
             start = time.perf_counter()
-            train.train_one_epoch(net, train_loader, opts[name], loss_fn, augment=moves)
+            train.train_one_epoch(net, train_loader, opts[name], loss_fn=loss_fn, augment=moves)
             if epoch:
                 times[name].append(time.perf_counter() - start)
     return times

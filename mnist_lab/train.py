@@ -11,6 +11,7 @@ import copy
 import io
 import math
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -52,35 +53,51 @@ def make_schedule(name: str, optimizer: torch.optim.Optimizer, total_steps: int)
     return None
 
 
+class _LiveLine(io.StringIO):
+    """Where a progress bar writes in a notebook: one text output that updates in place in every front end
+    (JupyterLab, Colab, VS Code) and keeps its last line in a headless run's saved notebook."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from IPython.display import DisplayHandle
+
+        self.handle, self.line, self.shown = DisplayHandle(), "", False
+
+    def write(self, text: str) -> int:
+        self.line = text.strip() or self.line
+        return len(text)
+
+    def flush(self) -> None:
+        if self.line:
+            (self.handle.update if self.shown else self.handle.display)({"text/plain": self.line}, raw=True)
+            self.shown = True
+
+
 def _progress(total: int, desc: str):
-    """Return a tqdm bar: a live widget in a notebook that JupyterLab runs; elsewhere (papermill, a script) a text
-    bar that ``_close`` prints once, finished."""
+    """Return a tqdm bar: on one live text line in a notebook's kernel (``_LiveLine``), else on standard error."""
     from tqdm import tqdm
-    from tqdm.notebook import tqdm as widget_bar
 
-    if runtime.live_frontend():
-        return widget_bar(total=total, desc=desc, mininterval=0.5)
-    return tqdm(total=total, desc=desc, file=io.StringIO(), mininterval=math.inf, ascii=False)
+    try:
+        from IPython import get_ipython
 
-
-def _close(bar) -> None:
-    """Close a progress bar; a text bar prints its final line."""
-    bar.close()
-    if not runtime.live_frontend():
-        print(bar, flush=True)
+        in_kernel = getattr(get_ipython(), "kernel", None) is not None
+    except ImportError:  # the library without Jupyter: a script
+        in_kernel = False
+    return tqdm(total=total, desc=desc, file=_LiveLine() if in_kernel else sys.stderr, mininterval=0.5, ascii=False)
 
 
 def train_one_epoch(
-    model: nn.Module, loader, optimizer, loss_fn=None, device="cpu", scheduler=None, augment=None, **show
-) -> dict[str, float]:
+    model: nn.Module, loader, optimizer, *, loss_fn=None, device="cpu", scheduler=None, augment=None,
+    log_every: int | None = None, progress: bool = False, epoch: int = 1,
+) -> dict[str, float]:  # fmt: skip
     """Train ``model`` for one pass over ``loader``; return the epoch's mean ``loss`` and ``accuracy``.
 
-    ``augment`` changes each batch before the model sees it. ``show`` may hold ``log_every`` (print the mean loss
-    so far every that many steps), ``progress`` (a progress bar) and ``epoch`` (the number they print).
-    Raises ``TrainingDiverged`` at the first NaN or infinite loss. Notebook 04 writes this loop by hand.
+    ``augment`` changes each batch before the model sees it. ``log_every`` prints the mean loss so far every that many
+    steps, ``progress`` shows a progress bar, and both print ``epoch`` as the epoch's number. Raises
+    ``TrainingDiverged`` at the first NaN or infinite loss. Notebook 04 writes this loop by hand.
     """
-    loss_fn, epoch, log_every = loss_fn or nn.CrossEntropyLoss(), show.get("epoch", 1), show.get("log_every")
-    bar = _progress(len(loader), f"epoch {epoch}") if show.get("progress") else None
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    bar = _progress(len(loader), f"epoch {epoch}") if progress else None
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     for step, (images, labels) in enumerate(loader, start=1):
@@ -109,7 +126,8 @@ def train_one_epoch(
         if bar is not None:
             bar.update(1)
     if bar is not None:
-        _close(bar)
+        bar.close()
+        bar.fp.flush()  # the finished bar, also when it finished within mininterval
     if seen == 0:
         raise ValueError("The training loader gave no batches: check the data and the batch size.")
     return {"loss": total_loss / seen, "accuracy": correct / seen}
@@ -165,14 +183,19 @@ def _restore(checkpoint: dict, model, optimizer, schedule) -> list[dict]:
     return [dict(row) for row in checkpoint["history"]]
 
 
-def _resume(resume, settings: dict) -> dict:
-    """Return the checkpoint to resume from (a path or a dict), after checking it was trained with ``settings``."""
-    checkpoint = resume if isinstance(resume, dict) else load_checkpoint(resume)[1]
+def _resume(resume, settings: dict, model: nn.Module) -> dict:
+    """Return the checkpoint to resume from (a path or a dict), after checking it was trained with ``settings`` and
+    holds weights that fit ``model``, whatever ``nn.Module`` it is."""
+    checkpoint = resume if isinstance(resume, dict) else read_checkpoint(resume)
     saved = checkpoint.get("settings", {})
     differ = {k: (saved.get(k), v) for k, v in settings.items() if saved.get(k) != v}
     if differ:
         said = ", ".join(f"{k}={old!r} (this call: {new!r})" for k, (old, new) in differ.items())
         raise ValueError(f"Cannot resume: the checkpoint was trained with {said}. Pass the same values to fit.")
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except (KeyError, RuntimeError) as exc:
+        raise ValueError(f"Cannot resume: the checkpoint holds another model's weights ({exc}).") from None
     return checkpoint
 
 
@@ -199,20 +222,24 @@ def _epoch_line(row: dict, epochs: int) -> str:
 
 def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int = 1, lr: float = 0.01, momentum: float = 0.0,
         weight_decay: float = 0.0, schedule: str = "none", device=None, checkpoint=None, resume=None,
-        recipe: dict | None = None, on_epoch_end=None, verbose: bool = True, **options) -> list[dict]:  # fmt: skip
+        recipe: dict | None = None, on_epoch_end=None, verbose: bool = True, loss_fn=None, augment=None,
+        log_every: int | None = None, progress: bool = False) -> list[dict]:  # fmt: skip
     """Train with SGD for ``epochs`` epochs; return the history, one row per epoch (losses, accuracies, lr, seconds).
 
-    ``options`` go to ``train_one_epoch`` (``loss_fn``, ``augment``, ``log_every``, ``progress``). ``checkpoint`` is
-    a file written after every epoch (with ``recipe``, what defines the model); ``resume`` (such a file) goes on
-    after its last epoch, with the same settings, to the same result as a run without a break. A NaN loss raises
-    ``TrainingDiverged`` and Ctrl-C ``TrainingInterrupted``; both put the model back to the last finished epoch.
-    ``on_epoch_end(model, row)`` may add to each row. Notebook 05 shows what ``fit`` adds to notebook 04's loop.
+    ``loss_fn``, ``augment``, ``log_every`` and ``progress`` go to ``train_one_epoch``. ``checkpoint`` is a file
+    written after every epoch (with ``recipe``, what defines the model); ``resume`` (such a file) puts ``model``, its
+    optimizer and schedule back as they were after its last epoch and goes on, with the same settings, to the same
+    result as a run without a break. A NaN loss raises ``TrainingDiverged`` and Ctrl-C ``TrainingInterrupted``; both
+    put the model back to the last finished epoch. ``on_epoch_end(model, row)`` may add to each row. Every argument
+    after the loaders is named, and a misspelt one is a ``TypeError`` that names it. Notebook 05 shows what ``fit``
+    adds to notebook 04's loop.
     """
+    options = {"loss_fn": loss_fn, "augment": augment, "log_every": log_every, "progress": progress}
     device = torch.device(device) if device is not None else runtime.choose_device()
     settings = {"epochs": epochs, "lr": lr, "momentum": momentum, "weight_decay": weight_decay, "schedule": schedule}
     opt = torch.optim.SGD(model.to(device).parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     sched = make_schedule(schedule, opt, epochs * len(train_loader))
-    history = _restore(_resume(resume, settings), model, opt, sched) if resume is not None else []
+    history = _restore(_resume(resume, settings, model), model, opt, sched) if resume is not None else []
     last = _snapshot(model, opt, sched, history, settings, recipe)
     try:
         for epoch in range(len(history) + 1, epochs + 1):
@@ -243,16 +270,24 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: dict) -> Path:
     return runtime.replace_file(path, lambda tmp: torch.save(checkpoint, tmp))
 
 
-def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None) -> tuple[nn.Module, dict]:
-    """Return ``(model, checkpoint)`` read from ``path`` on the CPU (``weights_only=True``): the weights go into
-    ``model``, or into a model built from the checkpoint's ``model_config``. Errors name the file."""
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """Return the checkpoint dict saved in ``path``, read on the CPU (``weights_only=True``). Errors name the file."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No checkpoint at {path}.")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"{path} is not a checkpoint torch.load can read ({type(exc).__name__}: {exc}).") from exc
+
+
+def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None) -> tuple[nn.Module, dict]:
+    """Return ``(model, checkpoint)`` read from ``path`` (``read_checkpoint``): the weights go into ``model``, or into a
+    model built from the checkpoint's ``model_config`` (the course's MLP or CNN). Errors name the file."""
+    checkpoint = read_checkpoint(path)
+    try:
         model = model if model is not None else build_model(checkpoint["model_config"])
         model.load_state_dict(checkpoint["state_dict"])
     except Exception as exc:
-        raise ValueError(f"{path} is not a checkpoint this model can load ({type(exc).__name__}: {exc}).") from exc
+        raise ValueError(f"{path} holds weights this model cannot load ({type(exc).__name__}: {exc}).") from exc
     return model, checkpoint
