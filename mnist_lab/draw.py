@@ -26,8 +26,6 @@ import torch
 import traitlets
 from torch import nn
 
-from . import runtime
-
 CANVAS = 280  #: side of the drawing pad, in canvas pixels
 PEN = 18.0  #: pen width on the pad, in canvas pixels
 BOX, FIELD = 20, 28  #: MNIST: the digit fits a 20×20 box, centred by mass in a 28×28 field
@@ -213,14 +211,12 @@ class DrawingPad(anywidget.AnyWidget):
 
 
 def _with_fallback(view, png: bytes, text: str):
-    """Return the widget's mime bundle (``view()``) with a PNG and a short text beside it. A notebook run headlessly
-    (papermill) keeps only the PNG and the text: a saved view of a widget that is gone shows nothing in JupyterLab."""
-    fallback = {"image/png": base64.b64encode(png).decode(), "text/plain": text}
-    if not runtime.live_frontend():
-        return fallback
+    """Return the widget's mime bundle (``view()``) with a PNG and a short text beside it, in one output: JupyterLab,
+    Colab and VS Code show the live widget, and what cannot show widgets (GitHub, the site, a saved notebook read
+    elsewhere) shows the picture."""
     bundle = view()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
-    data.update(fallback)
+    data.update({"image/png": base64.b64encode(png).decode(), "text/plain": text})
     return bundle
 
 

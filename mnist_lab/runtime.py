@@ -55,12 +55,6 @@ def artifacts_dir(value: str | os.PathLike | None = None) -> Path:
     return _folder(value, ARTIFACTS_ENV, "artifacts", Path.cwd() / "artifacts")
 
 
-def live_frontend() -> bool:
-    """Return True in a kernel that a Jupyter server started (JupyterLab: widgets show live), False in a headless
-    run (papermill, a script), whose saved outputs should be text and pictures, not views of widgets."""
-    return bool(os.environ.get("JPY_SESSION_NAME"))
-
-
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and PyTorch: the same seed gives the same run on the same machine."""
     random.seed(seed)

@@ -85,16 +85,3 @@ def test_setting_the_strokes_from_python_updates_the_reading(models):
     assert reader.guesses() == {"MLP": 0, "CNN": 0}
     probs = reader.probs["MLP", "mnist"]
     assert probs.shape == (10,) and abs(float(probs.sum()) - 1) < 1e-5
-
-
-def test_the_pad_is_a_live_widget_in_jupyterlab_and_a_picture_in_a_headless_run(monkeypatch):
-    """A saved view of a widget whose kernel is gone shows nothing, and JupyterLab logs "widget model not found":
-    a headless run (papermill) keeps only the picture."""
-    pad = draw.DrawingPad(strokes=draw.example_strokes(4))
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
-    assert set(pad._repr_mimebundle_()) == {"image/png", "text/plain"}
-    monkeypatch.setenv("JPY_SESSION_NAME", "08_draw.ipynb")  # a kernel that JupyterLab started
-    data = pad._repr_mimebundle_()
-    data = data[0] if isinstance(data, tuple) else data
-    assert "application/vnd.jupyter.widget-view+json" in data
-    assert data["text/plain"] == "DrawingPad with 2 strokes" and len(data["image/png"]) > 100
