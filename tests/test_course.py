@@ -61,7 +61,7 @@ def test_start_reads_the_parameters_as_python_314_lays_them_out(tmp_path):
         course.start(python_314_namespace(artifacts=str(tmp_path), epochs=2.5))  # the types are read too
     only_annotate = python_314_namespace(artifacts=str(tmp_path))
     del only_annotate["_ih"]  # plain exec of a whole module: one __annotate__ holds every annotation
-    only_annotate["__annotate__"] = lambda format: {"epochs": int, "artifacts": Optional[str]}
+    only_annotate["__annotate__"] = lambda format: {"epochs": int, "artifacts": str | None}
     assert set(course.declared(only_annotate)) == {"epochs", "artifacts"}
 
 
@@ -214,7 +214,7 @@ def test_a_model_without_a_recipe_is_judged_by_the_epochs_it_was_trained_for(P, 
     train.fit(model, loaders[0], loaders[1], epochs=2, lr=0.05, checkpoint=course.artifact(P, "mlp.pt"), verbose=False)
     loaded, checkpoint = course.load_model(P, "mlp")
     assert "no recipe recorded" in capsys.readouterr().out and checkpoint["epoch"] == 2
-    assert all(torch.equal(a, b.cpu()) for a, b in zip(model.parameters(), loaded.parameters()))
+    assert all(torch.equal(a.cpu(), b.cpu()) for a, b in zip(model.parameters(), loaded.parameters()))
 
 
 def test_a_damaged_model_file_is_named_and_kept(P):

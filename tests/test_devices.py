@@ -24,6 +24,8 @@ def tiny_loaders(n: int = 96):
 def test_the_stand_in_accelerator_catches_what_cuda_would_refuse():
     model, (_, loader) = models.MLP(hidden=[8]), tiny_loaders()
     images, labels = next(iter(loader))
+    with torch.no_grad():
+        on_the_cpu = model(images).argmax(1)  # the same model, computed where no stand-in is involved
     with ShadowDevice():
         model.to(SHADOW)
         with pytest.raises(DeviceMixError):
@@ -34,7 +36,9 @@ def test_the_stand_in_accelerator_catches_what_cuda_would_refuse():
             (preds == labels).sum()  # predictions on the device against labels on the CPU
         with pytest.raises(DeviceMixError):
             preds.numpy()
-        assert (preds.cpu() == labels).sum().item() >= 0
+        # brought back, the predictions are what the CPU computes: the stand-in moves tensors, it changes no value
+        assert torch.equal(preds.cpu(), on_the_cpu) and not on_shadow(preds.cpu())
+        assert (preds.cpu() == labels).sum().item() == (on_the_cpu == labels).sum().item()
         assert preds.device == SHADOW and not on_shadow(labels)
 
 
@@ -75,12 +79,21 @@ def test_fit_evaluate_and_predict_on_a_device_with_data_on_the_cpu(tmp_path):
         accuracy = train.evaluate(mlp, val_loader, device=SHADOW)["accuracy"]
         assert accuracy == (train.predict(mlp, val_loader, SHADOW)[0].argmax(1) == labels).sum().item() / 96
         blurred = data.TensorLoader(augment.gaussian_blur(val_loader.images, 1.5), val_loader.labels, 32)
-        assert 0 <= train.evaluate(mlp, blurred, device=SHADOW)["accuracy"] <= 1  # damaged copies made on the CPU
+        on_blurred = train.evaluate(mlp, blurred, device=SHADOW)  # damaged copies made on the CPU
         # resume on the device: the checkpoint (and its RNG state) is read on the CPU
         resumed = models.MLP(hidden=[16])
         history = train.fit(resumed, train_loader, val_loader, epochs=3, resume=tmp_path / "mlp.pt", **mlp_recipe)
         assert [h["epoch"] for h in history] == [1, 2, 3]
     assert not on_shadow(train_loader.images)  # the data never moved
+    # The evaluation on the device counts what the same model, computed on the CPU alone, gets right.
+    mlp.cpu()
+    with torch.no_grad():
+        logits = mlp(blurred.images)
+    right = (logits.argmax(1) == blurred.labels).sum().item()
+    loss = torch.nn.functional.cross_entropy(logits, blurred.labels).item()
+    assert not torch.equal(blurred.images, val_loader.images)
+    assert on_blurred["accuracy"] == right / len(blurred.labels)
+    assert on_blurred["loss"] == pytest.approx(loss, rel=1e-5)
 
 
 def test_course_loaders_keep_the_data_on_the_cpu_whatever_the_device(tiny_root):

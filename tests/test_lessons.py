@@ -3,16 +3,24 @@ module's, for a module saved from one notebook), a notebook that shows it."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
+import pkgutil
 import re
 from pathlib import Path
 
 import pytest
 
-from mnist_lab import augment, course, data, draw, exercises, metrics, models, plots, train
+import mnist_lab
 
-LESSON_MODULES = [augment, course, data, draw, exercises, metrics, models, plots, train]
+#: Modules that keep what no lesson needs to see (DESIGN.md): paths, seeding, devices, parameter checks.
+NOT_LESSONS = {"params", "runtime"}
+LESSON_MODULES = [
+    importlib.import_module(f"mnist_lab.{info.name}")
+    for info in pkgutil.iter_modules(mnist_lab.__path__)
+    if info.name not in NOT_LESSONS
+]
 NOTEBOOKS = {
     path.name[:2]: "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"])
     for path in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
