@@ -2,8 +2,8 @@
 
 - A link to a file of the repository that is not on the site (``LICENSE``, ``tools/run_course.py``) goes to that
   file on GitHub, so that the README reads the same there and here; a link to nothing still fails the build.
-- On a notebook's page: the solution cells (tagged ``solution``) are folded in a ``<details>`` until clicked, links
-  to other notebooks go to their pages, and the Colab, Binder and download links stand under the title.
+- On a notebook's page: the solution cells (tagged ``solution``) are folded in a ``<details>`` until clicked (the
+  Solutions section's title and each exercise's heading stay in view), links to other notebooks go to their pages, and the Colab, Binder and download links stand under the title.
 - MathJax comes from the site itself (``assets/mathjax``, copied from the jupyter-server-mathjax package), with the
   web fonts that package ships: a page makes no request outside the site.
 """
@@ -106,6 +106,14 @@ def _toc_like_headings(page, soup) -> None:
         item.title = heading.get_text().removesuffix("¶").strip()
 
 
+def _only_headings(cell) -> bool:
+    """Whether a solution cell is a Markdown cell of headings and a line of guidance, with nothing to fold: the
+    Solutions section's title and each exercise's heading (the answer key's heading shares a cell with its answers)."""
+    if "jp-MarkdownCell" not in cell.get("class", []):
+        return False
+    return not cell.find(["ol", "ul", "pre", "table", "img"]) and bool(cell.find(re.compile(r"^h[1-6]$")))
+
+
 def on_page_content(html: str, page, config, files) -> str:
     """On a notebook's page: fold the solutions, point links at pages, align the table of contents with the headings,
     add the launch links and MathJax's fonts."""
@@ -117,6 +125,8 @@ def on_page_content(html: str, page, config, files) -> str:
     for cell in soup.select("div.celltag_solution"):
         if cell.find_parent("div", class_="celltag_solution") is not None:
             continue  # mkdocs-jupyter's template nests the cell's div in one more with the same classes
+        if _only_headings(cell):
+            continue  # "## Solutions", "### Exercise 2": the section's signposts stay in view
         details = soup.new_tag("details", attrs={"class": "solution"})
         summary = soup.new_tag("summary")
         summary.string = "Solution (click to show)"

@@ -170,13 +170,25 @@ def test_the_site_has_no_other_pages(site):
     assert built - {"404.html"} == set(PAGES)
 
 
+def signpost(cell: dict) -> bool:
+    """Whether a solution cell is only the Solutions section's title or an exercise's heading (with a line of
+    guidance): Markdown with a heading and no list, code or table."""
+    source = "".join(cell["source"])
+    lines = source.splitlines()
+    has_heading = any(line.startswith("#") for line in lines)
+    has_more = any(re.match(r"\s*(\d+\.|[*-]|```|\|)", line) for line in lines)
+    return cell["cell_type"] == "markdown" and has_heading and not has_more
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_solution_is_folded(path, site):
+def test_every_solution_is_folded_and_its_headings_stay_in_view(path, site):
     notebook = json.loads(path.read_text())
-    solutions = sum("solution" in c["metadata"].get("tags", []) for c in notebook["cells"])
+    solutions = [c for c in notebook["cells"] if "solution" in c["metadata"].get("tags", [])]
     html = (site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
-    assert html.count('<details class="solution">') == solutions
+    assert html.count('<details class="solution">') == sum(not signpost(c) for c in solutions)
     assert '<details class="solution" open' not in html
+    if any(signpost(c) for c in solutions):
+        assert re.search(r"<h2[^>]*>Solutions", html)  # the section's title is not folded away
 
 
 def test_a_solution_is_hidden_until_clicked(site, base, site_context):
