@@ -1,5 +1,6 @@
-"""Issue 26, item 6: three tuning workers, separate processes, share one study on a real PostgreSQL server through
-notebook 10's own functions and a ``postgresql://`` URL, as workers on several machines would.
+"""Issue 26, item 6 and issue 31, item 8: three tuning workers, separate processes, share one study on a real
+PostgreSQL server through notebook 10's code and a ``postgresql://`` URL, as workers on several machines would; one
+of them is killed in the middle of a trial, whose heartbeat then stops.
 
 The test starts its own throwaway server (Debian's ``postgresql`` package: ``initdb`` and ``pg_ctl`` from
 ``/usr/lib/postgresql/*/bin``) on a free local port and a data folder in a temporary folder, and stops it after.
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
-from test_tuning import check_shared_study, run_workers
+from test_tuning import check_shared_study, finish_workers, start_workers, the_study
 
 REQUIRED = os.environ.get("MNIST_LAB_REQUIRE_POSTGRES") == "1"
 
@@ -85,9 +86,12 @@ def postgres_url():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_three_workers_share_one_study_on_postgresql_without_repeating_or_losing_a_trial(postgres_url, tmp_path):
-    """Three processes start together on a new database: they race to create its tables and the study. One creates
-    the study and queues the baseline; all three run trials until the study holds 9 finished ones."""
-    ran, study = run_workers(postgres_url, tmp_path, workers=3, n_trials=9)
-    check_shared_study(ran, study, n_trials=9)
-    assert min(ran) >= 1  # every worker did some of the work
+def test_three_workers_share_one_study_on_postgresql_and_a_killed_workers_trial_is_run_again(postgres_url, tmp_path):
+    """Three processes start together on a new database: they race to create its tables and the study, whose trial
+    0 is the baseline. Worker 1 is killed (SIGKILL) in its second trial. Its trial's heartbeat stops: a live worker
+    fails it once it is stale, and it runs again, once, in a live worker, with the same configuration. The study
+    ends with 9 finished trials, none running, no configuration finished twice; only worker 0 judges the search."""
+    procs = start_workers(postgres_url, tmp_path, numbers=(0, 1, 2), n_trials=9, killed=1, heartbeat=2)
+    results = finish_workers(procs, killed=1)
+    check_shared_study([results[0]["ran"], 2, results[2]["ran"]], the_study(postgres_url, tmp_path), killed=True)
+    assert results[0]["ran"] >= 1 and results[2]["ran"] >= 1  # every live worker did some of the work
