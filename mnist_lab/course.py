@@ -82,7 +82,10 @@ def start(namespace: dict[str, Any]) -> Params:
         raise ValueError(
             f"{missing} have a type but no value in the parameters cell: give each one, e.g. `seed: int = 0`."
         )
-    P = Params({name: params.check(name, namespace[name], kind) for name, kind in kinds.items()})
+    values = {name: namespace[name] for name in kinds}
+    if isinstance(values.get("device"), torch.device):  # `device = P["torch_device"]` ran: start again
+        values["device"] = str(values["device"])
+    P = Params({name: params.check(name, values[name], kind) for name, kind in kinds.items()})
     folders = {
         "data_root": runtime.data_root(P.get("data_root")),
         "artifacts": runtime.artifacts_dir(P.get("artifacts")),

@@ -42,6 +42,13 @@ def test_start_reads_the_parameters_from_the_notebooks_own_namespace(tmp_path):
     assert P["torch_device"] == torch.device("cpu") and "Optional" not in P
 
 
+def test_start_runs_again_after_the_notebook_named_its_device(tmp_path):
+    """A student re-runs the imports cell: `device = P["torch_device"]` has replaced the parameter's string."""
+    ns = namespace(artifacts=str(tmp_path))
+    ns["device"] = course.start(ns)["torch_device"]
+    assert course.start(ns)["torch_device"] == torch.device("cpu")
+
+
 def python_314_namespace(**changes) -> dict:
     """The globals() of a notebook on Python 3.14 (PEP 649) in IPython: no ``__annotations__``; each statement of the
     parameters cell compiled on its own, so the ``__annotate__`` left is the last statement's; the cells' source in
