@@ -24,7 +24,7 @@ export MNIST_LAB_CHROMIUM
 export MNIST_LAB_REQUIRE_BROWSER
 export MNIST_LAB_REQUIRE_POSTGRES
 
-.PHONY: help setup data test test-fast lint student nbval test-browser run notebooks lab site bench lock clean
+.PHONY: help setup data test test-fast lint student assignments nbval test-browser run notebooks lab site bench lock clean
 
 help:
 	@echo "make setup      create $(VENV): the project (editable) with the course's and maintainers' tools, tested pins"
@@ -40,6 +40,7 @@ help:
 	@echo "make lab        start JupyterLab on notebooks/ (students start here)"
 	@echo "make site       the course as a static website in build/site/ (README, notebooks with outputs, docs/)"
 	@echo "make student    the notebooks without their solution cells, in build/student/ (STUDENT_DIR=... elsewhere)"
+	@echo "make assignments  graded assignments: an nbgrader course in build/assignments/ (ASSIGNMENTS_DIR=... elsewhere)"
 	@echo "make bench      benchmarks: speed and the accuracy spread over seeds and float paths (results.json), records"
 	@echo "                with their plot (records.json/png), the CNN recipe's choices on validation (cnn_recipes.json);"
 	@echo "                1-2 hours on 2 cores (each script's --quick is a smoke run of a few minutes)"
@@ -116,6 +117,13 @@ STUDENT_DIR ?= build/student
 student: setup
 	$(VENV)/bin/jupyter nbconvert --to notebook --TagRemovePreprocessor.enabled=True \
 	  --TagRemovePreprocessor.remove_cell_tags=solution --output-dir $(STUDENT_DIR) notebooks/[0-9]*.ipynb
+
+# The graded assignments: an nbgrader course folder, one assignment per notebook with exercises (the instructor's
+# copies in source/, the students' in release/), from the notebooks and tools/assignments.toml (points, hidden
+# tests). A class's folder belongs outside build/, which `make clean` deletes: ASSIGNMENTS_DIR=~/course101.
+ASSIGNMENTS_DIR ?= build/assignments
+assignments: setup
+	$(PY) tools/make_assignments.py --course-dir $(ASSIGNMENTS_DIR)
 
 lab: setup data
 	$(VENV)/bin/jupyter lab notebooks
