@@ -3,7 +3,8 @@
 - A link to a file of the repository that is not on the site (``LICENSE``, ``tools/run_course.py``) goes to that
   file on GitHub, so that the README reads the same there and here; a link to nothing still fails the build.
 - On a notebook's page: the solution cells (tagged ``solution``) are folded in a ``<details>`` until clicked (the
-  Solutions section's title and each exercise's heading stay in view), links to other notebooks go to their pages, and the Colab, Binder and download links stand under the title.
+  Solutions section's title and each exercise's heading stay in view), links to other notebooks go to their
+  pages, and the Colab, Binder and download links stand under the title.
 - MathJax comes from the site itself (``assets/mathjax``, copied from the jupyter-server-mathjax package), with the
   web fonts that package ships: a page makes no request outside the site.
 """
