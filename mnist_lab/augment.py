@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
     """Return ``images`` blurred by a Gaussian of standard deviation ``sigma`` pixels (0 = unchanged). Notebook 01 shows
-    it on digits; notebooks 07 and 09 measure the models on blurred test digits."""
+    it on digits; notebooks 07 and 09 measure the models on blurred validation digits."""
     if sigma <= 0:
         return images.clone()
     # 3 sigma each side, but less than the image's side: reflect padding needs that, and a wider kernel
@@ -30,7 +30,7 @@ def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
 
 def add_noise(images: torch.Tensor, std: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """Return ``images`` plus Gaussian noise of standard deviation ``std``, clipped to [0, 1]. Notebook 01 shows it on
-    digits; notebooks 07 and 09 measure the models on noisy test digits."""
+    digits; notebooks 07 and 09 measure the models on noisy validation digits."""
     if std <= 0:
         return images.clone()
     noise = torch.randn(images.shape, generator=generator, dtype=images.dtype, device="cpu").to(images.device)
@@ -50,7 +50,7 @@ def _affine(images: torch.Tensor, angle_deg: torch.Tensor, dx: torch.Tensor, dy:
 
 def shift(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
     """Return ``images`` moved ``dx`` pixels right and ``dy`` pixels down (zeros fill in). Notebook 01 shows it on
-    digits; notebook 09 measures both models on shifted test digits."""
+    digits; notebook 08 shifts a digit to show that a convolution's output moves with it."""
     out = torch.zeros_like(images)
     h, w = images.shape[-2:]
     src_y, dst_y = slice(max(0, -dy), min(h, h - dy)), slice(max(0, dy), min(h, h + dy))

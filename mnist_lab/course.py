@@ -128,13 +128,15 @@ def differences(recipe: dict, kind: str) -> dict[str, Any]:
 
 
 def describe(recipe: dict, kind: str) -> str:
-    """Return "the default recipe", or "the default recipe with hidden=[256, 128], batch_size=64"."""
+    """Return "the default recipe", or "the default recipe with hidden=[256, 128], batch_size=64": what
+    ``load_model`` prints when notebooks 06, 07, 09 and 11 load a model."""
     changed = ", ".join(f"{name}={value!r}" for name, value in differences(recipe, kind).items())
     return "the default recipe" + (f" with {changed}" if changed else "")
 
 
 def loaders(recipe: dict, data_root=None) -> tuple:
-    """Return the ``(train, val, test)`` loaders a recipe trains and is evaluated on (``data.make_loaders``)."""
+    """Return the ``(train, val, test)`` loaders a recipe trains and is evaluated on (``data.make_loaders``):
+    notebooks 06, 07 and 09 load the digits of a saved model's recipe with it."""
     return data.make_loaders(data_root, recipe["batch_size"], recipe["val_size"], recipe["subset"], recipe["seed"])
 
 

@@ -29,7 +29,7 @@ from torch import nn
 CANVAS = 280  #: side of the drawing pad, in canvas pixels
 PEN = 18.0  #: pen width on the pad, in canvas pixels
 BOX, FIELD = 20, 28  #: MNIST: the digit fits a 20×20 box, centred by mass in a 28×28 field
-INK = 2.2  #: pen width in the 28×28 image, in pixels (MNIST strokes are 2-3 px wide)
+INK = 2.2  #: pen width in the 28×28 image, in pixels (notebook 11 prints it)
 
 Stroke = Sequence[Sequence[float]]
 

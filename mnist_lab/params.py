@@ -21,7 +21,6 @@ RULES: dict[str, tuple] = {name: (lambda v: v >= 1, ">= 1") for name in AT_LEAST
 RULES |= {name: (lambda v: v >= 0, ">= 0") for name in AT_LEAST_0}
 RULES |= {name: (lambda v: v > 0, "> 0") for name in ("lr", "plain_lr", "overfit_lr")}
 RULES |= {name: (lambda v: 0 <= v < 1, "in [0, 1)") for name in ("momentum", "label_smoothing")}
-RULES |= {name: (lambda v: 0 <= v <= 1, "in [0, 1]") for name in ("min_accuracy",)}
 RULES |= {"schedule": (lambda v: v in SCHEDULES, f"one of {list(SCHEDULES)}")}
 RULES |= {"device": (lambda v: re.fullmatch(DEVICES, v) is not None, "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")}
 RULES |= {name: (lambda v: all(x >= 1 for x in v), "positive") for name in ("hidden", "channels")}

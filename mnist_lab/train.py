@@ -26,7 +26,8 @@ SETTINGS = ("epochs", "lr", "momentum", "weight_decay", "schedule")  #: what a r
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss became NaN or infinite; the message suggests a smaller learning rate (notebook 05)."""
+    """The loss became NaN or infinite; the message suggests a smaller learning rate. Notebook 10 catches it to
+    score a trial whose loss blew up."""
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -94,7 +95,8 @@ def train_one_epoch(
 
     ``augment`` changes each batch before the model sees it. ``log_every`` prints the mean loss so far every that many
     steps, ``progress`` shows a progress bar, and both print ``epoch`` as the epoch's number. Raises
-    ``TrainingDiverged`` at the first NaN or infinite loss. Notebook 04 writes this loop by hand.
+    ``TrainingDiverged`` at the first NaN or infinite loss. Notebook 04 writes this loop by hand; notebook 10 runs a
+    trial one epoch at a time with it, so that the pruner can judge the trial after each epoch.
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     bar = _progress(len(loader), f"epoch {epoch}") if progress else None

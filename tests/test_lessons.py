@@ -45,7 +45,8 @@ def helpers_the_notebooks_use():
                 continue
             if obj.__module__ != module.__name__:
                 continue  # imported, not defined here
-            users = {nb for nb, text in NOTEBOOKS.items() if re.search(rf"\b{name}\b", text)}
+            used = rf"\.{name}\b|\b{name}\(|import [\w, ]*\b{name}\b"  # models.MLP, fit(...), import fit
+            users = {nb for nb, text in NOTEBOOKS.items() if re.search(used, text)}
             if users:
                 yield module, name, obj, users
 
