@@ -16,6 +16,7 @@ read, and the nbgrader assignments (``tools/make_assignments.py``) grade with it
 from __future__ import annotations
 
 import copy
+import functools
 import math
 
 import torch
@@ -70,8 +71,8 @@ def _compare(got: dict, want: dict, usual=()) -> bool:
         value, same_shape = value.detach().double(), value.shape == expected.shape
         match = same_shape and torch.allclose(value, expected.double(), rtol=1e-4, atol=1e-6)
         if same_shape:
-            gap = f"largest difference {(value - expected).abs().max().item():.1e}"
-            print(f"{name}: shape {tuple(value.shape)}, {'matches PyTorch' if match else 'differs'}, {gap}")
+            gap = f"differs, largest difference {(value - expected).abs().max().item():.1e}"
+            print(f"{name}: shape {tuple(value.shape)}, {'matches PyTorch' if match else gap}")
         else:
             print(f"{name}: shape {tuple(value.shape)}, but PyTorch's has shape {tuple(expected.shape)}")
         for where, wrong, mistake in () if match else usual:
@@ -106,25 +107,29 @@ def check_batches_per_epoch(answer, n_images: int, batch_size: int) -> bool:
     return _verdict(answer, math.ceil(n_images / batch_size), "the number of batches per epoch", mistakes)
 
 
-def check_pixel_stats(answer, images: torch.Tensor) -> bool:
-    """Notebook 01, exercise 2: ``(mean, standard deviation)`` of the pixels of ``images`` (floats in [0, 1]), to
-    0.001."""
-    pixels = images.float()
-    mean, std = pixels.mean().item(), pixels.std().item()
+def check_majority_accuracy(answer, train_labels: torch.Tensor, val_labels: torch.Tensor) -> bool:
+    """Notebook 01, exercise 2: the validation accuracy of always answering the commonest training digit, a
+    fraction, to 0.0005."""
+    train_counts = torch.bincount(train_labels, minlength=10)
+    commonest = int(train_counts.argmax())
+    n_right = int((val_labels == commonest).sum())
+    right = n_right / len(val_labels)
+    rarest = int(train_counts.argmin())
     mistakes = [
-        ((255 * mean, 255 * std), "Those are on the file's 0-255 scale: divide the pixels by 255 first."),
-        ((std, mean), "Mean and standard deviation are swapped: give the mean first."),
+        (100 * right, "That is a percentage: give the accuracy as a fraction between 0 and 1."),
+        (n_right, "That is a count of images: divide it by the number of validation images."),
+        (
+            train_counts[commonest].item() / len(train_labels),
+            f"That is the share of {commonest}s among the training images: count them among the validation labels.",
+        ),
+        (0.1, "That assumes the ten digits are exactly balanced: count the validation labels."),
+        (
+            (val_labels == rarest).double().mean().item(),
+            f"That answers {rarest}, the rarest training digit: the model answers the commonest one.",
+        ),
     ]
-    return _verdict(answer, (mean, std), "the (mean, standard deviation) of these pixels", mistakes, 1e-3)
-
-
-def check_rarest_digit(answer, labels: torch.Tensor) -> bool:
-    """Notebook 01, exercise 3: the digit with the fewest images among ``labels``."""
-    counts = torch.bincount(labels, minlength=10)
-    commonest = (int(counts.argmax()), "That is the commonest digit: the rarest has the fewest images.")
-    rarest = [d for d in range(10) if counts[d] == counts.min()]
-    right = answer if answer in rarest and not isinstance(answer, bool) else rarest[0]
-    return _verdict(answer, right, "the rarest digit", [commonest])
+    what = "the validation accuracy of always answering the commonest training digit"
+    return _verdict(answer, right, what, mistakes, 5e-4)
 
 
 # ----------------------------------------------------------------------------------------------------- notebook 02
@@ -135,7 +140,7 @@ def check_parameter_count(answer, hidden: list[int]) -> bool:
     widths = [784, *hidden, 10]
     weights = sum(a * b for a, b in zip(widths, widths[1:]))
     mistakes = [
-        (weights, "That counts the weights only: each unit of a layer also has a bias."),
+        (weights, "That counts the weights only: each output of a layer also has a bias."),
         (weights + sum(widths[:-1]), "Each layer has one bias per output, not per input."),
     ]
     right = models.count_parameters(models.MLP(hidden=hidden))
@@ -158,7 +163,8 @@ def check_cross_entropy(answer, logits: list[float], label: int) -> bool:
 
 
 def check_derivative(answer, w: float, x: float, b: float) -> bool:
-    """Notebook 03, exercise 1: dL/dw of L = (w·x + b)² at these values (to 0.001), as autograd computes it."""
+    """dL/dw of L = (w·x + b)² at these values (to 0.001), as autograd computes it: a spare check for an instructor's
+    exercise."""
     w_ = torch.tensor(float(w), dtype=torch.float64, requires_grad=True)
     ((w_ * x + b) ** 2).backward()
     u = w * x + b
@@ -166,24 +172,14 @@ def check_derivative(answer, w: float, x: float, b: float) -> bool:
         (2 * u, "That is dL/du: multiply by du/dw = x (the chain rule)."),
         (u * x, "A factor 2 is missing: the derivative of u² is 2u."),
         (u**2, "That is L itself, not its derivative."),
+        (x, "That is du/dw alone: multiply by dL/du = 2u (the chain rule)."),
+        (2 * u * w, "That is dL/dx: the rate of u = w·x + b by w is x, not w."),
     ]
     return _verdict(answer, w_.grad.item(), "dL/dw of (w·x + b)² at these values", mistakes, 1e-3)
 
 
-def check_logit_gradient(answer, logits: list[float], label: int, k: int) -> bool:
-    """Notebook 03, exercise 2: the derivative of one image's cross-entropy with respect to logit ``k``."""
-    z = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
-    F.cross_entropy(z[None], torch.tensor([label])).backward()
-    p = torch.softmax(z.detach(), 0)[k].item()
-    mistakes = [
-        (p, "That is p_k alone: subtract 1 when k is the right digit."),
-        (1 - p, "The sign is flipped: the derivative is p_k minus 1 for the right digit."),
-    ]
-    return _verdict(answer, z.grad[k].item(), f"the derivative of the loss by logit {k}", mistakes, 1e-3)
-
-
 def check_blank_pixels(answer, images: torch.Tensor) -> bool:
-    """Notebook 03, exercise 3: how many pixel positions are 0 in every one of ``images``."""
+    """How many pixel positions are 0 in every one of ``images``: a spare check for an instructor's exercise."""
     blank = (images.reshape(len(images), -1) == 0).all(dim=0)
     mistakes = [
         (int((~blank).sum()), "That counts the pixels inked in at least one image: count the others."),
@@ -192,26 +188,54 @@ def check_blank_pixels(answer, images: torch.Tensor) -> bool:
     return _verdict(answer, int(blank.sum()), "the number of pixels blank in every image of the batch", mistakes)
 
 
-def check_mlp_backward(backward, activation=torch.tanh) -> bool:
-    """Notebook 03, exercise 4: ``backward(x, y, params)`` returns the gradients of the mean cross-entropy for
-    ``params = [W1, b1, W2, b2, W3, b3]`` of the MLP 784-128-64-10 whose hidden layers use ``activation``; they are
-    compared with autograd's on a batch of 8 random images."""
+def _tanh_mlp_gradients(x, y, params, step_back) -> dict:
+    """Notebook 03's backward pass for the MLP 784-128-64-10 with tanh in its hidden layers, where
+    ``step_back(grad_a, z, a)`` takes ∂L/∂a back through a = tanh(z): the right step, or a usual mistake's."""
+    W1, b1, W2, b2, W3, b3 = params
+    z1 = x @ W1.T + b1
+    a1 = torch.tanh(z1)
+    z2 = a1 @ W2.T + b2
+    a2 = torch.tanh(z2)
+    delta3 = (torch.softmax(a2 @ W3.T + b3, dim=1) - F.one_hot(y, 10)) / len(y)
+    delta2 = step_back(delta3 @ W3, z2, a2)
+    delta1 = step_back(delta2 @ W2, z1, a1)
+    grads = [delta1.T @ x, delta1.sum(0), delta2.T @ a1, delta2.sum(0), delta3.T @ a2, delta3.sum(0)]
+    return dict(zip(["dW1", "db1", "dW2", "db2", "dW3", "db3"], grads))
+
+
+_TANH_MISTAKES = [  # (a wrong step back through a = tanh(z), the mistake that gives it)
+    (lambda g, z, a: g * (z > 0), "That is the ReLU's mask [z > 0]: tanh's local derivative is 1 − a²."),
+    (lambda g, z, a: g * (1 - z**2), "That uses 1 − z²: tanh's local derivative is 1 − tanh(z)², 1 − a²."),
+    (lambda g, z, a: g * (1 - a), "That uses 1 − a: tanh's local derivative is 1 − a², with a squared."),
+    (lambda g, z, a: g * (a**2 - 1), "The sign is flipped: tanh's local derivative, 1 − a², is positive."),
+    (lambda g, z, a: g, "The step through tanh is missing: multiply by its local derivative."),
+    (lambda g, z, a: 1 - a**2, "That is the local derivative alone: multiply it by grad_a (the chain rule)."),
+]
+
+
+def check_tanh_step_back(step_back) -> bool:
+    """Notebook 03, exercise 1: ``step_back(grad_a, z, a)`` returns δ = ∂L/∂z from grad_a = ∂L/∂a, for a = tanh(z).
+    Put into notebook 03's backward pass in place of the ReLU's step, for the MLP 784-128-64-10 with tanh hidden
+    layers, it must give autograd's six gradients on a batch of 8 random images; a usual mistake is named."""
     gen = torch.Generator().manual_seed(0)
     x, y = torch.rand(8, 784, generator=gen), torch.randint(0, 10, (8,), generator=gen)
     shapes = [(128, 784), (128,), (64, 128), (64,), (10, 64), (10,)]
     params = [(0.1 * torch.randn(*shape, generator=gen)).requires_grad_() for shape in shapes]
     W1, b1, W2, b2, W3, b3 = params
-    loss = F.cross_entropy(activation(activation(x @ W1.T + b1) @ W2.T + b2) @ W3.T + b3, y)
-    names = ["dW1", "db1", "dW2", "db2", "dW3", "db3"]
-    want = dict(zip(names, torch.autograd.grad(loss, params)))
-    got = _run(backward, x, y, [p.detach().clone() for p in params])
-    got = dict(zip(names, got)) if isinstance(got, (list, tuple)) else {}
+    loss = F.cross_entropy(torch.tanh(torch.tanh(x @ W1.T + b1) @ W2.T + b2) @ W3.T + b3, y)
+    want = dict(zip(["dW1", "db1", "dW2", "db2", "dW3", "db3"], torch.autograd.grad(loss, params)))
+    plain = [p.detach() for p in params]
+    z = x[:2, :5] - 0.5
+    if _student_output(step_back, "tanh_step_back", torch.ones_like(z), z, torch.tanh(z)) is None:
+        return False
+    try:
+        got = _tanh_mlp_gradients(x, y, plain, step_back)
+    except Exception as exc:  # noqa: BLE001 - the student's code: report it, never stop the notebook
+        print(f"The backward pass with your function raised {type(exc).__name__}: {exc}")
+        return False
     usual = []
-    for name, grad in want.items():
-        if grad.ndim == 2:
-            usual += [(name, grad.T, "Transposed: dW = δᵀ a has the shape of W, (outputs, inputs).")]
-        usual += [(name, 8 * grad, "8 times too large: the loss is a mean over 8 images, so δ3 has a 1/N.")]
-        usual += [(name, -grad, "The sign is flipped: δ3 = softmax(z3) − onehot(y), in that order.")]
+    for wrong, mistake in _TANH_MISTAKES:
+        usual += [(n, g, mistake) for n, g in _tanh_mlp_gradients(x, y, plain, wrong).items()]
     return _compare(got, want, usual)
 
 
@@ -229,8 +253,8 @@ def check_initial_loss(answer, n_classes: int) -> bool:
 
 
 def check_training_steps(answer, n_images: int, batch_size: int, epochs: int) -> bool:
-    """Notebook 04, exercise 2: the weight updates of ``epochs`` epochs over ``n_images`` images in batches of
-    ``batch_size``."""
+    """The weight updates of ``epochs`` epochs over ``n_images`` images in batches of ``batch_size`` (no notebook's
+    exercise uses it now; tests/test_exercises.py still checks it)."""
     per_epoch = math.ceil(n_images / batch_size)
     mistakes = [
         (epochs * (n_images // batch_size), "That rounds down: the last, smaller batch is an update too."),
@@ -240,20 +264,50 @@ def check_training_steps(answer, n_images: int, batch_size: int, epochs: int) ->
     return _verdict(answer, epochs * per_epoch, "the number of weight updates", mistakes)
 
 
-def _reference_step(model, images, labels, optimizer, zero_grad: bool = True) -> float:
-    """One step of notebook 04's loop (``zero_grad`` False: the usual mistake of forgetting it); return the loss."""
-    if zero_grad:
+#: The usual mistakes of a step by hand that ``_reference_step`` makes on request, and what the check says of each.
+_STEP_MISTAKES = {
+    "no zero": "The gradients piled up: clear them (model.zero_grad()) before each loss.backward().",
+    "uphill": "The weights moved up the gradient: subtract lr times the gradient, w -= lr * w.grad.",
+    "no update": "The weights did not move: subtract lr times each gradient, inside torch.no_grad().",
+    "summed loss": 'The loss is summed over the batch (reduction="sum"): step on its mean, F.cross_entropy\'s '
+    "default, or every step is 16 times too long here.",
+}
+_LOSSES = "the losses it returns"
+
+
+def _reference_step(model, images, labels, lr: float, mistake: str | None = None) -> float:
+    """One step of notebook 04's loop with ``torch.optim.SGD``, or one with a usual ``mistake`` (a key of
+    ``_STEP_MISTAKES``, or "loss after": it returns the loss after the update); return the loss it returns."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    if mistake != "no zero":
         optimizer.zero_grad()
-    loss = F.cross_entropy(model(images), labels)
+    loss = F.cross_entropy(model(images), labels, reduction="sum" if mistake == "summed loss" else "mean")
     loss.backward()
-    optimizer.step()
+    if mistake == "uphill":
+        with torch.no_grad():
+            for w in model.parameters():
+                w += lr * w.grad
+    elif mistake != "no update":
+        optimizer.step()
+    if mistake == "loss after":
+        with torch.no_grad():
+            return F.cross_entropy(model(images), labels).item()
     return loss.item()
 
 
-def check_train_step(train_step) -> bool:
-    """Notebook 04, exercise 3: ``train_step(model, images, labels, optimizer)`` takes one step of gradient descent
-    on one batch and returns the batch's loss before the step; two steps are compared with PyTorch's on a small MLP,
-    SGD with momentum and a batch of 16 random images."""
+def _as_numbers(values: list) -> torch.Tensor | None:
+    """Return ``values`` (numbers or one-number tensors) as a float64 tensor, or None if one of them is not."""
+    try:
+        return torch.tensor([_number(v) for v in values], dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def check_sgd_step(sgd_step) -> bool:
+    """Notebook 04, exercise 2: ``sgd_step(model, images, labels, lr)`` takes one step of gradient descent on one
+    batch without an optimizer and returns the batch's mean loss before the step. Two steps are compared with two of
+    ``torch.optim.SGD``'s from the same weights (a small MLP, a batch of 16 random images, lr 0.1): each parameter,
+    then the losses it returns. Two, because a gradient left from the first step shows only in the second."""
     gen = torch.Generator().manual_seed(0)
     images, labels = torch.rand(16, 1, 28, 28, generator=gen), torch.randint(0, 10, (16,), generator=gen)
     torch.manual_seed(0)
@@ -262,19 +316,30 @@ def check_train_step(train_step) -> bool:
     def two_steps(step):
         model = models.MLP([16])
         model.load_state_dict(start)
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-        losses = [step(model, images, labels, optimizer) for _ in range(2)]
-        return losses, {name: p.detach() for name, p in model.named_parameters()}
+        losses = [step(model, images, labels, 0.1) for _ in range(2)]
+        return {**{name: p.detach() for name, p in model.named_parameters()}, _LOSSES: _as_numbers(losses)}
 
-    want_losses, want = two_steps(_reference_step)
-    _, piled_up = two_steps(lambda *args: _reference_step(*args, zero_grad=False))
-    got_losses, got = two_steps(lambda *args: _run(train_step, *args))
-    losses_right = _same(tuple(got_losses), tuple(want_losses), 1e-5)
-    print("the losses it returns: " + ("right" if losses_right else "not the batch's loss (return loss.item())"))
-    usual = [(name, start[name], "The weights did not move: call optimizer.step().") for name in want]
-    usual += [(name, p, "The gradients piled up: start each step with optimizer.zero_grad().") for name, p in
-              piled_up.items()]  # fmt: skip
-    return _compare(got, want, usual) and losses_right
+    def reference(mistake=None):
+        return two_steps(lambda *args: _reference_step(*args, mistake=mistake))
+
+    try:
+        got = two_steps(sgd_step)
+    except Exception as exc:  # noqa: BLE001 - the student's code: report it, never stop the notebook
+        print(f"Your function raised {type(exc).__name__}: {exc}")
+        print("Not quite: fix what raised, then run this cell again.")
+        return False
+    if got[_LOSSES] is None and all(torch.equal(got[name], start[name]) for name in start):
+        print("No answer yet: write the body of sgd_step (it still returns None), then run this cell again.")
+        return False
+    print("Two steps of your sgd_step beside two of torch.optim.SGD's, from the same weights,")
+    print("on the check's own small MLP (16 hidden units) and 16 random images:")
+    if got[_LOSSES] is None:
+        print("sgd_step should return the batch's loss as a number: return loss.item().")
+    wrong = {mistake: reference(mistake) for mistake in _STEP_MISTAKES}
+    usual = [(name, value, _STEP_MISTAKES[mistake]) for mistake, run in wrong.items() for name, value in run.items()]
+    usual += [(_LOSSES, reference("loss after")[_LOSSES], "That is the loss after the step: return the one that "
+               "loss.backward() used, computed before the update.")]  # fmt: skip
+    return _compare(got, reference(), usual)
 
 
 # ----------------------------------------------------------------------------------------------------- notebook 05
@@ -309,21 +374,14 @@ def _schedule_rates(schedule: str, total_steps: int) -> list[float]:
 def check_schedule_peak(answer, total_steps: int, schedule: str = "onecycle") -> bool:
     """Notebook 05, exercise 2: the step (counted from 0, give or take 1) where ``schedule``'s learning rate peaks."""
     rates = _schedule_rates(schedule, total_steps)
-    mistakes = [(0.3 * total_steps, "That is 30% of the way, PyTorch's default: this schedule peaks earlier.")]
-    mistakes += [(total_steps / 2, "The one-cycle rate does not peak half-way: read the schedule cell again.")]
     right = max(range(total_steps), key=rates.__getitem__)
-    return _verdict(answer, right, "the step where the learning rate peaks", mistakes, 1)
-
-
-def check_weight_left(answer, lr: float, weight_decay: float, steps: int) -> bool:
-    """Notebook 05, exercise 3: the share of a weight left after ``steps`` steps of weight decay alone (to 0.01)."""
-    right = (1 - lr * weight_decay) ** steps
     mistakes = [
-        (100 * right, "That is a percentage: give the share, a number between 0 and 1."),
-        (1 - right, "That is the share lost: give the share left."),
-        (1 - lr * weight_decay, "That is one step: the factor repeats at every step (a power)."),
+        (right / total_steps, "That is the share of the way: give the step, that share of the run's steps."),
+        (100 * right / total_steps, "That is the share of the way in percent: give the step, a share of the steps."),
+        (0.3 * total_steps, "That is 30% of the way, PyTorch's default: this schedule peaks earlier."),
+        (total_steps / 2, "The one-cycle rate does not peak half-way: read the schedule cell again."),
     ]
-    return _verdict(answer, right, "the share of the weight left", mistakes, 0.01)
+    return _verdict(answer, right, "the step where the learning rate peaks", mistakes, 1)
 
 
 # ----------------------------------------------------------------------------------------------------- notebook 06
@@ -333,10 +391,16 @@ def check_lowest_recall(answer, preds: torch.Tensor, labels: torch.Tensor) -> bo
     """Notebook 06, exercise 1: the digit with the lowest recall (any of them, if several tie)."""
     rows = metrics.precision_recall(metrics.confusion_matrix(preds, labels))
     recall, precision = [row["recall"] for row in rows], [row["precision"] for row in rows]
+    missed = [int(((labels == d) & (preds != d)).sum()) for d in range(10)]
     lowest = [d for d in range(10) if recall[d] == min(recall)]
     right = answer if answer in lowest and not isinstance(answer, bool) else lowest[0]
-    mistakes = [(precision.index(min(precision)), "That digit has the lowest precision: recall counts the digit's "
-                 "own images that the model reads right.")]  # fmt: skip
+    mistakes = [
+        (precision.index(min(precision)), "That digit has the lowest precision: recall counts the digit's own "
+         "images that the model reads right."),
+        (missed.index(max(missed)), "That digit has the most misses in number: recall divides them by the digit's "
+         "support, and digits come in different numbers."),
+        (recall.index(max(recall)), "That digit has the highest recall: look for the smallest value."),
+    ]  # fmt: skip
     return _verdict(answer, right, "the digit with the lowest recall", mistakes)
 
 
@@ -347,6 +411,7 @@ def check_confident_mistakes(answer, confidence: torch.Tensor, preds: torch.Tens
         (int(wrong.sum()), "That counts every mistake: keep only those made with a confidence above 0.9."),
         (int(sure.sum()), "That counts every confident prediction: keep only the wrong ones."),
         (int((~sure & wrong).sum()), "That counts the mistakes made with a confidence of 0.9 or less."),
+        (int((sure & ~wrong).sum()), "That counts the confident predictions that are right: keep the wrong ones."),
     ]
     return _verdict(answer, int((sure & wrong).sum()), "the number of mistakes made with over 90% confidence", mistakes)
 
@@ -355,13 +420,21 @@ def check_gap_in_standard_errors(answer, val_logits, val_labels, test_logits, te
     """Notebook 06, exercise 3: |test - validation accuracy| in standard errors of that difference (to 0.05)."""
     pairs = ((val_logits, val_labels), (test_logits, test_labels))
     (a, n), (b, m) = ((metrics.accuracy(z.argmax(1), y), len(y)) for z, y in pairs)
-    gap, one = abs(b - a), math.sqrt(b * (1 - b) / m)
-    right = gap / math.sqrt(a * (1 - a) / n + b * (1 - b) / m)
+    gap, one, other = abs(b - a), math.sqrt(b * (1 - b) / m), math.sqrt(a * (1 - a) / n)
+
+    def over(se: float) -> float:
+        return gap / se if se else math.inf  # an accuracy of 0 or 1 has a standard error of 0
+
+    right = over(math.hypot(one, other))
     mistakes = [
         (gap, "That is the gap itself: divide it by the standard error of the difference."),
         (100 * gap, "That is the gap in points: divide it by the standard error of the difference."),
-        (gap / one, "That uses the test accuracy's standard error alone: both accuracies are noisy, so their "
-         "variances add."),
+        (over(one), "That uses the test accuracy's standard error alone: both accuracies are noisy, so the "
+         "squares of their standard errors add."),
+        (over(other), "That uses the validation accuracy's standard error alone: both accuracies are noisy, so "
+         "the squares of their standard errors add."),
+        (over(one + other), "That adds the two standard errors: for a difference their squares add, then take "
+         "the square root."),
     ]  # fmt: skip
     return _verdict(answer, right, "the gap in standard errors of the difference", mistakes, 0.051)
 
@@ -370,11 +443,20 @@ def check_gap_in_standard_errors(answer, val_logits, val_labels, test_logits, te
 
 
 def check_first_mistake(answer, preds: torch.Tensor, labels: torch.Tensor) -> bool:
-    """Notebook 07, exercise 2: the index of the first test digit the model gets wrong."""
+    """Notebook 07, exercise 1: the index (from 0) of the first digit whose prediction differs from its label."""
     wrong = (preds != labels).nonzero().flatten().tolist()
-    mistakes = [(i + 1, "Counted from 1: Python counts positions from 0.") for i in wrong[:1]]
+    if not wrong:
+        print("The model reads every one of these digits right: this check has nothing to compare.")
+        return False
+    first = wrong[0]
+    mistakes = [
+        (first + 1, "Counted from 1: Python counts positions from 0."),
+        (len(wrong), "That is the number of mistakes: give the position of the first one."),
+        (int(labels[first]), "That is the first mistake's label, the digit it really is: give its position."),
+        (int(preds[first]), "That is the digit the model read: give the position of that digit."),
+    ]
     mistakes += [(i, "That digit is wrong too, but it is not the first.") for i in wrong[1:]]
-    return _verdict(answer, wrong[0] if wrong else None, "the index of the first test digit it gets wrong", mistakes)
+    return _verdict(answer, first, "the index of the first digit the model gets wrong", mistakes)
 
 
 # ----------------------------------------------------------------------------------------------------- notebook 08
@@ -394,7 +476,8 @@ def check_conv_output_size(answer, size: int, kernel: int, padding: int, stride:
 
 
 def check_conv_parameters(answer, c_in: int, c_out: int, kernel: int) -> bool:
-    """Notebook 08, exercise 2: the number of parameters of ``nn.Conv2d(c_in, c_out, kernel)``."""
+    """The number of parameters of ``nn.Conv2d(c_in, c_out, kernel)``: a spare check for an instructor's
+    exercise."""
     weights = c_in * c_out * kernel * kernel
     mistakes = [
         (weights, "That counts the weights only: each output channel also has a bias."),
@@ -404,9 +487,33 @@ def check_conv_parameters(answer, c_in: int, c_out: int, kernel: int) -> bool:
     return _verdict(answer, right, f"the parameter count of nn.Conv2d({c_in}, {c_out}, {kernel})", mistakes)
 
 
+def _student_output(function, name: str, *args):
+    """Return what the student's ``function`` gives for ``args``; None, after saying why, when it raised or is still
+    the stub (it returns None)."""
+    try:
+        got = function(*args)
+    except Exception as exc:  # noqa: BLE001 - the student's code: report it, never stop the notebook
+        print(f"Your function raised {type(exc).__name__}: {exc}")
+        return None
+    if got is None:
+        print(f"No answer yet: write the body of {name} (it still returns None), then run this cell again.")
+    return got
+
+
+def _still_zeros(got, name: str) -> bool:
+    """Return whether ``got``, what a scaffold of notebook 08 gave, is still all zeros (its line marked "your code
+    here" not written yet), after saying so."""
+    if torch.is_tensor(got) and got.numel() and not got.any():
+        print(f"No answer yet: {name} still gives zeros: replace the zeros marked 'your code here', then run this "
+              "cell again.")  # fmt: skip
+        return True
+    return False
+
+
 def check_conv2d(conv2d) -> bool:
-    """Notebook 08, exercise 3: ``conv2d(images, weight, bias, padding)`` computes what ``F.conv2d`` does (stride 1),
-    here on 2 images of 2 channels, 8×8, with 3 kernels of 3×3 and padding 1."""
+    """Notebook 08, exercise 2: ``conv2d(images, weight, bias, padding)`` computes what ``F.conv2d`` does (stride 1),
+    here on 2 images of 2 channels, 8×8, with 3 kernels of 3×3 and padding 1. The notebook's scaffold, whose one
+    line to write gives zeros, is "no answer yet"."""
     gen = torch.Generator().manual_seed(0)
     images, weight, bias = (torch.randn(*s, generator=gen) for s in ((2, 2, 8, 8), (3, 2, 3, 3), (3,)))
     want = {"output": F.conv2d(images, weight, bias, padding=1)}
@@ -414,17 +521,32 @@ def check_conv2d(conv2d) -> bool:
         ("output", F.conv2d(images, weight.flip(-1, -2), bias, padding=1), "The kernel is flipped: PyTorch's "
          "convolution slides the kernel as it is (a cross-correlation)."),
         ("output", F.conv2d(images, weight, None, padding=1), "The bias is missing: add one per output channel."),
+        ("output", F.conv2d(images[:, :1], weight[:, :1], bias, padding=1), "Only the first input channel counts: "
+         "a kernel has one slice per channel, and the results of all channels add up."),
     ]  # fmt: skip
-    return _compare({"output": _run(conv2d, images, weight, bias, 1)}, want, usual)
+    got = _student_output(conv2d, "conv2d", images, weight, bias, 1)
+    return got is not None and not _still_zeros(got, "conv2d") and _compare({"output": got}, want, usual)
 
 
 def check_max_pool(max_pool) -> bool:
-    """Notebook 08, exercise 4: ``max_pool(images)`` keeps the largest value of each 2×2 square, as
-    ``F.max_pool2d(images, 2)`` does, here on 2 images of 3 channels, 6×6."""
+    """Notebook 08, exercise 3: ``max_pool(images)`` keeps the largest value of each 2×2 square, as
+    ``F.max_pool2d(images, 2)`` does, here on 2 images of 3 channels, 6×6. A function that still
+    gives zeros is "no answer yet"."""
     images = torch.randn(2, 3, 6, 6, generator=torch.Generator().manual_seed(0))
-    usual = [("output", F.avg_pool2d(images, 2), "That is the mean of each square: keep the largest value.")]
-    want = {"output": F.max_pool2d(images, 2)}
-    return _compare({"output": _run(max_pool, images)}, want, usual)
+    pooled = F.max_pool2d(images, 2)
+    usual = [
+        ("output", F.avg_pool2d(images, 2), "That is the mean of each square: keep the largest value."),
+        ("output", pooled.amax(dim=(0, 1), keepdim=True).expand(2, 3, 3, 3), "Each square got the largest over "
+         "every image and channel too: take the largest over the square's rows and columns only."),
+        ("output", F.max_pool2d(images, 2, stride=1)[:, :, :3, :3], "Those squares overlap: square (i, j) starts "
+         "at row 2i and column 2j."),
+        ("output", images.reshape(2, 3, 2, 3, 2, 3).amax(dim=(2, 4)), "Those are not 2×2 squares of neighbours: "
+         "square (i, j) covers rows 2i and 2i + 1 and columns 2j and 2j + 1."),
+    ]  # fmt: skip
+    got = _student_output(max_pool, "max_pool", images)
+    if got is None or _still_zeros(got, "max_pool"):
+        return False
+    return _compare({"output": got}, {"output": pooled}, usual)
 
 
 # ----------------------------------------------------------------------------------------------------- notebook 09
@@ -432,30 +554,66 @@ def check_max_pool(max_pool) -> bool:
 
 def check_smoothing_floor(answer, epsilon: float, classes: int = 10) -> bool:
     """Notebook 09, exercise 1: the lowest training loss that label smoothing ``epsilon`` allows (to 0.001)."""
-    target = torch.full((1, classes), epsilon / classes, dtype=torch.float64)
-    target[0, 0] += 1 - epsilon
-    loss = torch.nn.CrossEntropyLoss(label_smoothing=epsilon)  # lowest where the probabilities equal the target
-    right = loss(target.log(), torch.tensor([0])).item()
+
+    def entropy(eps: float, log=torch.log) -> float:
+        target = torch.full((classes,), eps / classes, dtype=torch.float64)
+        target[0] += 1 - eps
+        return -(target * log(target)).sum().item()
+
+    right = entropy(epsilon)  # the loss is lowest where the probabilities equal the target: its entropy
     mistakes = [
         (0.0, "With smoothing the target is not one-hot, so no prediction scores 0: the floor is the target's "
          "entropy."),
-        (-math.log(1 - epsilon + epsilon / classes), "That is only the right digit's term: the other nine share "
-         "ε/10 of the target too."),
+        (-math.log(1 - epsilon + epsilon / classes), "That is only the true digit's term: the other nine digits get "
+         "ε/10 of the target each, and their terms count too."),
+        (-math.log(1 - epsilon), "That is −ln(1 − ε): the true digit gets 1 − ε + ε/10, and the other nine digits' "
+         "terms count too."),
+        (entropy(epsilon, torch.log10), "That uses log base 10: the loss uses the natural log, ln."),
+        (entropy(0.1), "That is the floor with ε = 0.1, the recipe's: build the target with the ε of the question."),
     ]  # fmt: skip
     return _verdict(answer, right, f"the floor of the loss with smoothing {epsilon}", mistakes, 1e-3)
 
 
 def check_cnn_parameter_count(answer, channels: list[int]) -> bool:
-    """Notebook 09, exercise 2: the number of parameters of ``models.CNN(channels)``."""
+    """The number of parameters of ``models.CNN(channels)``: a spare check for an instructor's exercise."""
+    c1, c2, c3 = channels
     model = models.CNN(channels)
-    norms = sum(p.numel() for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d) for p in m.parameters())
-    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
     right = models.count_parameters(model)
+    extra = c2 * c2 * 9 + 2 * c2  # the extra 7×7 layer: its convolution and its batch norm
     mistakes = [
-        (right - norms, "Batch norm has parameters too: a scale and a shift per channel."),
-        (right + sum(m.out_channels for m in convs), "The convolutions have no bias here (bias=False)."),
-    ]
+        (right - 2 * (c1 + 2 * c2 + c3), "Batch norm has parameters too: γ and β for every channel."),
+        (right + c1 + 2 * c2 + c3, "The convolutions have no bias here (bias=False): batch norm's β is the shift."),
+        (right - extra, "The extra 3×3 layer at 7×7 is missing: it reads and gives c2 channels, with its own batch "
+         "norm."),
+        (right + c3 * 10 * (7 * 7 - 3 * 3), "The linear layer reads 3×3 maps, not 7×7: the last block pools 7×7 "
+         "down to 3×3."),
+        (right - 10, "The linear layer's 10 biases are missing."),
+    ]  # fmt: skip
     return _verdict(answer, right, f"the parameter count of the CNN with channels {list(channels)}", mistakes)
+
+
+def check_running_mean(answer, means: list[float], momentum: float = 0.1) -> bool:
+    """Batch norm's running mean, starting at 0, after batches with the ``means`` (to 0.001): a spare check for an
+    instructor's exercise."""
+
+    def running(start: float, weight_of_new: float) -> float:
+        value = start
+        for mean in means:
+            value = (1 - weight_of_new) * value + weight_of_new * mean
+        return value
+
+    right = running(0.0, momentum)
+    mistakes = [
+        (running(0.0, 1 - momentum), f"That weighs the new value by {1 - momentum:g}, as SGD's momentum weighs "
+         f"the old velocity: batch norm's momentum {momentum:g} is the weight of the NEW value."),
+        (sum(means) / len(means), "That is the plain average of the batches' means: the running mean starts at 0 "
+         "and moves only a share m of the way at each batch."),
+        (running(means[0], momentum), "That starts from the first batch's mean: the running mean starts at 0, and "
+         "the first batch moves it too."),
+        (momentum * means[-1], "That is only the last batch's step from 0: the first batch moved the running mean "
+         "already."),
+    ]  # fmt: skip
+    return _verdict(answer, right, f"the running mean after batches with means {list(means)}", mistakes, 1e-3)
 
 
 # ----------------------------------------------------------------------------------------------------- notebook 10
@@ -469,40 +627,15 @@ def check_log_share(answer, low: float, high: float, below: float) -> bool:
         ((below - low) / (high - low), "That is the share on a linear scale: with log=True equal ratios, not equal "
          "lengths, get equal shares."),
         (1 - right, f"That is the share of draws above {below}."),
+        (math.log(below) / math.log(high / low), f"That takes the log of {below} alone: measure from the lower "
+         f"end, log({below} / {low})."),
         (100 * right, "That is a percentage: give the share, a number between 0 and 1."),
     ]  # fmt: skip
     return _verdict(answer, right, f"the share of log-scale draws below {below}", mistakes, 0.005)
 
 
-def check_prune_threshold(answer, study, batch_size: int, epoch: int) -> bool:
-    """Notebook 10, exercise 2: the accuracy at ``epoch`` below which ``SameBatchPruner`` (quantile 0.25, at least 2
-    peers) stops a new trial with ``batch_size``, given the trials of ``study`` (to 0.0005)."""
-    from optuna.trial import TrialState
-
-    def reported(states, same_batch=True):
-        trials = study.get_trials(deepcopy=False, states=states)
-        return [t.intermediate_values[epoch] for t in trials if epoch in t.intermediate_values
-                and (not same_batch or t.params.get("batch_size") == batch_size)]  # fmt: skip
-
-    def quarter(values, q=0.25):
-        return torch.tensor(values, dtype=torch.float64).quantile(q).item() if values else 0.0
-
-    peers = reported((TrialState.COMPLETE,))
-    right = quarter(peers) if len(peers) >= 2 else 0.0  # fewer than 2 peers: the pruner stops none
-    mistakes = [
-        (quarter(peers, 0.5), "That is the median: the pruner stops only the bottom quarter (quantile 0.25)."),
-        (quarter(reported((TrialState.COMPLETE,), same_batch=False)), "That compares with the complete trials of "
-         f"every batch size: the pruner compares only with those of batch size {batch_size}."),
-        (quarter(reported((TrialState.COMPLETE, TrialState.PRUNED))), "That counts the pruned trials too: the "
-         "pruner compares with complete trials only."),
-        (min(peers, default=0.0), "That is the lowest of them: the pruner stops the bottom quarter, quantile 0.25."),
-        (100 * right, "That is a percentage: give the accuracy as a share, between 0 and 1."),
-    ]  # fmt: skip
-    return _verdict(answer, right, f"the epoch-{epoch} accuracy below which it stops a trial", mistakes, 5e-4)
-
-
 def check_steps_ratio(answer, n_images: int, small: int, large: int) -> bool:
-    """Notebook 10, exercise 3: how many times as many steps an epoch of ``n_images`` images takes in batches of
+    """Notebook 10, exercise 2: how many times as many steps an epoch of ``n_images`` images takes in batches of
     ``small`` as in batches of ``large`` (to 0.01)."""
     right = math.ceil(n_images / small) / math.ceil(n_images / large)
     mistakes = [
@@ -518,7 +651,7 @@ def check_steps_ratio(answer, n_images: int, small: int, large: int) -> bool:
 
 
 def check_box_centring_offset(answer, boxed) -> bool:
-    """Notebook 11, exercise 2: how far (pixels, to 0.1) the centre of mass of ``boxed`` lies from the centre of a
+    """Notebook 11, exercise 1: how far (pixels, to 0.1) the centre of mass of ``boxed`` lies from the centre of a
     28×28 image when the box is pasted in its middle by its bounding box."""
     from mnist_lab.draw import center_of_mass
 
@@ -529,3 +662,20 @@ def check_box_centring_offset(answer, boxed) -> bool:
         (max(abs(dx), abs(dy)), "That is the larger of the two offsets: the distance is √(dx² + dy²)."),
     ]
     return _verdict(answer, math.hypot(dx, dy), "the distance of the centre of mass from 13.5", mistakes, 0.051)
+
+
+def _own_random_numbers(check):
+    """Return ``check`` run on its own random numbers: whether a student runs a check or not, the notebook's
+    next random numbers (a model's first weights, the order of the batches) stay the same."""
+
+    @functools.wraps(check)
+    def run(*args, **kwargs):
+        with torch.random.fork_rng(devices=[]):
+            return check(*args, **kwargs)
+
+    return run
+
+
+for _name, _check in list(globals().items()):
+    if _name.startswith("check_") and callable(_check):
+        globals()[_name] = _own_random_numbers(_check)

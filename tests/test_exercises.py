@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
-import optuna
 import pytest
 import torch
 
-from mnist_lab import exercises
+import mnist_lab_checks as exercises
 
 
 def test_batches_per_epoch_counts_the_last_partial_batch(capsys):
@@ -24,26 +23,24 @@ def test_no_answer_yet_says_what_to_do_and_does_not_raise(capsys):
     assert "No answer yet: replace None with the number of batches per epoch" in capsys.readouterr().out
 
 
-def test_pixel_stats_accept_a_pair_of_numbers_or_tensors_to_a_thousandth():
-    images = torch.rand(200, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-    mean, std = images.mean(), images.std()
-    assert exercises.check_pixel_stats((mean, std), images)
-    assert exercises.check_pixel_stats((mean.item() + 4e-4, std.item() - 4e-4), images)
-    assert not exercises.check_pixel_stats((mean.item() + 2e-3, std.item()), images)
-    assert not exercises.check_pixel_stats((std, mean), images)
-    assert not exercises.check_pixel_stats(mean.item(), images)  # one number, not the pair
-    assert not exercises.check_pixel_stats((mean, std, 0.0), images)
-
-
-def test_rarest_digit_is_the_one_with_the_fewest_labels():
-    labels = torch.tensor([d for d in range(10) for _ in range(5 + d)] + [0] * 10)  # 0 has 15, 1 has 6
-    assert exercises.check_rarest_digit(1, labels)
-    assert exercises.check_rarest_digit(torch.tensor(1), labels)
-    assert not exercises.check_rarest_digit(0, labels)
-    assert not exercises.check_rarest_digit(12, labels)  # not a digit
-    assert not exercises.check_rarest_digit(-9, labels)  # would index digit 1 from the end
-    assert not exercises.check_rarest_digit(1.5, labels)  # would round down to 1
-    assert not exercises.check_rarest_digit("one", labels)
+def test_majority_accuracy_counts_the_commonest_training_digit_among_the_validation_labels(capsys):
+    train = torch.tensor([1] * 30 + [2] * 20 + [0] * 10 + list(range(3, 10)))  # 1 is the commonest, 3 the rarest
+    val = torch.tensor([1] * 24 + [2] * 60 + [3] * 16 + [0] * 100)  # 24 of 200 are 1s (2 is commonest here)
+    assert exercises.check_majority_accuracy(0.12, train, val)
+    assert exercises.check_majority_accuracy(torch.tensor(0.1203), train, val)
+    capsys.readouterr()
+    mistakes = {
+        12.0: "a percentage",
+        24: "a count of images",
+        30 / len(train): "share of 1s among the training images",
+        0.1: "exactly balanced",
+        0.08: "the rarest training digit",
+    }
+    for wrong, named in mistakes.items():
+        assert not exercises.check_majority_accuracy(wrong, train, val)
+        assert named in capsys.readouterr().out
+    assert not exercises.check_majority_accuracy(0.30, train, val)  # the commonest validation digit: no name
+    assert not exercises.check_majority_accuracy("0.12", train, val)
 
 
 def test_parameter_count_of_lecuns_300_100_network():
@@ -72,13 +69,51 @@ def test_confident_mistakes_count_only_wrong_answers_above_ninety_percent():
     assert not exercises.check_confident_mistakes(3, confidence, preds, labels)
 
 
-@pytest.mark.parametrize(("finished", "n_trials", "right"), [(12, 12, 0), (5, 12, 7), (15, 12, 0)])
-def test_trials_to_run_is_what_the_budget_leaves(finished, n_trials, right):
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="maximize")
-    study.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=finished)
-    assert exercises.check_trials_to_run(right, study, n_trials)
-    assert not exercises.check_trials_to_run(right + 1, study, n_trials)
+def test_the_checks_of_05_name_the_usual_mistakes(capsys):
+    """05: the peak of the schedule; a wrong answer gets the mistake behind it."""
+    peak = onecycle_peak()
+    assert exercises.check_schedule_peak(peak + 1, total_steps=100)  # give or take one step
+    assert not exercises.check_schedule_peak(peak / 100, total_steps=100)
+    assert "the share of the way" in capsys.readouterr().out
+
+
+def test_the_checks_of_06_name_the_usual_mistakes(capsys):
+    labels = torch.arange(10).repeat(20)  # 20 of each digit
+    preds = labels.clone()
+    preds[:30][labels[:30] == 4] = 9  # three 4s read as 9: recall of 4 is 17/20
+    preds[labels == 1] = torch.tensor([1] * 18 + [7] * 2)  # recall of 1: 18/20
+    assert exercises.check_lowest_recall(4, preds, labels)
+    assert not exercises.check_lowest_recall(9, preds, labels)  # precision of 9: 20/23, the lowest
+    assert "lowest precision" in capsys.readouterr().out
+    digits = torch.arange(100) % 10
+    val = torch.eye(10)[digits], (digits + (torch.arange(100) < 5)) % 10  # 95% right
+    test = torch.eye(10)[digits], (digits + (torch.arange(100) < 10)) % 10  # 90% right
+    se_val, se_test = math.sqrt(0.95 * 0.05 / 100), math.sqrt(0.9 * 0.1 / 100)
+    assert exercises.check_gap_in_standard_errors(0.05 / math.hypot(se_val, se_test), *val, *test)
+    assert not exercises.check_gap_in_standard_errors(0.05 / (se_val + se_test), *val, *test)
+    assert "adds the two standard errors" in capsys.readouterr().out
+
+
+def test_the_tuning_checks_of_10_accept_the_answer_and_name_the_usual_mistakes(capsys):
+    """Notebook 10's checks: the log-scale share, the ratio of steps per epoch."""
+
+    def said(check, answer, **given):
+        ok = check(answer, **given)
+        return ok, capsys.readouterr().out
+
+    share = dict(low=0.01, high=1.0, below=0.05)  # notebook 10's search space
+    assert said(exercises.check_log_share, math.log(5) / math.log(100), **share)[0]  # 0.349
+    assert "linear scale" in said(exercises.check_log_share, 0.04 / 0.99, **share)[1]
+    assert "above 0.05" in said(exercises.check_log_share, 1 - math.log(5) / math.log(100), **share)[1]
+    assert "log of 0.05 alone" in said(exercises.check_log_share, math.log(0.05) / math.log(100), **share)[1]
+    assert "percentage" in said(exercises.check_log_share, 34.95, **share)[1]
+    assert "No answer yet" in said(exercises.check_log_share, None, **share)[1]
+    assert said(exercises.check_log_share, math.log(50) / math.log(1000), low=1e-3, high=1.0, below=0.05)[0]
+
+    steps = dict(n_images=10_000, small=32, large=256)
+    assert said(exercises.check_steps_ratio, 313 / 40, **steps)[0]
+    assert "divides the batch sizes" in said(exercises.check_steps_ratio, 8, **steps)[1]
+    assert "other way round" in said(exercises.check_steps_ratio, 40 / 313, **steps)[1]
 
 
 def onecycle_peak() -> int:
@@ -102,13 +137,11 @@ def test_the_numeric_checks_accept_the_right_value_and_refuse_a_wrong_one():
     cases = [
         (exercises.check_cross_entropy, (logits, 0), 0.2413, 0.3),
         (exercises.check_derivative, (2.0, 3.0, 1.0), 42.0, 41.0),  # d/dw (wx + b)^2 = 2x(wx + b)
-        (exercises.check_logit_gradient, (logits, 0, 0), 0.7856 - 1, 0.7856),
         (exercises.check_blank_pixels, (images,), 783, 784),
         (exercises.check_initial_loss, (26,), 3.258, 2.303),
         (exercises.check_training_steps, (55_000, 128, 3), 1290, 1287),
         (exercises.check_momentum_factor, (0.9,), 10.0, 9.0),
         (exercises.check_schedule_peak, (100,), onecycle_peak(), onecycle_peak() + 3),
-        (exercises.check_weight_left, (0.05, 5e-4, 1000), 0.9753, 0.95),
         (exercises.check_conv_output_size, (28, 3, 1, 2), 14, 13),
         (exercises.check_conv_parameters, (16, 32, 3), 4640, 4608),
         (exercises.check_smoothing_floor, (0.1,), 0.5003, 0.0943),
@@ -123,6 +156,7 @@ def test_the_numeric_checks_accept_the_right_value_and_refuse_a_wrong_one():
 def test_the_checks_on_predictions_and_drawings():
     preds, labels = torch.tensor([0, 1, 2, 3, 9]), torch.tensor([0, 1, 5, 3, 4])
     assert exercises.check_first_mistake(2, preds, labels) and not exercises.check_first_mistake(4, preds, labels)
+    assert not exercises.check_first_mistake(0, labels, labels)  # no mistake: nothing to compare, and no error
     box = torch.zeros(20, 10)
     box[:, 9] = 1.0  # ink on the right edge of a 20×10 box pasted at columns 9..18: centre of mass at column 18
     assert exercises.check_box_centring_offset(4.5, box) and not exercises.check_box_centring_offset(0.0, box)
@@ -131,3 +165,312 @@ def test_the_checks_on_predictions_and_drawings():
     gap = 0.05 / math.sqrt(0 + 0.95 * 0.05 / 100)
     assert exercises.check_gap_in_standard_errors(round(gap, 2), *val, *test)
     assert not exercises.check_gap_in_standard_errors(round(gap, 2) + 1, *val, *test)
+
+
+def test_first_mistake_names_the_usual_mistakes(capsys):
+    labels = torch.tensor([0, 1, 8, 3, 4, 2, 6, 7, 8, 1])
+    preds = torch.tensor([0, 1, 7, 3, 4, 5, 0, 7, 8, 0])  # wrong at 2 (an 8 read as 7), 5, 6 and 9
+    assert exercises.check_first_mistake(2, preds, labels)
+    capsys.readouterr()
+    mistakes = {
+        3: "Counted from 1",
+        4: "number of mistakes",
+        8: "label",
+        7: "the digit the model read",
+        6: "not the first",
+    }
+    for wrong, named in mistakes.items():
+        assert not exercises.check_first_mistake(wrong, preds, labels)
+        assert named in capsys.readouterr().out, wrong
+
+
+# ----------------------------------------------------------------------------------------------------- notebook 03
+
+
+def test_03_value_check_names_the_usual_mistake(capsys):
+    """The spare check of dL/dw (no exercise uses it): each usual wrong answer gets its own message."""
+    u = 2.0 * 3.0 - 1.0  # L = (w x + b)² at w = 2, x = 3, b = -1
+    named = {2 * u: "That is dL/du", u * 3.0: "A factor 2 is missing", u**2: "That is L itself",
+             3.0: "That is du/dw alone", 2 * u * 2.0: "That is dL/dx"}  # fmt: skip
+    assert len(named) == 5  # five different wrong values: each mistake is told apart
+    for wrong, message in named.items():
+        assert not exercises.check_derivative(wrong, w=2.0, x=3.0, b=-1.0)
+        assert message in capsys.readouterr().out
+    assert exercises.check_derivative(2 * u * 3.0, w=2.0, x=3.0, b=-1.0)
+
+
+def tanh_step(grad_a, z, a):
+    """The exercise of notebook 03, as its solution writes it: ∂L/∂a times tanh's local derivative 1 − a²."""
+    return grad_a * (1 - a**2)
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        (lambda g, z, a: g * (z > 0), "That is the ReLU's mask"),
+        (lambda g, z, a: g * (1 - z**2), "That uses 1 − z²"),
+        (lambda g, z, a: g * (1 - a), "That uses 1 − a:"),
+        (lambda g, z, a: -tanh_step(g, z, a), "The sign is flipped"),
+        (lambda g, z, a: g, "The step through tanh is missing"),
+        (lambda g, z, a: 1 - a**2, "the local derivative alone"),
+        (lambda g, z, a: 2 * tanh_step(g, z, a), "Not quite: start with the first result that differs"),
+        (lambda g, z, a: g.sum(), "The backward pass with your function raised RuntimeError"),
+        (lambda g, z, a: 1 / 0, "Your function raised ZeroDivisionError"),
+        (lambda g, z, a: None, "No answer yet: write the body of tanh_step_back"),
+    ],
+)
+def test_03_tanh_step_check_names_the_mistake_and_never_raises(mistake, message, capsys):
+    assert not exercises.check_tanh_step_back(mistake)
+    assert message in capsys.readouterr().out
+
+
+def test_03_tanh_step_check_accepts_the_solution_in_any_form(capsys):
+    """The solution, and tanh's local derivative computed from z instead of a, both give autograd's gradients."""
+    assert exercises.check_tanh_step_back(tanh_step)
+    assert exercises.check_tanh_step_back(lambda g, z, a: g * (1 - torch.tanh(z) ** 2))
+    out = capsys.readouterr().out
+    assert out.count(", matches PyTorch") == 12 and out.count("Right: every result matches PyTorch.") == 2
+
+
+# ----------------------------------------------------------------------------------------------------- notebook 04
+
+
+def test_04_initial_loss_check_names_the_usual_mistake(capsys):
+    """Exercise 1: ln 26 is right; log base 10, ln 10 and the probability 1/26 are each named."""
+    assert exercises.check_initial_loss(math.log(26), n_classes=26)
+    capsys.readouterr()
+    named = {math.log10(26): "log base 10", math.log(10): "ln 10, the loss with 10 classes", 1 / 26: "probability"}
+    for wrong, message in named.items():
+        assert not exercises.check_initial_loss(wrong, n_classes=26)
+        assert message in capsys.readouterr().out
+
+
+def sgd_step(model, images, labels, lr, mistake=None):
+    """Exercise 2's step by hand, as its solution writes it, or with one usual ``mistake``."""
+    if mistake != "no zero":
+        model.zero_grad()
+    loss = torch.nn.functional.cross_entropy(model(images), labels, reduction="sum" if mistake == "sum" else "mean")
+    loss.backward()
+    with torch.no_grad():
+        for w in model.parameters():
+            if mistake == "uphill":
+                w += lr * w.grad
+            elif mistake == "rebound":
+                w = w - lr * w.grad  # a new tensor under the old name: the model's weight stays
+            elif mistake != "no update":
+                w -= lr * w.grad
+    if mistake == "after":
+        return torch.nn.functional.cross_entropy(model(images), labels).item()
+    return None if mistake == "no return" else loss.item() / (len(labels) if mistake == "sum" else 1)
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        ("no zero", "The gradients piled up: clear them (model.zero_grad())"),
+        ("uphill", "The weights moved up the gradient"),
+        ("no update", "The weights did not move"),
+        ("rebound", "The weights did not move"),
+        ("sum", 'The loss is summed over the batch (reduction="sum")'),
+        ("after", "That is the loss after the step"),
+        ("no return", "sgd_step should return the batch's loss as a number: return loss.item()."),
+    ],
+)
+def test_04_sgd_step_check_names_the_mistake(mistake, message, capsys):
+    assert not exercises.check_sgd_step(lambda *args: sgd_step(*args, mistake=mistake))
+    out = capsys.readouterr().out
+    assert message in out and "Not quite" in out
+
+
+def test_04_sgd_step_check_accepts_the_solution_and_never_raises(capsys):
+    assert exercises.check_sgd_step(sgd_step)
+    assert exercises.check_sgd_step(lambda *args: torch.tensor(sgd_step(*args)))  # a tensor of one number
+
+    def with_none(model, images, labels, lr):  # clearing .grad by hand, as optimizer.zero_grad() does
+        for w in model.parameters():
+            w.grad = None
+        return sgd_step(model, images, labels, lr, mistake="no zero")
+
+    assert exercises.check_sgd_step(with_none)
+    out = capsys.readouterr().out
+    assert out.count("Right: every result matches PyTorch.") == 3 and out.count(", matches PyTorch") == 15
+    assert out.count("beside two of torch.optim.SGD's") == 3  # it says what it compares, once a run
+    assert not exercises.check_sgd_step(lambda *args: None)  # the stub: nothing done, nothing returned
+    assert "No answer yet: write the body of sgd_step" in capsys.readouterr().out
+    assert not exercises.check_sgd_step(lambda *args: 1 / 0)
+    out = capsys.readouterr().out
+    assert out.count("Your function raised ZeroDivisionError") == 1 and "Right" not in out
+
+
+# ----------------------------------------------------------------------------------------------------- notebook 08
+
+
+def test_08_value_checks_name_the_usual_mistake(capsys):
+    """Exercise 1, and the spare parameter count: each usual wrong answer gets its own message."""
+    named = {12.5: "Round the division down", 24: "That is with stride 1", 11: "The +1 is missing"}
+    for wrong, message in named.items():
+        assert not exercises.check_conv_output_size(wrong, size=28, kernel=5, padding=0, stride=2)
+        assert message in capsys.readouterr().out
+    assert exercises.check_conv_output_size(12, size=28, kernel=5, padding=0, stride=2)
+    named = {16 * 8 * 25: "counts the weights only", 16 * 25 + 16: "one slice per input channel"}
+    for wrong, message in named.items():
+        assert not exercises.check_conv_parameters(wrong, c_in=8, c_out=16, kernel=5)
+        assert message in capsys.readouterr().out
+    assert exercises.check_conv_parameters(3216, c_in=8, c_out=16, kernel=5)
+
+
+def unfold_conv2d(images, weight, bias, padding):
+    """Exercise 2's convolution, as Further research writes it: unfold and one matrix product."""
+    n, _, h, w = images.shape
+    kernels, _, k, _ = weight.shape
+    patches = torch.nn.functional.unfold(images, kernel_size=k, padding=padding)
+    sums = weight.view(kernels, -1) @ patches + bias.view(1, kernels, 1)
+    return sums.view(n, kernels, h + 2 * padding - k + 1, w + 2 * padding - k + 1)
+
+
+def loop_conv2d(images, weight, bias, padding):
+    """Exercise 2's convolution, as its solution writes it: a Linear layer at every position."""
+    n, _, h, w = images.shape
+    kernels, _, k, _ = weight.shape
+    padded = torch.nn.functional.pad(images, [padding] * 4)
+    out = torch.zeros(n, kernels, h + 2 * padding - k + 1, w + 2 * padding - k + 1)
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            patch = padded[:, :, i : i + k, j : j + k].reshape(n, -1)
+            out[:, :, i, j] = patch @ weight.reshape(kernels, -1).T + bias
+    return out
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        (lambda x, w, b, p: unfold_conv2d(x, w.flip(-1, -2), b, p), "The kernel is flipped"),
+        (lambda x, w, b, p: loop_conv2d(x, w, 0 * b, p), "The bias is missing"),
+        (lambda x, w, b, p: unfold_conv2d(x, w, 0 * b, p), "The bias is missing"),
+        (lambda x, w, b, p: unfold_conv2d(x[:, :1], w[:, :1], b, p), "Only the first input channel"),
+        (lambda x, w, b, p: unfold_conv2d(x, w, b, 0), "but PyTorch's has shape (2, 3, 8, 8)"),
+        (lambda *a: 1 / 0, "Your function raised ZeroDivisionError"),
+        (lambda *a: None, "No answer yet: write the body of conv2d"),
+        (lambda x, w, b, p: 0 * loop_conv2d(x, w, b, p), "No answer yet: conv2d still gives zeros"),
+    ],
+)
+def test_08_conv2d_check_names_the_mistake_and_never_raises(mistake, message, capsys):
+    assert not exercises.check_conv2d(mistake)
+    assert message in capsys.readouterr().out
+
+
+def pool(images, axes=(3, 5), reduce="amax", squares_first=True):
+    """Exercise 3's max-pool by a reshape (Further research), or one with a usual mistake: other axes, the mean,
+    squares of far-apart pixels."""
+    n, c, h, w = images.shape
+    shape = (n, c, h // 2, 2, w // 2, 2) if squares_first else (n, c, 2, h // 2, 2, w // 2)
+    return getattr(images.reshape(shape), reduce)(dim=axes)
+
+
+def loop_pool(images, start=lambda i: 2 * i, largest=lambda square: square.amax(dim=(2, 3))):
+    """Exercise 3's max-pool, as its solution writes it (the loops of its scaffold, square (i, j) at rows and
+    columns ``start(i)``, ``start(j)``), or one with a usual mistake: squares that overlap, another reduction."""
+    n, c, h, w = images.shape
+    out = torch.zeros(n, c, h // 2, w // 2)
+    for i in range(h // 2):
+        for j in range(w // 2):
+            out[:, :, i, j] = largest(images[:, :, start(i) : start(i) + 2, start(j) : start(j) + 2])
+    return out
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        (lambda x: pool(x, reduce="mean"), "That is the mean of each square"),
+        (lambda x: loop_pool(x, largest=lambda s: s.mean(dim=(2, 3))), "That is the mean of each square"),
+        (lambda x: loop_pool(x, largest=lambda s: s.max()), "the largest over every image and channel"),
+        (lambda x: loop_pool(x, start=lambda i: i), "Those squares overlap"),
+        (lambda x: pool(x, axes=(2, 4), squares_first=False), "not 2×2 squares of neighbours"),
+        (lambda x: pool(x, axes=(2, 4)), "but PyTorch's has shape (2, 3, 3, 3)"),
+        (lambda x: None, "No answer yet: write the body of max_pool"),
+        (lambda x: 0 * loop_pool(x), "No answer yet: max_pool still gives zeros"),
+    ],
+)
+def test_08_max_pool_check_names_the_mistake(mistake, message, capsys):
+    assert not exercises.check_max_pool(mistake)
+    assert message in capsys.readouterr().out
+
+
+def test_08_code_checks_accept_the_solutions(capsys):
+    """The solutions' loops, the one matrix product of F.unfold and the reshape of max-pooling (Further research)
+    pass."""
+    assert exercises.check_conv2d(loop_conv2d) and exercises.check_conv2d(unfold_conv2d)
+    assert exercises.check_max_pool(loop_pool) and exercises.check_max_pool(pool)
+    assert capsys.readouterr().out.count("Right: every result matches PyTorch.") == 4
+
+
+# ----------------------------------------------------------------------------------------------------- notebook 09
+
+
+def test_09_checks_name_the_usual_mistakes(capsys):
+    """Each usual wrong answer of exercises 1 to 3 gets its own message; the right one passes."""
+    floor_02 = -(0.82 * math.log(0.82) + 9 * 0.02 * math.log(0.02))
+    named = {0.0: "not one-hot", -math.log(0.82): "only the true digit's term", -math.log(0.8): "−ln(1 − ε)",
+             floor_02 / math.log(10): "log base 10", 0.5003: "the floor with ε = 0.1"}  # fmt: skip
+    for wrong, message in named.items():
+        assert not exercises.check_smoothing_floor(wrong, epsilon=0.2)
+        assert message in capsys.readouterr().out
+    assert exercises.check_smoothing_floor(round(floor_02, 3), epsilon=0.2)
+    right = 141_418  # models.CNN([32, 64, 128])
+    named = {right - 2 * (32 + 64 + 64 + 128): "Batch norm has parameters too", right + 288: "no bias here",
+             right - (64 * 64 * 9 + 128): "extra 3×3 layer", right + 128 * 10 * 40: "reads 3×3 maps, not 7×7",
+             right - 10: "10 biases"}  # fmt: skip
+    for wrong, message in named.items():
+        assert not exercises.check_cnn_parameter_count(wrong, channels=[32, 64, 128])
+        assert message in capsys.readouterr().out
+    assert exercises.check_cnn_parameter_count(right, channels=[32, 64, 128])
+    named = {0.576: "weighs the new value by 0.9", 0.5: "plain average", 0.42: "starts from the first batch's",
+             0.06: "only the last batch's step", 0.1: "Open the next hint"}  # fmt: skip
+    for wrong, message in named.items():
+        assert not exercises.check_running_mean(wrong, means=[0.4, 0.6], momentum=0.1)
+        assert message in capsys.readouterr().out
+    assert exercises.check_running_mean(0.096, means=[0.4, 0.6], momentum=0.1)
+    assert not exercises.check_running_mean(None, means=[0.4, 0.6]) and not exercises.check_running_mean("0.096", [0.4])
+
+
+def test_09_running_mean_check_agrees_with_batch_norm():
+    """The right answer is what nn.BatchNorm2d keeps after batches with those means, for any momentum."""
+    for momentum, means in ((0.1, [0.4, 0.6]), (0.3, [1.0, -2.0, 0.5])):
+        norm = torch.nn.BatchNorm2d(1, momentum=momentum)
+        for mean in means:
+            norm(torch.full((4, 1, 2, 2), mean))
+        assert exercises.check_running_mean(norm.running_mean.item(), means=means, momentum=momentum)
+
+
+# ----------------------------------------------------------------------------------------------------- notebook 11
+
+
+def test_11_box_centring_check_names_the_usual_mistakes(capsys):
+    box = torch.zeros(20, 10)
+    box[:10, 9] = 1.0  # ink on the upper half of the right edge, pasted at rows 4..23 and columns 9..18
+    dx, dy = 18 - 13.5, 8.5 - 13.5  # its centre of mass: row 4 + 4.5, column 18
+    assert exercises.check_box_centring_offset(round(math.hypot(dx, dy), 1), box)
+    for wrong, message in {abs(dx) + abs(dy): "adds the two offsets", max(abs(dx), abs(dy)): "the larger"}.items():
+        assert not exercises.check_box_centring_offset(wrong, box)
+        assert message in capsys.readouterr().out
+
+
+def test_a_check_leaves_the_notebooks_random_numbers_as_they_were(capsys):
+    """Running a check or skipping it must not change what the notebook draws next (a model's first weights, the
+    order of the batches): the checks that build models and random inputs draw their own numbers."""
+
+    def sgd_step(model, images, labels, lr):
+        loss = torch.nn.functional.cross_entropy(model(images), labels)
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= lr * p.grad
+        return loss.item()
+
+    torch.manual_seed(5)
+    skipped = torch.rand(3)
+    torch.manual_seed(5)
+    assert exercises.check_sgd_step(sgd_step)
+    assert torch.equal(torch.rand(3), skipped)
+    assert exercises.check_sgd_step.__name__ == "check_sgd_step"  # what the notebooks and the answer key call

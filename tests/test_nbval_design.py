@@ -167,17 +167,15 @@ def test_what_the_library_computes_is_compared_as_it_is():
 
 @pytest.mark.integration
 def test_what_the_data_gives_is_compared_as_it_is():
-    """The statistics of MNIST that the notebooks print (class counts, pixel mean and spread, blank pixels, the test
+    """The statistics of MNIST that the notebooks print (class counts, the training pixels' mean and spread, the test
     set's digits) are what the data gives at the printed precision, and nbval compares them."""
     s = data.load_splits(runtime.data_root(), val_size=course.RECIPES["mlp"]["val_size"])
     train_counts = torch.bincount(s.train_labels, minlength=10).tolist()
     facts = {
         "01_data": [f"{len(s.train_labels) + len(s.val_labels):,}", f"{len(s.test_labels):,}"]
         + [str(n) for n in train_counts]
-        + [f"{t.mean().item():.4f}" for t in (s.train_images, s.test_images)]
-        + [f"{t.std().item():.4f}" for t in (s.train_images, s.test_images)],
+        + [f"{s.train_images.mean().item():.4f}", f"{s.train_images.std().item():.4f}"],
         "06_evaluation": [str(n) for n in torch.bincount(s.test_labels, minlength=10).tolist()],
-        "07_visualization": [str(int((s.train_images.amax(0) == 0).sum()))],
     }
     assert missing_or_hidden(facts) == []
 
@@ -223,26 +221,12 @@ ANOTHER_MACHINE = [
     ),
     ("F1 ranges from 0.982 to 0.992 over the ten digits", "F1 ranges from 0.980 to 0.991 over the ten digits"),
     ("first mistake: test digit 115, label 4, predicted 9", "first mistake: test digit 149, label 2, predicted 4"),
-    (
-        "most mixed pair in the picture: 0 and 6, 115 digits nearest the other's centre; with all features: 2",
-        "most mixed pair in the picture: 2 and 5, 110 digits nearest the other's centre; with all features: 0",
-    ),
-    ("43 mistakes among these 2,000 digits", "49 mistakes among these 2,000 digits"),
-    ("mean |weight|, trained, on those pixels: 0.0020", "mean |weight|, trained, on those pixels: 0.0021"),
     ("best validation accuracy 98.12% at epoch 9 of 10", "best validation accuracy 98.10% at epoch 10 of 10"),
     (
         "  augmentation          clean -0.06 points: within the seed spread; shifted +21.03 points: clear gain",
         "  augmentation          clean +0.16 points: clear gain; shifted +19.80 points: clear gain",
     ),
     ("test mistakes: CNN 45, MLP 152, both 24", "test mistakes: CNN 43, MLP 156, both 22"),
-    (
-        "target of the default recipe, 99.5% test accuracy: reached",
-        "target of the default recipe, 99.5% test accuracy: missed",
-    ),
-    (
-        "so: on blurred digits the CNN does worse than the MLP: 90.96% against 95.29%",
-        "so: on blurred digits the CNN does better than the MLP: 95.20% against 94.90%",
-    ),
     (
         "swept 92 of 100 steps, from 1e-05 up to 1.08: the loss exploded just above 1.08",
         "swept 93 of 100 steps, from 1e-05 up to 1.17: the loss exploded just above 1.17",
@@ -258,14 +242,9 @@ ANOTHER_MACHINE = [
         "winner   (lr 0.172, momentum 0.856, batch 32, hidden 128-64): validation 94.52% ± 0.20% over 3 seeds",
     ),
     (
-        "gain +0.78 points, seed spread 0.24 points: clear gain",
-        "gain +0.12 points, seed spread 0.31 points: within the seed spread",
+        "gain +0.78 points, noise 0.24 points: clear gain",
+        "gain +0.12 points, noise 0.31 points: within the seed spread",
     ),
-    (
-        "after 14 trials the best is trial 11 (the same): validation 94.96%",
-        "after 14 trials the best is trial 13 (a new one): validation 95.02%",
-    ),
-    ("tilted 30°         MLP shrunk        misread: 0→3, 1→7", "tilted 30°         MLP shrunk        misread: none"),
     ("pad shrunk           MLP: 1 of 10 right", "pad shrunk           MLP: 2 of 10 right"),
 ]
 
