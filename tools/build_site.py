@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 STAGE = REPO / "build" / "site-src"
 SITE = REPO / "build" / "site"
 #: The guides in docs/, in the order of the site's menu.
-GUIDES = ["results", "reproducibility", "performance", "instructors", "contributing"]
+GUIDES = ["glossary", "results", "reproducibility", "performance", "instructors", "contributing"]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: The file that marks a folder as a site this tool built, so that a later build may empty it (MkDocs keeps files
 #: whose names start with a dot).
