@@ -59,7 +59,7 @@ NOTEBOOKS = REPO / "notebooks"
 HEADLINES = {
     "metrics.json": ("06_evaluation", "MLP test accuracy"),
     "cnn_metrics.json": ("09_cnn", "CNN test accuracy"),
-    "tuning.json": ("10_tuning", "Tuned MLP test accuracy"),
+    "tuning.json": ("10_tuning", "MLP after the search (test)"),
 }
 #: A URL's password (``scheme://user:PASSWORD@host``, up to the word's last ``@``), or ``password=`` in its query.
 PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s/@:]*:)\S*(?=@)|([?&;]password=)[^\s&;'\"]*")
