@@ -90,11 +90,12 @@ def center_of_mass(image: np.ndarray | torch.Tensor) -> tuple[float, float]:
 
 def center_by_mass(digit: np.ndarray, field: int = FIELD) -> np.ndarray:
     """Return ``digit`` pasted in a ``field``×``field`` image, moved (whole pixels) so its centre of
-    mass is nearest the field's centre, index ``(field - 1) / 2`` (13.5 for MNIST)."""
+    mass is nearest index ``field // 2`` on both axes: 14 for MNIST, where MNIST's digits sit (measured:
+    the mean centre of mass of the 60,000 training digits is row 13.996, column 14.007)."""
     h, w = digit.shape
     cy, cx = center_of_mass(digit)
-    top = int(np.clip(round((field - 1) / 2 - cy), 0, field - h))
-    left = int(np.clip(round((field - 1) / 2 - cx), 0, field - w))
+    top = int(np.clip(round(field // 2 - cy), 0, field - h))
+    left = int(np.clip(round(field // 2 - cx), 0, field - w))
     out = np.zeros((field, field), dtype=np.float32)
     out[top : top + h, left : left + w] = digit
     return out

@@ -652,16 +652,16 @@ def check_steps_ratio(answer, n_images: int, small: int, large: int) -> bool:
 
 def check_box_centring_offset(answer, boxed) -> bool:
     """Notebook 11, exercise 1: how far (pixels, to 0.1) the centre of mass of ``boxed`` lies from the centre of a
-    28×28 image when the box is pasted in its middle by its bounding box."""
+    28×28 image, index (14, 14) where step 3 puts it, when the box is pasted in its middle by its bounding box."""
     from mnist_lab.draw import center_of_mass
 
     (row, col), (h, w) = center_of_mass(boxed), boxed.shape
-    dy, dx = (28 - h) // 2 + row - 13.5, (28 - w) // 2 + col - 13.5
+    dy, dx = (28 - h) // 2 + row - 14, (28 - w) // 2 + col - 14
     mistakes = [
         (abs(dx) + abs(dy), "That adds the two offsets: the distance is √(dx² + dy²)."),
         (max(abs(dx), abs(dy)), "That is the larger of the two offsets: the distance is √(dx² + dy²)."),
     ]
-    return _verdict(answer, math.hypot(dx, dy), "the distance of the centre of mass from 13.5", mistakes, 0.051)
+    return _verdict(answer, math.hypot(dx, dy), "the distance of the centre of mass from (14, 14)", mistakes, 0.051)
 
 
 def _own_random_numbers(check):

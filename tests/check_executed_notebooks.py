@@ -52,10 +52,10 @@ def test_the_data_readings_of_01(executed):
     shares = torch.bincount(labels, minlength=10) / len(labels)
     # "The digits are close to balanced: each has 9.0% to 11.2% of the images" and answer 10
     assert f"{shares.min():.1%} to {shares.max():.1%}" == "9.0% to 11.2%"
-    # "81% of the pixels are blank paper, so the mean, 0.1306, is small. The blank pixels sit just below it, the inked
-    # ones far above it (0.55 above, on average): so the average distance from the mean, 0.2143, exceeds the mean
-    # itself. Squaring the distances weighs the far ones more: the standard deviation, 0.3081, is larger still." and
-    # answer 9
+    # "81% of the pixels are blank paper, so the mean, 0.1306, is small. The blank pixels sit 0.1306 below it, the
+    # inked ones further above it (0.55 above, on average): so the average distance from the mean, 0.2143, exceeds
+    # the mean itself. Squaring the distances weighs the far ones more: the standard deviation, 0.3081, is larger
+    # still." and answer 9
     mean, std = images.mean().item(), images.std().item()
     blank, inked = (images == 0).float().mean().item(), images[images > 0].mean().item()
     distance = (images - mean).abs().mean().item()
@@ -87,7 +87,7 @@ def test_the_training_loop_and_the_over_fitting_of_04(executed):
     checkpoint = torch.load(executed / "fit_one_epoch.pt", weights_only=True)
     assert checkpoint["optimizer_state"]["state"] == {} and checkpoint["epoch"] == 1
     # "**Over-fitting**: [...] the validation loss rises while the training loss still falls" and the printed
-    # "while the training loss fell: over-fitting" (measured: lowest 0.435 at
+    # "over our 10% margin; the training loss fell: over-fitting" (measured: lowest 0.435 at
     # epoch 37 of 100, then 0.588, 35% above; training loss at the same moments 0.164, then 0.015; over seeds 0 to 2
     # the rise was 24% to 35%)
     lowest, end = min(small, key=lambda row: row["val_loss"]), small[-1]
@@ -164,8 +164,8 @@ def test_the_readings_of_06(executed):
     metrics = read(executed, "metrics.json")
     # "All F1 scores lie close to the test accuracy, as the printed distance shows." (measured: at most 0.007)
     assert all(abs(row["f1"] - metrics["test_accuracy"]) < 0.01 for row in metrics["per_class"])
-    # "a 4 with a closed top looks like a 9, and a 7 and a 2 both start with a stroke across the top. Both pairs
-    # are among the five." (measured: 7 -> 2, 4 -> 9, 9 -> 4, 4 -> 6, 5 -> 3)
+    # "a 4 with a closed top looks like a 9, and a 7 and a 2 both start with a stroke across the top" (pairs of the
+    # printed five; measured: 7 -> 2, 5 -> 3, 9 -> 4, 9 -> 3, 4 -> 9)
     five = {(true, pred) for true, pred, _ in most_confused(torch.tensor(metrics["confusion_matrix"]), k=5)}
     assert five & {(4, 9), (9, 4)} and five & {(7, 2), (2, 7)}
     # "The matrix is not symmetric, as printed" (the printed line is a conclusion nbval hides)
@@ -187,9 +187,6 @@ def test_the_readings_of_07(executed):
     assert val_loss[-1] <= 1.1 * min(val_loss)
     # "The model reads its training digits better than new ones, by the printed gap" (measured: 99.77% against 97.96%)
     assert r["end_train"] > history[-1]["val_accuracy"]
-    # "For most units the eight digits are mostly one digit (the line above the figure)." (measured, units 0 to 7:
-    # the commonest digit is 5, 6, 4, 6, 7, 7, 8 and 8 of the 8 digits that raise the unit most)
-    assert 2 * sum(alike >= 6 for alike in r["alike"]) > len(r["alike"])
     # "Mild damage stays within a point of the clean accuracy, either way; the strongest tried costs far more"
     # (measured: blur σ 0.5 97.98% and noise σ 0.1 97.88% against 97.96%; blur σ 3 30.68%, noise σ 0.7 44.76%)
     for kind in ("blur", "noise"):
@@ -224,7 +221,8 @@ def test_the_ablation_of_05_one_change_at_a_time(executed):
     assert 0.70 <= plain <= 0.87 and larger_lr > plain + 0.05 and momentum > larger_lr + 0.02
     assert 0.93 <= decay <= 0.96 and abs(decay - schedule) < 0.015 and abs(schedule - momentum) < 0.03
     assert softmax_regression < decay - 0.02
-    # "The baseline beats the first MLP rows, as printed." (measured: 90.5% against 80.2% and 89.9%)
+    # "The baseline, one linear layer, has a higher mean than the first MLP rows, as printed." (90.5% against
+    # 80.2% and 89.9%)
     assert softmax_regression > plain
 
 

@@ -47,6 +47,12 @@ def test_an_empty_drawing_is_refused_with_a_clear_message():
         draw.rasterize_strokes([])
 
 
+def test_the_centre_of_mass_lands_on_index_14_where_mnist_centres_its_digits():
+    for digit in (0, 1, 4, 7):
+        row, col = draw.center_of_mass(draw.rasterize_strokes(draw.example_strokes(digit)))
+        assert abs(row - 14) <= 0.5 and abs(col - 14) <= 0.5, (digit, row, col)
+
+
 def test_a_single_point_is_a_dot_in_the_middle():
     image = draw.rasterize_strokes([[[120.0, 140.0]]])
     assert 0 < float(image.sum()) < 10

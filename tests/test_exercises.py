@@ -159,7 +159,8 @@ def test_the_checks_on_predictions_and_drawings():
     assert not exercises.check_first_mistake(0, labels, labels)  # no mistake: nothing to compare, and no error
     box = torch.zeros(20, 10)
     box[:, 9] = 1.0  # ink on the right edge of a 20×10 box pasted at columns 9..18: centre of mass at column 18
-    assert exercises.check_box_centring_offset(4.5, box) and not exercises.check_box_centring_offset(0.0, box)
+    assert exercises.check_box_centring_offset(4.0, box)  # rows 4..23: row 13.5, so √(4² + 0.5²) from (14, 14)
+    assert not exercises.check_box_centring_offset(0.0, box)
     val = torch.eye(10)[torch.arange(100) % 10], torch.arange(100) % 10  # all right
     test = torch.eye(10)[torch.arange(100) % 10], (torch.arange(100) + (torch.arange(100) < 5)) % 10  # 95% right
     gap = 0.05 / math.sqrt(0 + 0.95 * 0.05 / 100)
@@ -448,7 +449,7 @@ def test_09_running_mean_check_agrees_with_batch_norm():
 def test_11_box_centring_check_names_the_usual_mistakes(capsys):
     box = torch.zeros(20, 10)
     box[:10, 9] = 1.0  # ink on the upper half of the right edge, pasted at rows 4..23 and columns 9..18
-    dx, dy = 18 - 13.5, 8.5 - 13.5  # its centre of mass: row 4 + 4.5, column 18
+    dx, dy = 18 - 14, 8.5 - 14  # its centre of mass: row 4 + 4.5, column 18; step 3 puts it at 14
     assert exercises.check_box_centring_offset(round(math.hypot(dx, dy), 1), box)
     for wrong, message in {abs(dx) + abs(dy): "adds the two offsets", max(abs(dx), abs(dy)): "the larger"}.items():
         assert not exercises.check_box_centring_offset(wrong, box)
