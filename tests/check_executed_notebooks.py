@@ -269,10 +269,11 @@ def test_the_ablation_of_09_on_validation(executed):
     no_norm = rows["without batch norm"]
     assert no_norm["clean_std"] > 3 * max(row["clean_std"] for row in ablation["rows"][:4])
     assert min(no_norm["clean"]) < 0.2
-    # "no choice shows a clear gain on clean digits [...]; each shows one on shifted digits" and "Label smoothing
-    # and the extra layer beat their noise only narrowly" (measured: +5.39 against 4.42, +4.52 against 4.19)
+    # "no choice shows a clear gain on clean digits" and "Label smoothing and the extra layer beat their noise there
+    # only narrowly, if at all" (measured: +5.39 against 4.42, +4.52 against 4.19; on another CPU's float path label
+    # smoothing's +2.61 fell within its noise, so the prose names no verdict on shifted digits)
     choices = ablation["rows"][1:]
-    assert all(r["verdict_clean"] != "clear gain" and r["verdict_shifted"] == "clear gain" for r in choices)
+    assert all(r["verdict_clean"] != "clear gain" for r in choices)
     for name in ("without label smoothing", "without the extra 7×7 layer"):
         noise = recipe["shifted_std"] + rows[name]["shifted_std"]
         assert rows[name]["gain_shifted"] < 1.5 * noise
