@@ -110,8 +110,8 @@ def _toc_like_headings(page, soup) -> None:
 def _only_headings(cell) -> bool:
     """Whether a solution cell is a Markdown cell of headings and a line of guidance, with nothing to fold: the
     Solutions section's title and each exercise's heading (the answer key's heading shares a cell with its answers)."""
-    if "jp-MarkdownCell" not in cell.get("class", []):
-        return False
+    if not {"jp-MarkdownCell", "jp-RenderedMarkdown"} & set(cell.get("class", [])):
+        return False  # mkdocs-jupyter puts the tag's class on the cell or on its rendered Markdown
     return not cell.find(["ol", "ul", "pre", "table", "img"]) and bool(cell.find(re.compile(r"^h[1-6]$")))
 
 
