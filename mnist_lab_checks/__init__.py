@@ -653,10 +653,10 @@ def check_steps_ratio(answer, n_images: int, small: int, large: int) -> bool:
 def check_box_centring_offset(answer, boxed) -> bool:
     """Notebook 11, exercise 1: how far (pixels, to 0.1) the centre of mass of ``boxed`` lies from the centre of a
     28×28 image, index (14, 14) where step 3 puts it, when the box is pasted in its middle by its bounding box."""
-    from mnist_lab.draw import center_of_mass
+    from mnist_lab.draw import FIELD, center_of_mass
 
-    (row, col), (h, w) = center_of_mass(boxed), boxed.shape
-    dy, dx = (28 - h) // 2 + row - 14, (28 - w) // 2 + col - 14
+    (row, col), (h, w), middle = center_of_mass(boxed), boxed.shape, FIELD // 2  # where draw.center_by_mass aims
+    dy, dx = (FIELD - h) // 2 + row - middle, (FIELD - w) // 2 + col - middle
     mistakes = [
         (abs(dx) + abs(dy), "That adds the two offsets: the distance is √(dx² + dy²)."),
         (max(abs(dx), abs(dy)), "That is the larger of the two offsets: the distance is √(dx² + dy²)."),
