@@ -13,7 +13,7 @@ from .runtime import DEVICES
 from .train import SCHEDULES
 
 #: Rules by name: (test, what the value must be). Names without a rule are checked by their type only.
-AT_LEAST_1 = ("epochs", "batch_size", "n_trials", "trial_epochs", "timing_repeats", "ablation_epochs", "n_pca")
+AT_LEAST_1 = ("epochs", "batch_size", "n_trials", "trial_epochs", "timing_repeats", "ablation_epochs")
 AT_LEAST_1 += ("ablation_images", "ablation_seeds", "trial_images", "subset", "overfit_steps", "train_images")
 AT_LEAST_0 = ("seed", "val_size", "plain_epochs", "max_shift", "max_rotation", "weight_decay", "n_misclassified")
 AT_LEAST_0 += ("worker", "log_every")

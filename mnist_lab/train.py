@@ -41,7 +41,8 @@ class TrainingInterrupted(KeyboardInterrupt):
 def make_schedule(name: str, optimizer: torch.optim.Optimizer, total_steps: int):
     """Return torch's learning-rate schedule ``name`` over ``total_steps`` steps (``None`` for "none"): "onecycle"
     warms up from lr/25 over 15% of the steps then falls along a cosine to about 0; "cosine" falls from lr to 0;
-    "step" multiplies lr by 0.1 at half and at three quarters. Notebook 05 plots the one-cycle schedule."""
+    "step" multiplies lr by 0.1 at half and at three quarters. Notebook 05 describes the one-cycle schedule;
+    notebook 10 builds the schedule inside its training loop."""
     lr, total, schedules = optimizer.param_groups[0]["lr"], max(1, total_steps), torch.optim.lr_scheduler
     if name == "onecycle":
         return schedules.OneCycleLR(optimizer, max_lr=lr, total_steps=total, pct_start=0.15, cycle_momentum=False)

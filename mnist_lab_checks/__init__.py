@@ -162,32 +162,6 @@ def check_cross_entropy(answer, logits: list[float], label: int) -> bool:
 # ----------------------------------------------------------------------------------------------------- notebook 03
 
 
-def check_derivative(answer, w: float, x: float, b: float) -> bool:
-    """dL/dw of L = (w·x + b)² at these values (to 0.001), as autograd computes it: a spare check for an instructor's
-    exercise."""
-    w_ = torch.tensor(float(w), dtype=torch.float64, requires_grad=True)
-    ((w_ * x + b) ** 2).backward()
-    u = w * x + b
-    mistakes = [
-        (2 * u, "That is dL/du: multiply by du/dw = x (the chain rule)."),
-        (u * x, "A factor 2 is missing: the derivative of u² is 2u."),
-        (u**2, "That is L itself, not its derivative."),
-        (x, "That is du/dw alone: multiply by dL/du = 2u (the chain rule)."),
-        (2 * u * w, "That is dL/dx: the rate of u = w·x + b by w is x, not w."),
-    ]
-    return _verdict(answer, w_.grad.item(), "dL/dw of (w·x + b)² at these values", mistakes, 1e-3)
-
-
-def check_blank_pixels(answer, images: torch.Tensor) -> bool:
-    """How many pixel positions are 0 in every one of ``images``: a spare check for an instructor's exercise."""
-    blank = (images.reshape(len(images), -1) == 0).all(dim=0)
-    mistakes = [
-        (int((~blank).sum()), "That counts the pixels inked in at least one image: count the others."),
-        (int((images[0] == 0).sum()), "That counts the blank pixels of the first image only."),
-    ]
-    return _verdict(answer, int(blank.sum()), "the number of pixels blank in every image of the batch", mistakes)
-
-
 def _tanh_mlp_gradients(x, y, params, step_back) -> dict:
     """Notebook 03's backward pass for the MLP 784-128-64-10 with tanh in its hidden layers, where
     ``step_back(grad_a, z, a)`` takes ∂L/∂a back through a = tanh(z): the right step, or a usual mistake's."""
@@ -250,18 +224,6 @@ def check_initial_loss(answer, n_classes: int) -> bool:
         (1 / n_classes, "That is the probability of each class: the loss is minus its log."),
     ]
     return _verdict(answer, math.log(n_classes), f"the initial loss with {n_classes} classes", mistakes, 0.01)
-
-
-def check_training_steps(answer, n_images: int, batch_size: int, epochs: int) -> bool:
-    """The weight updates of ``epochs`` epochs over ``n_images`` images in batches of ``batch_size`` (no notebook's
-    exercise uses it now; tests/test_exercises.py still checks it)."""
-    per_epoch = math.ceil(n_images / batch_size)
-    mistakes = [
-        (epochs * (n_images // batch_size), "That rounds down: the last, smaller batch is an update too."),
-        (per_epoch, f"That is one epoch: there are {epochs}."),
-        (epochs * n_images, "That counts images: there is one update per batch, not per image."),
-    ]
-    return _verdict(answer, epochs * per_epoch, "the number of weight updates", mistakes)
 
 
 #: The usual mistakes of a step by hand that ``_reference_step`` makes on request, and what the check says of each.
@@ -357,63 +319,7 @@ def check_momentum_factor(answer, momentum: float) -> bool:
     return _verdict(answer, right, "how many times longer the steps become", mistakes, 0.01 * right)
 
 
-def _schedule_rates(schedule: str, total_steps: int) -> list[float]:
-    """Return the learning rate at each of ``total_steps`` steps of ``schedule`` (with lr 1)."""
-    from mnist_lab import train
-
-    probe = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
-    steps, rates = train.make_schedule(schedule, probe, total_steps), []
-    for _ in range(total_steps):
-        rates.append(probe.param_groups[0]["lr"])
-        probe.step()
-        if steps is not None:
-            steps.step()
-    return rates
-
-
-def check_schedule_peak(answer, total_steps: int, schedule: str = "onecycle") -> bool:
-    """Notebook 05, exercise 2: the step (counted from 0, give or take 1) where ``schedule``'s learning rate peaks."""
-    rates = _schedule_rates(schedule, total_steps)
-    right = max(range(total_steps), key=rates.__getitem__)
-    mistakes = [
-        (right / total_steps, "That is the share of the way: give the step, that share of the run's steps."),
-        (100 * right / total_steps, "That is the share of the way in percent: give the step, a share of the steps."),
-        (0.3 * total_steps, "That is 30% of the way, PyTorch's default: this schedule peaks earlier."),
-        (total_steps / 2, "The one-cycle rate does not peak half-way: read the schedule cell again."),
-    ]
-    return _verdict(answer, right, "the step where the learning rate peaks", mistakes, 1)
-
-
 # ----------------------------------------------------------------------------------------------------- notebook 06
-
-
-def check_lowest_recall(answer, preds: torch.Tensor, labels: torch.Tensor) -> bool:
-    """Notebook 06, exercise 1: the digit with the lowest recall (any of them, if several tie)."""
-    rows = metrics.precision_recall(metrics.confusion_matrix(preds, labels))
-    recall, precision = [row["recall"] for row in rows], [row["precision"] for row in rows]
-    missed = [int(((labels == d) & (preds != d)).sum()) for d in range(10)]
-    lowest = [d for d in range(10) if recall[d] == min(recall)]
-    right = answer if answer in lowest and not isinstance(answer, bool) else lowest[0]
-    mistakes = [
-        (precision.index(min(precision)), "That digit has the lowest precision: recall counts the digit's own "
-         "images that the model reads right."),
-        (missed.index(max(missed)), "That digit has the most misses in number: recall divides them by the digit's "
-         "support, and digits come in different numbers."),
-        (recall.index(max(recall)), "That digit has the highest recall: look for the smallest value."),
-    ]  # fmt: skip
-    return _verdict(answer, right, "the digit with the lowest recall", mistakes)
-
-
-def check_confident_mistakes(answer, confidence: torch.Tensor, preds: torch.Tensor, labels: torch.Tensor) -> bool:
-    """Notebook 06, exercise 2: how many predictions are wrong with a confidence above 0.9."""
-    sure, wrong = confidence > 0.9, preds != labels
-    mistakes = [
-        (int(wrong.sum()), "That counts every mistake: keep only those made with a confidence above 0.9."),
-        (int(sure.sum()), "That counts every confident prediction: keep only the wrong ones."),
-        (int((~sure & wrong).sum()), "That counts the mistakes made with a confidence of 0.9 or less."),
-        (int((sure & ~wrong).sum()), "That counts the confident predictions that are right: keep the wrong ones."),
-    ]
-    return _verdict(answer, int((sure & wrong).sum()), "the number of mistakes made with over 90% confidence", mistakes)
 
 
 def check_gap_in_standard_errors(answer, val_logits, val_labels, test_logits, test_labels) -> bool:
@@ -473,18 +379,6 @@ def check_conv_output_size(answer, size: int, kernel: int, padding: int, stride:
         (inside // stride, "The +1 is missing: the first window sits at position 0."),
     ]
     return _verdict(answer, right, "the output height of this convolution", mistakes)
-
-
-def check_conv_parameters(answer, c_in: int, c_out: int, kernel: int) -> bool:
-    """The number of parameters of ``nn.Conv2d(c_in, c_out, kernel)``: a spare check for an instructor's
-    exercise."""
-    weights = c_in * c_out * kernel * kernel
-    mistakes = [
-        (weights, "That counts the weights only: each output channel also has a bias."),
-        (c_out * kernel * kernel + c_out, "Each kernel has one slice per input channel: multiply by c_in."),
-    ]
-    right = models.count_parameters(torch.nn.Conv2d(c_in, c_out, kernel))
-    return _verdict(answer, right, f"the parameter count of nn.Conv2d({c_in}, {c_out}, {kernel})", mistakes)
 
 
 def _student_output(function, name: str, *args):
@@ -574,48 +468,6 @@ def check_smoothing_floor(answer, epsilon: float, classes: int = 10) -> bool:
     return _verdict(answer, right, f"the floor of the loss with smoothing {epsilon}", mistakes, 1e-3)
 
 
-def check_cnn_parameter_count(answer, channels: list[int]) -> bool:
-    """The number of parameters of ``models.CNN(channels)``: a spare check for an instructor's exercise."""
-    c1, c2, c3 = channels
-    model = models.CNN(channels)
-    right = models.count_parameters(model)
-    extra = c2 * c2 * 9 + 2 * c2  # the extra 7×7 layer: its convolution and its batch norm
-    mistakes = [
-        (right - 2 * (c1 + 2 * c2 + c3), "Batch norm has parameters too: γ and β for every channel."),
-        (right + c1 + 2 * c2 + c3, "The convolutions have no bias here (bias=False): batch norm's β is the shift."),
-        (right - extra, "The extra 3×3 layer at 7×7 is missing: it reads and gives c2 channels, with its own batch "
-         "norm."),
-        (right + c3 * 10 * (7 * 7 - 3 * 3), "The linear layer reads 3×3 maps, not 7×7: the last block pools 7×7 "
-         "down to 3×3."),
-        (right - 10, "The linear layer's 10 biases are missing."),
-    ]  # fmt: skip
-    return _verdict(answer, right, f"the parameter count of the CNN with channels {list(channels)}", mistakes)
-
-
-def check_running_mean(answer, means: list[float], momentum: float = 0.1) -> bool:
-    """Batch norm's running mean, starting at 0, after batches with the ``means`` (to 0.001): a spare check for an
-    instructor's exercise."""
-
-    def running(start: float, weight_of_new: float) -> float:
-        value = start
-        for mean in means:
-            value = (1 - weight_of_new) * value + weight_of_new * mean
-        return value
-
-    right = running(0.0, momentum)
-    mistakes = [
-        (running(0.0, 1 - momentum), f"That weighs the new value by {1 - momentum:g}, as SGD's momentum weighs "
-         f"the old velocity: batch norm's momentum {momentum:g} is the weight of the NEW value."),
-        (sum(means) / len(means), "That is the plain average of the batches' means: the running mean starts at 0 "
-         "and moves only a share m of the way at each batch."),
-        (running(means[0], momentum), "That starts from the first batch's mean: the running mean starts at 0, and "
-         "the first batch moves it too."),
-        (momentum * means[-1], "That is only the last batch's step from 0: the first batch moved the running mean "
-         "already."),
-    ]  # fmt: skip
-    return _verdict(answer, right, f"the running mean after batches with means {list(means)}", mistakes, 1e-3)
-
-
 # ----------------------------------------------------------------------------------------------------- notebook 10
 
 
@@ -632,19 +484,6 @@ def check_log_share(answer, low: float, high: float, below: float) -> bool:
         (100 * right, "That is a percentage: give the share, a number between 0 and 1."),
     ]  # fmt: skip
     return _verdict(answer, right, f"the share of log-scale draws below {below}", mistakes, 0.005)
-
-
-def check_steps_ratio(answer, n_images: int, small: int, large: int) -> bool:
-    """Notebook 10, exercise 2: how many times as many steps an epoch of ``n_images`` images takes in batches of
-    ``small`` as in batches of ``large`` (to 0.01)."""
-    right = math.ceil(n_images / small) / math.ceil(n_images / large)
-    mistakes = [
-        (large / small, "That divides the batch sizes: count the batches, the last partial one too (round up)."),
-        ((n_images // small) / (n_images // large), "That drops the last, partial batch: it is a step too (round "
-         "up, math.ceil)."),
-        (1 / right, f"That is the other way round: batches of {small} take more steps."),
-    ]  # fmt: skip
-    return _verdict(answer, right, f"the ratio of steps per epoch, batches of {small} to {large}", mistakes, 0.01)
 
 
 # ----------------------------------------------------------------------------------------------------- notebook 11

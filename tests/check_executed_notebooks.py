@@ -21,7 +21,6 @@ import pytest
 import torch
 
 from mnist_lab import course, data
-from mnist_lab.metrics import most_confused
 
 MLP_PARAMETERS = 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10  # 109,386
 CNN_PARAMETERS = 38_458
@@ -52,46 +51,56 @@ def test_the_data_readings_of_01(executed):
     shares = torch.bincount(labels, minlength=10) / len(labels)
     # "The digits are close to balanced: each has 9.0% to 11.2% of the images" and answer 10
     assert f"{shares.min():.1%} to {shares.max():.1%}" == "9.0% to 11.2%"
-    # "81% of the pixels are blank paper, so the mean, 0.1306, is small. The blank pixels sit 0.1306 below it, the
-    # inked ones further above it (0.55 above, on average): so the average distance from the mean, 0.2143, exceeds
-    # the mean itself. Squaring the distances weighs the far ones more: the standard deviation, 0.3081, is larger
-    # still." and answer 9
+    # "81% of the pixels are blank paper, so the mean, 0.1306, is small. The blank pixels sit 0.1306 below it; the
+    # inked ones average 0.55 above it: so the average distance from the mean, 0.2143, exceeds the mean itself.
+    # Squaring the distances weighs the far ones more: the standard deviation, 0.3081, is larger still." and
+    # answer 9 ("so" holds: the distance is at least 81% × 0.1306 + 19% × 0.55, over the mean)
     mean, std = images.mean().item(), images.std().item()
     blank, inked = (images == 0).float().mean().item(), images[images > 0].mean().item()
     distance = (images - mean).abs().mean().item()
     assert f"{blank:.0%} {mean:.4f} {inked - mean:.2f} {distance:.4f} {std:.4f}" == "81% 0.1306 0.55 0.2143 0.3081"
     assert mean < distance < std
+    assert blank * mean + (1 - blank) * (inked - mean) > mean
 
 
 def test_the_training_loop_and_the_over_fitting_of_04(executed):
-    """04: what its prose reads from the loop's epochs, from fit's checkpoint and from the run on 1,000 images
-    (training_curves.json, fit_one_epoch.pt). Each row of the run on 1,000 images holds the training images' numbers
+    """04: what its prose reads from the loop's epochs, from the run on 1,000 images and from its checkpoint
+    (training_curves.json, overfitting_run.pt). Each row of the run on 1,000 images holds the training images' numbers
     at the end of its epoch (``end_train_loss``, ``end_train_accuracy``), measured at the same moment as the
     validation numbers."""
     curves = read(executed, "training_curves.json")
     history, small = curves["history"], curves["small_history"]
-    # Question 9, "Why was epoch 1's training accuracy below its validation accuracy?", and the printed
+    # Question 9, "Why can an epoch's training accuracy be below its validation accuracy?", and the printed
     # "the validation accuracy beat the epoch's training accuracy in 3 of 3 epochs" (measured: 63.3% against 86.4%,
     # then 88.8% against 89.9% and 90.7% against 91.5%)
     lead = [row["val_accuracy"] - row["train_accuracy"] for row in history]
     assert lead[0] == max(lead) and lead[0] > 0.1
     # the printed "so: the validation loss fell from each epoch to the next", "so: the validation loss was below the
-    # epoch's training loss in 3 of 3 epochs" and "a generalisation gap of ...: small" (measured: validation loss
-    # 0.49, 0.36, 0.31; the gap at the end +0.0046 in loss, -0.06 points)
+    # epoch's training loss in 3 of 3 epochs" and "The validation loss still fell at the end: the model was still
+    # improving." (measured: validation loss 0.49, 0.36, 0.31)
     for before, after in zip(history, history[1:]):
         assert after["val_loss"] < before["val_loss"]
     assert all(row["val_loss"] < row["train_loss"] for row in history)
+    # the loop's printed generalisation gap, "+0.0046 in loss (+1.5% of the training loss) and -0.06 points of
+    # accuracy (-3 in 5,000 images)": narrow beside the run on 1,000 images' (below)
     end_train_loss, _ = curves["end_train"]
     assert abs(history[-1]["val_loss"] - end_train_loss) < 0.05
-    # "nothing for plain SGD (the `{}`)": the optimizer state of fit's one epoch
-    checkpoint = torch.load(executed / "fit_one_epoch.pt", weights_only=True)
-    assert checkpoint["optimizer_state"]["state"] == {} and checkpoint["epoch"] == 1
+    # "`fit` saved a **checkpoint** after every epoch", "empty for plain SGD" (the printed `{}`), and
+    # "`scheduler_state` and `recipe` are for notebook 05 (unused here)"
+    checkpoint = torch.load(executed / "overfitting_run.pt", weights_only=True)
+    assert checkpoint["optimizer_state"]["state"] == {} and checkpoint["epoch"] == 100
+    assert checkpoint["scheduler_state"] is None and checkpoint["recipe"] == {}
     # "**Over-fitting**: [...] the validation loss rises while the training loss still falls" and the printed
-    # "over our 10% margin; the training loss fell: over-fitting" (measured: lowest 0.435 at
-    # epoch 37 of 100, then 0.588, 35% above; training loss at the same moments 0.164, then 0.015; over seeds 0 to 2
-    # the rise was 24% to 35%)
+    # "so: a rise over 10% and over that jump; the training loss fell: over-fitting" (measured: the last 10 epochs'
+    # validation loss averaged 24% above the 11 epochs around the lowest, at epoch 37 of 100; the largest jump
+    # from one epoch to the next after the lowest 12%; training loss 0.164, then 0.015)
     lowest, end = min(small, key=lambda row: row["val_loss"]), small[-1]
-    assert len(small) == 100 and 5 <= lowest["epoch"] <= 60 and end["val_loss"] > 1.15 * lowest["val_loss"]
+    assert len(small) == 100 and 5 <= lowest["epoch"] <= 60
+    vals, low = [row["val_loss"] for row in small], lowest["epoch"] - 1
+    around, late = vals[max(0, low - 5) : low + 6], vals[-10:]
+    rise = (sum(late) / len(late)) / (sum(around) / len(around)) - 1
+    jump = max(abs(b / a - 1) for a, b in zip(vals[low:], vals[low + 1 :]))
+    assert rise > max(0.1, jump) + 0.03  # a margin, so that a near call fails here
     assert end["end_train_loss"] < lowest["end_train_loss"] / 5
     # the figure's loss axis "cut at 1.2, so that a small rise shows": the rise lies below 1.2
     assert end["val_loss"] < 1.2
@@ -106,9 +115,8 @@ def test_the_training_loop_and_the_over_fitting_of_04(executed):
 
     (loss_1, acc_1), (loss_2, acc_2) = gaps(lowest), gaps(end)
     assert loss_2 > loss_1 and acc_2 > acc_1
-    # "A generalisation gap alone is not over-fitting: this run had a wide gap already at its lowest validation
-    # loss" and answer 12 (measured: +0.27 in loss, +10.34 points;
-    # "wide": over 0.05 in loss, where the loop's gap printed "small" was under 0.05)
+    # "this run had a wide gap already at its lowest validation loss" and answer 12 (measured: +0.27 in loss,
+    # +10.34 points; "wide": over 0.05 in loss and 1 point, where the loop's gap above was under 0.05)
     assert loss_1 > 0.05 and acc_1 > 0.01
     assert abs(end["val_accuracy"] - lowest["val_accuracy"]) < 0.01
 
@@ -123,6 +131,10 @@ def test_the_first_cnn_of_08(executed):
     # 95.1%, the MLP 89.6% to 91.0%, a lead of 3.2 to 5.3 points): a lead of 1.5 points at least, so that a near tie
     # fails here
     assert 0.88 <= cnn <= 0.97 and cnn - mlp >= 0.015
+    # "Its lead is larger than any noise of notebook 05's short runs, so it is probably not luck" (05's noise of a
+    # change: the two rows' seed standard deviations added; the largest, measured: 1.14 points; 08 prints it)
+    rows = read(executed, "ablation.json")["rows"][:5]
+    assert cnn - mlp > max(a["std"] + b["std"] for a, b in zip(rows, rows[1:]))
 
 
 def test_the_learning_rates_of_05(executed):
@@ -134,8 +146,8 @@ def test_the_learning_rates_of_05(executed):
     assert ln10 - end["too small"] < 0.05 and 0.02 < ln10 - end["notebook 04"] < 0.6
     # "The recipe's rate brings the loss far lower" and "Above, lr 0.05 learned far faster than notebook 04's rate."
     assert end["recipe's lr"] < end["notebook 04"] - 0.5
-    # "At lr 2 the loss jumps again and again, and between the jumps it stays near ln 10" (measured: above 50
-    # at step 11) and "The loss stayed a finite number" (answers 2 and 3)
+    # "At lr 2 the loss jumps early in the run, then stays near ln 10" (also answer 2; measured: above 50 at
+    # step 11)
     assert max(losses["too large"][:50]) > 2 * ln10 and abs(end["too large"] - ln10) < 0.1
     assert all(math.isfinite(loss) for loss in losses["too large"])
 
@@ -150,10 +162,14 @@ def test_the_default_mlp_of_05_and_its_evaluation_by_06(executed):
     assert history[0]["val_accuracy"] > history[0]["train_accuracy"]
     # 05's question 14: "The final training loss is below the validation loss" (the epoch's average)
     assert history[-1]["train_loss"] < history[-1]["val_loss"] / 2  # measured 0.017 against 0.066
-    # 05: "Here it ended within 10% of its lowest, as printed." (also its answer 14); measured: fell in 8 of 9,
-    # 1.4% above the lowest
+    # 05 prints "so: no over-fitting by notebook 04's rule" (the last validation loss within 10% of its lowest);
+    # measured: fell in 8 of 9, 1.4% above the lowest
     val = [row["val_loss"] for row in history]
     assert sum(b < a for a, b in zip(val, val[1:])) > (len(val) - 1) / 2 and val[-1] - min(val) < 0.1 * min(val)
+    # 05: "The curves show the training loss falling to the end, the validation loss changing little in the last
+    # two epochs." (measured: train 0.0272, 0.0203, 0.0173; validation 0.0637 then 0.0646, 1.4% apart)
+    train = [row["train_loss"] for row in history]
+    assert all(b < a for a, b in zip(train[-4:], train[-3:])) and abs(val[-1] - val[-2]) < 0.1 * val[-2]
     metrics = read(executed, "metrics.json")
     assert metrics["n_test"] == 10_000 and sum(map(sum, metrics["confusion_matrix"])) == 10_000
     assert 0.978 <= metrics["test_accuracy"] <= 0.99  # the default recipe's target is 98%
@@ -162,12 +178,6 @@ def test_the_default_mlp_of_05_and_its_evaluation_by_06(executed):
 def test_the_readings_of_06(executed):
     """06: what its prose reads from the evaluation of the default MLP (metrics.json)."""
     metrics = read(executed, "metrics.json")
-    # "All F1 scores lie close to the test accuracy, as the printed distance shows." (measured: at most 0.007)
-    assert all(abs(row["f1"] - metrics["test_accuracy"]) < 0.01 for row in metrics["per_class"])
-    # "a 4 with a closed top looks like a 9, and a 7 and a 2 both start with a stroke across the top" (pairs of the
-    # printed five; measured: 7 -> 2, 5 -> 3, 9 -> 4, 9 -> 3, 4 -> 9)
-    five = {(true, pred) for true, pred, _ in most_confused(torch.tensor(metrics["confusion_matrix"]), k=5)}
-    assert five & {(4, 9), (9, 4)} and five & {(7, 2), (2, 7)}
     # "The matrix is not symmetric, as printed" (the printed line is a conclusion nbval hides)
     matrix = torch.tensor(metrics["confusion_matrix"])
     assert not torch.equal(matrix, matrix.T)
@@ -177,32 +187,28 @@ def test_the_readings_of_06(executed):
 
 def test_the_readings_of_07(executed):
     """07: what its prose (and its questionnaire's answers) read from the saved history, the first-layer weights,
-    the damaged validation digits, the PCA picture and the grid (visualization.json)."""
+    the damaged validation digits and the grid (visualization.json)."""
     r = read(executed, "visualization.json")
     history = r["history"]
     val_loss = [row["val_loss"] for row in history]
-    # printed verdict: "so: no clear over-fitting: the last is within 10% of the lowest"
-    # (the history's training loss, averaged over an epoch of learning)
-    # (measured: 1% above)
+    # "A gap alone is not over-fitting (notebook 04): the validation loss did not climb." (printed verdict: "so: no
+    # over-fitting by our rule: the last is within 10% of the lowest"; measured: 1% above)
     assert val_loss[-1] <= 1.1 * min(val_loss)
     # "The model reads its training digits better than new ones, by the printed gap" (measured: 99.77% against 97.96%)
     assert r["end_train"] > history[-1]["val_accuracy"]
-    # "Mild damage stays within a point of the clean accuracy, either way; the strongest tried costs far more"
-    # (measured: blur σ 0.5 97.98% and noise σ 0.1 97.88% against 97.96%; blur σ 3 30.68%, noise σ 0.7 44.76%)
+    # answer 14: "The two epochs differ by fewer validation digits than one standard error." (measured: 2 against 10)
+    assert abs(r["behind"]) <= r["se"]
+    # "the weaker ones tried stay within a point" (measured: blur σ 0.5, 1 and noise σ 0.1 within a point of 97.96%)
     for kind in ("blur", "noise"):
         rows = sorted((row for row in r["damage"] if row["kind"] == kind), key=lambda row: row["sigma"])
         assert abs(rows[1]["accuracy"] - r["clean"]) <= 0.01 and rows[-1]["accuracy"] < r["clean"] - 0.2
-    # "on this scale blur hurts more. A noise that changes the pixels more than the strongest blur reads far more
-    # digits right (last line)." (also answer 10; the margin, 5 points, is 250 of the 5,000 digits; measured: noise
-    # σ 0.5, change 0.204, 64.80%, against blur σ 3, change 0.143, 30.68%)
+    # "At larger changes the blur points lie below the noise line: a noise that changes the pixels more than the
+    # strongest blur reads far more digits right (last line). So, among the strengths tried, blur hurts more on this
+    # scale." (also answer 10; the margin, 5 points, is 250 of the 5,000 digits; measured: noise σ 0.5, change 0.204,
+    # 64.80%, against blur σ 3, change 0.143, 30.68%)
     blur = max((row for row in r["damage"] if row["kind"] == "blur"), key=lambda row: row["change"])
     more = [row for row in r["damage"] if row["kind"] == "noise" and row["change"] >= blur["change"]]
     assert more and all(row["accuracy"] > blur["accuracy"] + 0.05 for row in more)
-    # "With all the features almost every digit lies nearest its own centre; in the picture far fewer do, some digits
-    # far fewer than others." "Some clouds lie apart, others overlap." (measured: 97.8% against
-    # 71.6%; per digit in the picture from 38% (7) to 91% (4))
-    assert r["own_all"] >= 0.95 and r["own_2d"] < r["own_all"] - 0.1
-    assert max(r["own_per_digit"]) - min(r["own_per_digit"]) > 0.2
     # "Right answers too can have a low confidence (under the grid)" (measured: right answers at 52.4%, 72.1% and
     # 75.6%)
     confidence, right = r["grid_confidence"], r["grid_right"]
@@ -244,6 +250,9 @@ def test_the_cnn_of_09_and_its_batch_norm(executed):
     assert abs(last["train_accuracy"] - last["val_accuracy"]) < 0.005
     # "test accuracy is close to validation accuracy" (measured: 99.56% against 99.50%)
     assert abs(cnn["test_accuracy"] - last["val_accuracy"]) < 0.005
+    # "Both LeNet-5 errors lie above our error's ± 2 SE range." (measured: 0.31% to 0.57%, against 0.8% and 0.95%)
+    error = cnn["test_error"]
+    assert error + 2 * (error * (1 - error) / 10_000) ** 0.5 < 0.008
 
 
 def test_the_ablation_of_09_on_validation(executed):
@@ -258,29 +267,35 @@ def test_the_ablation_of_09_on_validation(executed):
         "without batch norm",
     ]
     assert 0.94 <= rows["the recipe"]["clean_mean"] <= 0.985
-    # Augmentation's gain on shifted digits, the largest of the four
-    # (measured, seeds 0 to 2: clean 96.40% and shifted 80.07% with augmentation, 96.38% and 50.69% without)
     recipe, no_aug = rows["the recipe"], rows["without augmentation"]
-    assert no_aug["gain_shifted"] > 0.10
-    drop = {name: row["clean_mean"] - row["shifted_mean"] for name, row in (("with", recipe), ("without", no_aug))}
-    assert drop["without"] > 2 * drop["with"]
-    # "Without batch norm one seed stayed near chance, which inflates that row's spread." (measured: clean 10.30%,
-    # 91.12% and 86.74%, ± 45.45% against ± 0.73% for the recipe)
+
+    def noise(name, column="shifted"):
+        return recipe[f"{column}_std"] + rows[name][f"{column}_std"]
+
+    # "On shifted digits augmentation's gain is many times its noise" (measured, seeds 0 to 2: +29.39 points
+    # against a noise of 6.36)
+    assert no_aug["gain_shifted"] > 3 * noise("without augmentation")
+    # "Even the recipe loses much on shifted digits." (measured: 96.40% clean, 80.07% shifted)
+    assert recipe["clean_mean"] - recipe["shifted_mean"] > 0.05
+    # "Without batch norm one seed ended near chance (10%, a guess)" and "That seed inflates the row's spread"
+    # (measured: clean 10.30%, 91.12% and 86.74%, ± 45.45% against ± 0.73% for the recipe)
     no_norm = rows["without batch norm"]
     assert no_norm["clean_std"] > 3 * max(row["clean_std"] for row in ablation["rows"][:4])
     assert min(no_norm["clean"]) < 0.2
-    # "no choice shows a clear gain on clean digits" and "Label smoothing and the extra layer beat their noise there
-    # only narrowly, if at all" (measured: +5.39 against 4.42, +4.52 against 4.19; on another CPU's float path label
-    # smoothing's +2.61 fell within its noise, so the prose names no verdict on shifted digits)
+    # "every seed did worse without batch norm, a stronger sign"
+    assert all(a < recipe["clean_mean"] for a in no_norm["clean"])
+    # "On clean digits, the kind the test set holds, no choice shows a clear gain at this budget."
     choices = ablation["rows"][1:]
     assert all(r["verdict_clean"] != "clear gain" for r in choices)
+    # "label smoothing's and the extra layer's gains lie near their noise: weak verdicts." (measured: +5.39
+    # against 4.42, +4.52 against 4.19; on another CPU's float path label smoothing's +2.61 fell within its noise,
+    # so the prose names neither verdict)
     for name in ("without label smoothing", "without the extra 7×7 layer"):
-        noise = recipe["shifted_std"] + rows[name]["shifted_std"]
-        assert rows[name]["gain_shifted"] < 1.5 * noise
+        assert 0.5 * noise(name) < rows[name]["gain_shifted"] < 1.5 * noise(name)
 
 
 def test_the_search_of_10(executed):
-    """10: what its prose says about the range test, the search and the seed-spread check holds for the default run
+    """10: what its prose says about the search and the seed-spread check holds for the default run
     (every other reading of the search is printed from its numbers on a "so:" line)."""
     from mnist_lab.metrics import seed_verdict
 
@@ -288,22 +303,16 @@ def test_the_search_of_10(executed):
     settings, trials = tuning["settings"], tuning["trials"]
     # "The verdict holds at the trial budget only: two epochs on a sample of the images"
     assert tuning["n_trials"] == 12 and settings["trial_epochs"] == 2 and settings["trial_images"] == 10_000
-    # "trial 0 is the baseline" (the TPE cell), notebook 05's recipe
+    # "In one epoch, batches of 32 take nearly eight times as many steps as batches of 256" (313 and 40)
+    assert 7.5 <= math.ceil(settings["trial_images"] / 32) / math.ceil(settings["trial_images"] / 256) < 8
+    # "trial 0 the baseline" (the study), notebook 05's recipe
     baseline = {"lr": 0.05, "momentum": 0.9, "batch_size": 32, "hidden": "128-64"}
     assert trials[0]["state"] == "complete" and {k: trials[0][k] for k in baseline} == baseline
     assert len({t["number"] for t in trials}) == len(trials) >= 12
     assert trials[0]["val_accuracy"] <= tuning["best_val_accuracy_in_search"] <= 0.98
-    # "We give the search (defined below) the learning rates between the bounds printed above" (0.01 and 1)
+    # "Our rates run from 0.01 to 1, two factors of 10 that hold notebook 05's 0.05"
+    assert [*settings["search_space"]["lr"]] == [0.01, 1.0]
     assert all(0.01 <= t["lr"] <= 1.0 for t in trials)
-    curve = tuning["range_test"]
-    # "The curve has three parts: flat at tiny rates (steps too small to matter), then falling, then rising until it
-    # explodes"
-    assert curve["falls_from"] < curve["lowest_at"] < curve["exploded_above"] < 3.0  # 3: the test's lr_max
-    # "We give the search (defined below) the learning rates between the bounds printed above": the power of 10
-    # below where the loss began to fall and the one nearest where the test stopped ("the lower bound lies below
-    # where the loss began to fall", "the upper bound lies past the lowest loss"; measured: 0.058, exploded above
-    # 1.08, lowest at 0.267)
-    assert 0.01 < curve["falls_from"] < 0.1 and curve["lowest_at"] < 1.0 <= curve["exploded_above"] <= 1.5
     # "The search's own runs are left out": the seed-spread check trains with new seeds only
     assert settings["seed"] == 0 and tuning["seeds"] == [1, 2, 3]
     # "The challenger is the best complete trial other than the baseline, even one that did worse"
@@ -316,23 +325,29 @@ def test_the_search_of_10(executed):
     assert tuning["verdict"] == seed_verdict(gain, noise)  # notebook 05's noise rule
     expected = {k: challenger[k] for k in baseline} if tuning["verdict"] == "clear gain" else baseline
     assert tuning["chosen"] == expected
+    # "When we keep notebook 05's values, this repeats 05's test measurement after fewer epochs"
+    assert tuning["chosen"] != baseline or tuning["epochs"] < 10
     assert 0.96 <= tuning["test_accuracy"] <= 0.99  # the choice retrained for 3 epochs on all 55,000 images
 
 
 def test_the_drawings_of_11(executed):
-    """11: what its prose says about its counts and probabilities holds for the trained pair of models."""
+    """11: what its prose says about its counts and drawings holds for the trained pair of models."""
     readings = read(executed, "draw_readings.json")
-    right, top = readings["right"], readings["top"]
+    right = readings["right"]
     # "With MNIST's preprocessing both read all ten." (measured: 10 of 10 each)
     assert right["MNIST preprocessing"] == {"MLP": 10, "CNN": 10}
-    # "The MLP misreads most shrunk drawings and the CNN reads most" (measured: 1 and 9 of 10;
+    # "The MLP misreads most of them and the CNN reads most." (measured: 1 and 9 of 10;
     # 1 and 8 in an earlier run)
     assert right["pad shrunk"]["MLP"] <= 4 and right["pad shrunk"]["CNN"] >= 6
-    # "The MLP is nearly sure of each preprocessed drawing. The CNN's highest probability stays near 0.91"
-    # (measured: MLP 0.99 to 1.00; CNN 0.83 to 0.94, mean 0.90)
-    assert min(top["MLP"]) >= 0.95
-    assert all(0.8 <= p <= 0.97 for p in top["CNN"]) and 0.85 <= sum(top["CNN"]) / 10 <= 0.95
-    # "Shrunk drawings are smaller, elsewhere and thinner": the pad's pen, shrunk, against the fixed pen
+    # "On the shrunk 7 both models are less sure than on the preprocessed one" (measured: MLP 0.36
+    # against 1.00, CNN 0.54 against 0.90)
+    seven = readings["seven"]
+    assert all(seven[f"pad shrunk, {m}"] < seven[f"MNIST preprocessing, {m}"] for m in ("MLP", "CNN"))
+    # "their ink spans fewer than 20 rows" (measured: 13 to 19 rows)
+    assert max(readings["heights"]) < 20
+    # "their centres of mass sit several pixels from 14" (measured: 4 to 7 on the farther axis)
+    assert all(max(abs(r - 14), abs(c - 14)) >= 3 for r, c in readings["centres"])
+    # "They also use a thinner pen than our steps.": the pad's pen, shrunk, against draw.INK
     from mnist_lab import draw
 
     assert draw.PEN * 28 / draw.CANVAS < draw.INK

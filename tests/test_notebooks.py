@@ -94,9 +94,7 @@ def both_models(student, trained, tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("nb09")
     shutil.copytree(trained, tmp / "artifacts")
     out = execute(student, "09_cnn", tmp, tmp / "artifacts", **QUICK, ablation_images=500, ablation_seeds=2)
-    for check in ("by hand equals nn.BatchNorm2d: True",
-                  "its running mean after one batch = 0.1 × the batch's mean: True"):  # fmt: skip
-        assert check in out
+    assert "by hand equals nn.BatchNorm2d: True" in out
     assert not re.search(r"accuracy: (reached|missed)", out)  # a release's target is a test, not a lesson
     assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
     return tmp / "artifacts"
@@ -137,12 +135,11 @@ def test_03_computes_the_mlps_gradients_by_hand(student, tmp_path):
     assert out.count("No answer yet") == 1  # the student edition: one exercise, not answered, not raising
 
 
-def test_04_loop_by_hand_equals_fit(student, tmp_path):
+def test_04_steps_by_hand_equal_the_optimizers_and_the_loop_runs(student, tmp_path):
     out = execute(student, "04_training", tmp_path, tmp_path / "a", **QUICK)
     for check in ("one step by hand gives the weights of optimizer.step(): True",
                   "a second backward() without zero_grad doubles the gradient: True",
-                  "epoch 1 of our loop and of fit, the same four numbers to the last digit: True",
-                  "the loaded model gives identical outputs on the validation images: True"):  # fmt: skip
+                  "after optimizer.zero_grad() the gradient is None: True"):  # fmt: skip
         assert check in out
     assert out.count("No answer yet") == 2  # the student edition: two checked exercises, none answered
     figures(tmp_path / "a", "learning_curves", "overfitting_curves")
@@ -161,7 +158,7 @@ def test_05_writes_the_mlp_its_recipe_and_the_ablation(trained):
     assert len(ablation["rows"]) == 6 and all(len(row["accuracies"]) == 2 for row in ablation["rows"])
     runs = json.loads((trained / "learning_rates.json").read_text())  # what check_executed_notebooks reads
     assert set(runs["losses"]) == {"too small", "notebook 04", "recipe's lr", "too large"}
-    figures(trained, "learning_rate_diagnostics", "training_curves", "learning_rate_schedule")
+    figures(trained, "learning_rate_diagnostics", "training_curves")
 
 
 def test_05s_model_is_what_the_library_trains_from_the_same_recipe(trained, tmp_path):
@@ -185,24 +182,19 @@ def test_06_evaluates_the_model_it_finds_with_its_recipe(student, trained, tmp_p
 
 
 def test_07_draws_its_figures_and_writes_its_readings(student, trained, tmp_path):
-    out = execute(student, "07_visualization", tmp_path, trained, blur_sigmas=[0.0, 2.0], noise_stds=[0.0, 0.5],
-                  n_pca=500)  # fmt: skip
-    assert "500 validation digits, 64 features each" in out
+    out = execute(student, "07_visualization", tmp_path, trained, blur_sigmas=[0.0, 2.0], noise_stds=[0.0, 0.5])
     assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
-    figures(
-        trained, "history_curves", "first_layer_weights", "what_raises_units", "robustness", "hidden_pca", "predictions"
-    )
+    figures(trained, "history_curves", "first_layer_weights", "what_raises_units", "robustness", "predictions")
     readings = json.loads((trained / "visualization.json").read_text())  # what check_executed_notebooks reads
     assert len(readings["history"]) == 1 and len(readings["damage"]) == 4 and len(readings["alike"]) == 8
     assert len(readings["grid_confidence"]) == len(readings["grid_right"]) == 32
-    assert len(readings["own_per_digit"]) == 10 and 0 <= readings["own_2d"] <= readings["own_all"] + 1e-9
+    assert 0 <= readings["clean"] <= 1 and readings["se"] > 0
 
 
 def test_08_convolves_by_hand_and_trains_a_small_cnn(student, tmp_path):
     out = execute(student, "08_convolutions", tmp_path, tmp_path / "a", train_images=1000)
     for check in ("F.conv2d agrees: True", "F.conv2d with 2 input channels agrees: True",
-                  "equals F.max_pool2d: True", "is the moved feature map, to within rounding: True",
-                  "SmallCNN trained on 1,000 images for 1 epoch(s)"):  # fmt: skip
+                  "equals F.max_pool2d: True", "SmallCNN trained on 1,000 images for 1 epoch(s)"):  # fmt: skip
         assert check in out
     accuracy = json.loads((tmp_path / "a" / "first_cnn.json").read_text())  # what check_executed_notebooks reads
     assert set(accuracy) == {"SmallCNN", "MLP"} and all(0 <= a <= 1 for a in accuracy.values())
@@ -222,9 +214,8 @@ def test_09_trains_the_cnn_and_compares_it_with_the_mlp(both_models):
 
 def test_10_searches_then_judges_the_challenger_on_new_seeds_and_tests_once(student, trained, tmp_path):
     """Notebook 10 on the stand-in accelerator: the search fills its study, the seed-spread check trains the baseline
-    and the challenger with seeds the search did not use, and the recipe it keeps is the one its verdict names; its
-    validation accuracy is printed beside that of notebook 05's model."""
-    shutil.copytree(trained, tmp_path / "a")  # notebook 05's MLP, which notebook 10 compares with
+    and the challenger with seeds the search did not use, and the recipe it keeps is the one its verdict names."""
+    shutil.copytree(trained, tmp_path / "a")  # what notebook 05 wrote, as in a run of the whole course
     out = execute(student, "10_tuning", tmp_path, tmp_path / "a", subset=2000, n_trials=4, trial_epochs=2,
                   trial_images=500, ablation_seeds=2, epochs=1)  # fmt: skip
     result = json.loads((tmp_path / "a" / "tuning.json").read_text())
@@ -236,9 +227,8 @@ def test_10_searches_then_judges_the_challenger_on_new_seeds_and_tests_once(stud
     if result["verdict"] != "clear gain":
         kept = {"lr": 0.05, "momentum": 0.9, "batch_size": 32, "hidden": "128-64"}
     assert result["chosen"] == kept and 0 <= result["test_accuracy"] <= 1
-    assert "test accuracy:" in out and out.count("No answer yet") == 2
-    assert "Loaded the MLP trained by notebook 05 (<artifacts>/mlp.pt)" in out and "notebook 05's" in out
-    figures(tmp_path / "a", "lr_range_test")
+    assert "test accuracy:" in out and out.count("No answer yet") == 1
+    assert "notebook 05's" in out
 
 
 def test_11_reads_the_drawings_with_both_models(student, both_models, tmp_path):
