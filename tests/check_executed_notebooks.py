@@ -223,9 +223,9 @@ def test_the_readings_of_07(executed):
     # "The difference is a fraction of a point and within 2 standard errors, as printed" (also answer 14; se: notebook
     # 06's standard error of a difference, as a fraction; measured: 2 of 5,000 digits, +0.04 points, 0.1 SE)
     assert abs(r["behind"]) / r["n"] < 0.01 and abs(r["behind"]) / r["n"] <= 2 * r["se"]
-    # "The line above the figure counts the units whose eight digits hold one digit 6 or more times: most of them, as
-    # printed" (measured: 6 of 8)
-    assert sum(a >= 6 for a in r["alike"]) > len(r["alike"]) / 2
+    # the units whose eight digits hold one digit 6 or more times: only counted, in a printed so: line (6 of 8 on the
+    # committed run, 2 of 8 on CI's float path), so no sentence reads the count
+    assert len(r["alike"]) == 8 and all(1 <= a <= 8 for a in r["alike"])
     # "the weaker ones tried stay within a point" (measured: blur σ 0.5, 1 and noise σ 0.1 within a point of 97.96%)
     for kind in ("blur", "noise"):
         rows = sorted((row for row in r["damage"] if row["kind"] == kind), key=lambda row: row["sigma"])
@@ -234,7 +234,7 @@ def test_the_readings_of_07(executed):
     # lowest, blur σ 3, 30.68%)
     assert min(row["accuracy"] for row in r["damage"]) > 0.2
     # "At larger changes the blur points lie below the noise line: a noise that changes the pixels more than the
-    # strongest blur reads far more digits right (last line). So, among the strengths tried, blur hurts more on this
+    # strongest blur reads far more digits right (last line). So, at the larger strengths tried, blur hurts more on this
     # scale." (also answer 10; the margin, 5 points, is 250 of the 5,000 digits; measured: noise σ 0.5, change 0.204,
     # 64.80%, against blur σ 3, change 0.143, 30.68%)
     blur = max((row for row in r["damage"] if row["kind"] == "blur"), key=lambda row: row["change"])
