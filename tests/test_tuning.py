@@ -330,7 +330,13 @@ WORKER = textwrap.dedent("""
             hold = time.monotonic() + 300
             while worker == {held} and (folder / "hold").exists() and time.monotonic() < hold:
                 time.sleep(0.05)  # a long trial, until the test lets it go
-            return objective(trial)
+            try:
+                return objective(trial)
+            except BaseException:
+                if worker == {killed} and len(calls) == 2:  # stopped before its first report (a NaN loss
+                    time.sleep(1.5)  # prunes it): it dies here instead, its configuration already drawn
+                    os.kill(os.getpid(), signal.SIGKILL)
+                raise
         return run
 
     # Start together, so that they race to create the study: imports can take seconds on a busy machine.
