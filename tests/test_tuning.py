@@ -327,6 +327,8 @@ WORKER = textwrap.dedent("""
                     os.kill(os.getpid(), signal.SIGKILL)  # as a crash or an out-of-memory kill would
 
                 trial.report = report_then_die
+            if {killed} >= 0 and worker != {killed}:
+                time.sleep(0.3)  # the live workers pause before each trial: the one to be killed reaches its second
             hold = time.monotonic() + 300
             while worker == {held} and (folder / "hold").exists() and time.monotonic() < hold:
                 time.sleep(0.05)  # a long trial, until the test lets it go
@@ -334,7 +336,7 @@ WORKER = textwrap.dedent("""
                 return objective(trial)
             except BaseException:
                 if worker == {killed} and len(calls) == 2:  # stopped before its first report (a NaN loss
-                    time.sleep(1.5)  # prunes it): it dies here instead, its configuration already drawn
+                    time.sleep(1.5)  # would prune it): it dies here instead, its configuration already drawn
                     os.kill(os.getpid(), signal.SIGKILL)
                 raise
         return run
