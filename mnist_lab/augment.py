@@ -50,7 +50,7 @@ def _affine(images: torch.Tensor, angle_deg: torch.Tensor, dx: torch.Tensor, dy:
 
 def shift(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
     """Return ``images`` moved ``dx`` pixels right and ``dy`` pixels down (zeros fill in). Notebook 01 shows it on
-    digits; notebook 08 shifts a digit to show that a convolution's output moves with it."""
+    digits; notebook 08's Further research checks that a convolution's output moves with the digit."""
     out = torch.zeros_like(images)
     h, w = images.shape[-2:]
     src_y, dst_y = slice(max(0, -dy), min(h, h - dy)), slice(max(0, dy), min(h, h + dy))
