@@ -240,7 +240,7 @@ class DigitReader:
     ``(model name, "mnist" | "shrunk")``.
     """
 
-    VARIANTS = {"mnist": "MNIST preprocessing", "shrunk": "pad shrunk to 28×28"}
+    VARIANTS = {"mnist": "our steps", "shrunk": "pad shrunk to 28×28"}
 
     def __init__(self, models: dict[str, nn.Module], strokes: list | None = None) -> None:
         self.models = models
