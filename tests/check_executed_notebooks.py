@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mnist_lab import course, data
+from mnist_lab import course, data, metrics
 
 MLP_PARAMETERS = 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10  # 109,386
 CNN_PARAMETERS = 38_458
@@ -52,18 +52,22 @@ def test_the_data_readings_of_01(executed):
     # "The digits are close to balanced: each has 9.0% to 11.2% of the images" and answer 10
     assert f"{shares.min():.1%} to {shares.max():.1%}" == "9.0% to 11.2%"
     # "81% of the pixels are blank paper, so the mean, 0.1306, is small. The blank pixels sit 0.1306 below it; the
-    # other 19% average 0.55 above it, so at least 0.55 from it. So the average distance from the mean, 0.2143,
-    # exceeds the mean. Squaring the distances weighs the far ones more: the standard deviation, 0.3081, is larger
-    # still." and answer 9 ("so" holds: the distance is at least 81% × 0.1306 + 19% × 0.55, over the mean)
+    # other 19% average 0.55 above it, so their distances average at least 0.55: ink fainter than the mean lowers
+    # the 0.55 but adds distance. So the average distance, 0.2143, is at least 0.81 × 0.1306 + 0.19 × 0.55 = 0.21
+    # (last lines): more than the mean. Squaring the distances weighs the far ones more: the standard deviation,
+    # 0.3081, is larger still." and answer 9
     mean, std = images.mean().item(), images.std().item()
     blank, inked = (images == 0).float().mean().item(), images[images > 0].mean().item()
     distance = (images - mean).abs().mean().item()
     assert f"{blank:.0%} {mean:.4f} {inked - mean:.2f} {distance:.4f} {std:.4f}" == "81% 0.1306 0.55 0.2143 0.3081"
     assert f"{1 - blank:.0%}" == "19%"
-    ink_distance = (images[images > 0] - mean).abs().mean().item()  # "at least 0.55 from it"
+    ink_distance = (images[images > 0] - mean).abs().mean().item()  # "their distances average at least 0.55"
     assert ink_distance >= inked - mean
     assert mean < distance < std
-    assert blank * mean + (1 - blank) * (inked - mean) > mean
+    bound = blank * mean + (1 - blank) * (inked - mean)  # "at least 0.81 × 0.1306 + 0.19 × 0.55 = 0.21"
+    assert f"{blank:.2f} {1 - blank:.2f} {bound:.2f}" == "0.81 0.19 0.21"
+    assert mean < bound <= distance  # "is at least ... = 0.21: more than the mean"
+    assert f"{0.81 * 0.1306 + 0.19 * 0.55:.2f}" == "0.21"  # the sum as written, from the rounded numbers
 
 
 def test_the_training_loop_and_the_over_fitting_of_04(executed):
@@ -78,30 +82,33 @@ def test_the_training_loop_and_the_over_fitting_of_04(executed):
     # then 88.8% against 89.9% and 90.7% against 91.5%)
     lead = [row["val_accuracy"] - row["train_accuracy"] for row in history]
     assert lead[0] == max(lead) and lead[0] > 0.1
-    # the printed "so: the validation loss fell from each epoch to the next", "so: the validation loss was below the
-    # epoch's training loss in 3 of 3 epochs" and "The validation loss still fell at the end: the model was still
-    # improving." (measured: validation loss 0.49, 0.36, 0.31)
+    # the printed "so: the validation loss fell from each epoch to the next" and "so: the validation loss was below
+    # the epoch's training loss in 3 of 3 epochs" (measured: validation loss 0.49, 0.36, 0.31)
     for before, after in zip(history, history[1:]):
         assert after["val_loss"] < before["val_loss"]
     assert all(row["val_loss"] < row["train_loss"] for row in history)
     # the loop's printed generalisation gap, "+0.0046 in loss (+1.5% of the training loss) and -0.06 points of
-    # accuracy (-3 in 5,000 images)": narrow beside the run on 1,000 images' (below)
+    # accuracy": narrow beside the run on 1,000 images' (below)
     end_train_loss, end_train_acc = curves["end_train"]
     assert abs(history[-1]["val_loss"] - end_train_loss) < 0.05
     # the printed "so: under our margin of 1 point: the model does about as well on images it never trained on"
     # (the margin that notebooks 05 and 07 cite; measured: -0.06 points), with room so that a near call fails here
     assert abs(end_train_acc - history[-1]["val_accuracy"]) < 0.007
-    # "`fit` saved a **checkpoint** after every epoch, each over the last", "empty for plain SGD" (the printed
-    # `{}`), and "`scheduler_state` and `recipe` hold notebook 05's options (unused here)"
+    # "`fit` saved a **checkpoint** after every epoch, each overwriting the one before", "empty for plain SGD" (the
+    # printed `{}`), and "`scheduler_state` (a learning-rate schedule changes the rate during training) and `recipe`
+    # (the settings that trained a model) are notebook 05's, empty here"
     checkpoint = torch.load(executed / "overfitting_run.pt", weights_only=True)
     assert checkpoint["optimizer_state"]["state"] == {} and checkpoint["epoch"] == 100
     assert checkpoint["scheduler_state"] is None and checkpoint["recipe"] == {}
-    # "**Over-fitting**: [...] the validation loss rises while the training loss still falls", "our over-fitting
-    # rule" (cell 26: means of the last 10 and of the 11 around the lowest, a rise over 10% and over the largest
-    # jump after the lowest, the training loss at the epoch's end fell) and the printed
-    # "so: a rise over 10% and over that jump; the training loss fell: over-fitting" (measured: the last 10 epochs'
-    # validation loss averaged 24% above the 11 epochs around the lowest, at epoch 37 of 100; the largest jump
-    # from one epoch to the next after the lowest 12%; training loss 0.164, then 0.015)
+    # "**Over-fitting**: the validation loss rises while the training loss still falls", "our over-fitting rule
+    # [...]: a run over-fits when all three hold" (the last 10 epochs' mean validation loss over 10% above the mean
+    # of the 11 epochs around its lowest; that relative rise over the largest relative change between neighbouring
+    # epochs after the lowest; the training loss at an epoch's end lower at the last epoch than at that of the lowest
+    # validation loss)
+    # and the printed "so: a rise over 10% and over that change; the training loss is lower at the last epoch than
+    # at the lowest: over-fitting" (measured: the last 10 epochs' validation loss averaged 24% above the 11 epochs
+    # around the lowest, at epoch 37 of 100; the largest change between neighbouring epochs after it 12%; training
+    # loss 0.164, then 0.015)
     lowest, end = min(small, key=lambda row: row["val_loss"]), small[-1]
     assert len(small) == 100 and 5 <= lowest["epoch"] <= 60
     vals, low = [row["val_loss"] for row in small], lowest["epoch"] - 1
@@ -110,10 +117,18 @@ def test_the_training_loop_and_the_over_fitting_of_04(executed):
     jump = max(abs(b / a - 1) for a, b in zip(vals[low:], vals[low + 1 :]))
     assert rise > max(0.1, jump) + 0.03  # a margin, so that a near call fails here
     assert end["end_train_loss"] < lowest["end_train_loss"] / 5
-    # the figure's loss axis "cut at 1.2, so that a small rise shows": the rise lies below 1.2
+    # the figure's loss axis "cut at 1.2 so that the rise shows (the first epochs, starting near ln 10, lie above)":
+    # the rise lies below 1.2, epoch 1 above it, near ln 10 (measured: validation 2.277, training at its end 2.275)
     assert end["val_loss"] < 1.2
-    # "With 1,000 images the model learns each one by heart (the training accuracy above)" (measured: 100.00%)
+    first = small[0]
+    assert min(first["val_loss"], first["end_train_loss"]) > 1.2 and abs(first["val_loss"] - math.log(10)) < 0.1
+    # "With 1,000 images the model learns each one by heart: its training accuracy climbs to the top while the
+    # validation accuracy levels off." (measured: training 100.00% at the end, from 93.7% at epoch 31; validation
+    # between 84.46% and 86.66% over epochs 31 to 100, a spread of 2.2 points)
     assert end["end_train_accuracy"] > 0.99
+    assert end["end_train_accuracy"] - small[30]["end_train_accuracy"] > 0.04
+    late_val = [row["val_accuracy"] for row in small[30:]]
+    assert max(late_val) - min(late_val) < 0.03
 
     # "Both gaps widened" (both printed) and "The validation loss got worse; the validation accuracy hardly
     # moved" (measured: in loss +0.27 then +0.57, in accuracy +10.34 then
@@ -123,28 +138,33 @@ def test_the_training_loop_and_the_over_fitting_of_04(executed):
 
     (loss_1, acc_1), (loss_2, acc_2) = gaps(lowest), gaps(end)
     assert loss_2 > loss_1 and acc_2 > acc_1
-    # "this run had a wide gap already at its lowest validation loss" and answer 12 (measured: +0.27 in loss,
+    # "This run's gap was already wide at its lowest validation loss" and answer 12 (measured: +0.27 in loss,
     # +10.34 points; "wide": over 0.05 in loss and 1 point, where the loop's gap above was under 0.05)
     assert loss_1 > 0.05 and acc_1 > 0.01
     assert abs(end["val_accuracy"] - lowest["val_accuracy"]) < 0.01
 
 
 def test_the_first_cnn_of_08(executed):
-    """08: what its prose reads from the CNN and the MLP trained alike (first_cnn.json: their validation accuracies).
-    Its reading of the hand-made kernels' maps needs no check here: they come from no training."""
-    accuracy = read(executed, "first_cnn.json")
-    cnn, mlp = accuracy["SmallCNN"], accuracy["MLP"]
-    # "In this one run, after the same short training, SmallCNN got more validation digits right than the MLP"
-    # (measured in scratch runs with seeds 0 to 4, each model seeded right before it is built: SmallCNN 93.8% to
-    # 95.1%, the MLP 89.6% to 91.0%, a lead of 3.2 to 5.3 points): a lead of 1.5 points at least, so that a near tie
-    # fails here
-    assert 0.88 <= cnn <= 0.97 and cnn - mlp >= 0.015
-    # "Its lead is above 1.14 points, the largest seed noise of notebook 05's short MLP runs" (05's noise of a
-    # change: the two rows' seed standard deviations added; the largest, measured: 1.14 points; 08 types it in
-    # and prints it, so it must still be 05's number)
-    rows = read(executed, "ablation.json")["rows"][:5]
-    largest = max(a["std"] + b["std"] for a, b in zip(rows, rows[1:]))
-    assert abs(largest - 0.0114) < 0.0005 and cnn - mlp > largest
+    """08: what its prose reads from the CNN and the MLP trained alike with several seeds (first_cnn.json: their mean
+    validation accuracies; first_cnn_seeds.json: one per seed). Its reading of the hand-made kernels' maps needs no
+    check here: they come from no training."""
+    means = read(executed, "first_cnn.json")
+    runs = read(executed, "first_cnn_seeds.json")
+    assert runs["seeds"] == [0, 1, 2] and len(runs["SmallCNN"]) == len(runs["MLP"]) == 3
+    summary = {name: metrics.mean_std(runs[name]) for name in ("SmallCNN", "MLP")}
+    assert all(abs(means[name] - summary[name][0]) < 1e-9 for name in summary)
+    (cnn, cnn_std), (mlp, mlp_std) = summary["SmallCNN"], summary["MLP"]
+    # "After the same short training, SmallCNN reads more validation digits right than the MLP [...]: a clear gain by
+    # notebook 05's noise rule (last line)." (printed: "so: SmallCNN minus the MLP: +5.99 points: clear gain (noise
+    # 2.74 points)"; measured with seeds 0 to 2: SmallCNN 94.51% ± 0.62%, the MLP 88.52% ± 2.12%; over seeds 0 to 4
+    # the lead of each seed was 3.2 to 8.6 points): the lead must beat the noise by a point, so that a near call fails
+    assert 0.88 <= cnn <= 0.97 and cnn - mlp > cnn_std + mlp_std + 0.01
+    # "Most of that noise is the MLP's spread." (measured: 2.12% against SmallCNN's 0.62%)
+    assert mlp_std > cnn_std
+    # "Both trained briefly on a sample, so both stay below notebook 05's MLP." (notebook 05's MLP: its last epoch's
+    # validation accuracy, measured: 97.96%)
+    history = torch.load(executed / "mlp.pt", weights_only=True)["history"]
+    assert max(cnn, mlp) < history[-1]["val_accuracy"]
 
 
 def test_the_learning_rates_of_05(executed):
@@ -168,42 +188,57 @@ def test_the_default_mlp_of_05_and_its_evaluation_by_06(executed):
     history = checkpoint["history"]
     assert history[-1]["train_loss"] < history[0]["train_loss"] / 10
     assert 0.975 <= history[-1]["val_accuracy"] <= 0.99  # measured 98.0-98.2% over seeds and float paths
-    # 05: "As in notebook 04, epoch 1's validation accuracy is above its training accuracy"
+    # epoch 1's validation accuracy is above its training accuracy (07 reads the curves' start)
     assert history[0]["val_accuracy"] > history[0]["train_accuracy"]
-    # 05: "The training loss falls to the end, to under half the validation loss (printed)" (the epoch's average)
-    assert history[-1]["train_loss"] < history[-1]["val_loss"] / 2  # measured 0.017 against 0.065
+    # 05: "The training loss falls to the end, to under a third of the validation loss (printed)" (the epoch's
+    # average; measured 0.0173 against 0.0646, 0.0170 against 0.0659 on another float path)
+    assert history[-1]["train_loss"] < history[-1]["val_loss"] / 3
     # 05 prints "so: no sign of over-fitting by this check, simpler than notebook 04's rule" (the last validation
-    # loss within 10% of its lowest); measured: fell in 8 of 9, 1.4% above the lowest
+    # loss within 10% of its lowest); measured: fell in 8 of 9, 1.4% (2.1%) above the lowest
     val = [row["val_loss"] for row in history]
     assert sum(b < a for a, b in zip(val, val[1:])) > (len(val) - 1) / 2 and val[-1] - min(val) < 0.1 * min(val)
-    # 05: "The curves show the training loss falling to the end, the validation loss changing little in the last
-    # two epochs." (measured: train 0.0272, 0.0203, 0.0173; validation 0.0637 then 0.0646, 1.4% apart)
+    # 05: "The training loss falls to the end [...]; the validation loss changed little in the last epoch."
+    # (measured: train 0.0272, 0.0203, 0.0173; validation 0.0637 then 0.0646, 1.4% apart; 2.1% on another path)
     train = [row["train_loss"] for row in history]
     assert all(b < a for a, b in zip(train[-4:], train[-3:])) and abs(val[-1] - val[-2]) < 0.1 * val[-2]
     metrics = read(executed, "metrics.json")
-    assert metrics["n_test"] == 10_000 and sum(map(sum, metrics["confusion_matrix"])) == 10_000
-    assert 0.978 <= metrics["test_accuracy"] <= 0.99  # the default recipe's target is 98%
+    assert metrics["n_test"] == 10_000 and 0.978 <= metrics["test_accuracy"] <= 0.99  # the recipe's target: 98%
+    # 06 analyses the validation digits of 05's split with the saved (last-epoch) model: the validation accuracy it
+    # prints, which its exercise compares with the test accuracy, is 05's last epoch's
+    assert metrics["n_val"] == 5_000 and sum(map(sum, metrics["val_confusion_matrix"])) == 5_000
+    assert abs(metrics["val_accuracy"] - history[-1]["val_accuracy"]) < 1e-4
 
 
 def test_the_readings_of_06(executed):
-    """06: what its prose reads from the evaluation of the default MLP (metrics.json)."""
+    """06: what its prose reads from the evaluation of the default MLP (metrics.json): the test accuracy, measured
+    once, then the error analysis on the validation digits (val_* keys)."""
     metrics = read(executed, "metrics.json")
     # "The matrix is not symmetric, as printed" (the printed line is a conclusion nbval hides)
-    matrix = torch.tensor(metrics["confusion_matrix"])
+    matrix = torch.tensor(metrics["val_confusion_matrix"])
     assert not torch.equal(matrix, matrix.T)
-    # "The most confident mistake was made with a confidence above 99%" (also the answer to its question 14)
-    assert metrics["most_confident_mistake"] > 0.99
-    # "Even the largest holds under 1% of its row, as printed" (the largest cell off the diagonal; measured: 8
-    # digits, 0.8% of the 7s and 0.9% of the 5s)
+    # "The most confident mistake was made with a confidence above 99%" (also the answer to its question 14;
+    # measured: 99.99% on the validation digits, 99.98% on another float path)
+    assert metrics["val_most_confident_mistake"] > 0.99
+    # "Even the largest holds a small share of its row, as printed" (the largest cell off the diagonal; measured:
+    # 5 digits, 1.0% of the 9s; 8 digits, 1.6% of the 9s, on another float path)
     off = matrix.clone().fill_diagonal_(0)
-    assert (off.double() / matrix.sum(dim=1, keepdim=True)).max() < 0.01
-    # "The lowest precision is within 2 standard errors of the next, as printed" (measured: digit 3's 0.977
-    # against digit 9's 0.983, 0.9 SE apart; each precision's SE is sqrt(p(1-p)/column sum))
-    column = matrix.sum(dim=0).double()
-    precision = matrix.diag().double() / column
-    se = (precision * (1 - precision) / column).sqrt()
-    low, nxt = precision.argsort()[:2].tolist()
-    assert precision[nxt] - precision[low] <= 2 * math.sqrt(se[low] ** 2 + se[nxt] ** 2)
+    assert (off.double() / matrix.sum(dim=1, keepdim=True)).max() < 0.03
+    # "The printed lines compare the lowest value with the highest: a gap within 2 SE can come from the sample
+    # alone." The verdicts are only printed, in so: lines (measured: precision, digit 6's 0.975 to digit 8's 0.991,
+    # 1.9 SE, within; recall, digit 8's 0.968 to digit 6's 0.996, 3.2 SE, beyond), so no sentence reads a side.
+    # Each SE is sqrt(p(1-p)/n), n the column sum for a precision and the row sum for a recall, as the prose says.
+    diagonal = matrix.diag().double()
+    for counts in (matrix.sum(dim=0).double(), matrix.sum(dim=1).double()):
+        values = diagonal / counts
+        se = (values * (1 - values) / counts).sqrt()
+        assert 0.9 < values.min() <= values.max() <= 1 and torch.isfinite(se).all()
+    # "The cells off the diagonal that hold at least the fifth-largest count are printed. Even the largest holds a
+    # small share of its row, as printed." (the share: checked above)
+    assert int((off > 0).sum()) >= 5
+    # the exercise's solution: "the test accuracy would be optimistic: the direction of this gap" (test above
+    # validation; measured: +0.41 points, 1.8 SE; +0.57, 2.4 SE, on another float path: so the prose reads neither
+    # side of 2 SE, and the printed "so:" line gives it)
+    assert metrics["test_accuracy"] > metrics["val_accuracy"]
 
 
 def test_the_readings_of_07(executed):
@@ -212,38 +247,52 @@ def test_the_readings_of_07(executed):
     r = read(executed, "visualization.json")
     history = r["history"]
     val_loss = [row["val_loss"] for row in history]
-    # "By this check we need not look at the training loss." and "the validation loss stayed within 10% of its
-    # lowest" (printed verdict: "so: no over-fitting by our rule: the last is within 10% of the lowest"; measured: 1%)
+    # "the validation loss stayed within 10% of its lowest" (printed verdict: "so: no over-fitting by our rule: the
+    # last is within 10% of the lowest"; measured: 1%)
     assert val_loss[-1] <= 1.1 * min(val_loss)
-    # "so the dashed curve starts above the validation one" (measured: 0.6909 against 0.1968 at epoch 1)
-    assert history[0]["train_loss"] > history[0]["val_loss"]
-    # "Over notebook 04's margin, as printed: the model reads its training digits clearly better than new ones"
-    # (04's margin: 1 point; measured: 99.77% against 97.96%, +1.81 points)
-    assert r["end_train"] - history[-1]["val_accuracy"] > 0.01
-    # "The difference is a fraction of a point and within 2 standard errors, as printed" (also answer 14; se: notebook
-    # 06's standard error of a difference, as a fraction; measured: 2 of 5,000 digits, +0.04 points, 0.1 SE)
-    assert abs(r["behind"]) / r["n"] < 0.01 and abs(r["behind"]) / r["n"] <= 2 * r["se"]
-    # the units whose eight digits hold one digit 6 or more times: only counted, in a printed so: line (6 of 8 on the
-    # committed run, 2 of 8 on CI's float path), so no sentence reads the count
-    assert len(r["alike"]) == 8 and all(1 <= a <= 8 for a in r["alike"])
-    # "the weaker ones tried stay within a point" (measured: blur σ 0.5, 1 and noise σ 0.1 within a point of 97.96%)
-    for kind in ("blur", "noise"):
-        rows = sorted((row for row in r["damage"] if row["kind"] == kind), key=lambda row: row["sigma"])
-        assert abs(rows[1]["accuracy"] - r["clean"]) <= 0.01 and rows[-1]["accuracy"] < r["clean"] - 0.2
-    # "Even the strongest damage tried stays far above guessing, the dotted line." (guessing: 10%; measured: the
-    # lowest, blur σ 3, 30.68%)
-    assert min(row["accuracy"] for row in r["damage"]) > 0.2
+    # "Yet the dashed curves start worse, the loss above the validation one and the accuracy below"
+    # (measured: 0.6909 against 0.1968, 78.5% against 93.78% at epoch 1)
+    first = history[0]
+    assert first["train_loss"] > first["val_loss"] and first["train_accuracy"] < first["val_accuracy"]
+    # "The training loss fell in every epoch, so only a validation rise could signal over-fitting."
+    train_loss = [row["train_loss"] for row in history]
+    assert all(b < a for a, b in zip(train_loss, train_loss[1:]))
+    # "Notebook 06 measured how often the MLP of notebook 05 is right": 07 reads the very model that 05 saved and 06
+    # measured (its history, and the clean validation accuracy it re-measures, are mlp.pt's last epoch's)
+    assert history == torch.load(executed / "mlp.pt", weights_only=True)["history"]
+    assert abs(r["clean"] - history[-1]["val_accuracy"]) < 1e-9
+    # "The training digits do better, in loss and in accuracy; the accuracy by over notebook 04's 1-point margin."
+    # (04's margin: 1 point; the printed SE, notebook 06's for a difference on different digits, is called "a rough
+    # scale only", so no sentence reads it; measured: 99.77% against 98.06%, +1.71 points)
+    gap = r["end_train"] - history[-1]["val_accuracy"]
+    a, b = r["end_train"], history[-1]["val_accuracy"]
+    assert abs(r["se"] - math.sqrt(a * (1 - a) / r["n_train"] + b * (1 - b) / r["n"])) < 1e-12
+    assert r["end_train_loss"] < history[-1]["val_loss"] and gap > 0.01
+    # "A fraction of a point. [...] Saving the last epoch cost little." (also answer 14; measured: 2 of 5,000
+    # digits, +0.04 points)
+    lowest = history[val_loss.index(min(val_loss))]
+    assert abs(r["behind"]) / r["n"] < 0.01 and r["n"] == 5000
+    assert lowest["val_accuracy"] + history[-1]["val_accuracy"] - 1 > 0.9
+    # the units whose eight digits hold one digit 6 or more times, and whether the palest panel's unit still prefers
+    # some digits (4 or more of one kind): only printed, in so: lines (4 of 8 units and "still prefers" on the
+    # committed run, 2 of 8 on another float path), so no sentence reads them
+    assert len(r["alike"]) == 8 and all(1 <= a <= 8 for a in r["alike"]) and 0 <= r["pale"] < 8
+    # "Even the strongest damage tried stays above guessing, the dotted line." (guessing: 10%; measured: the
+    # lowest, blur σ 3, 29.48%)
+    assert min(row["accuracy"] for row in r["damage"]) > 0.15
+    # "A drop of a point is within the SE bound of the last line, so these first σ are rough." (the bound,
+    # sqrt(1/n): 1.4 points)
+    assert 0.01 < math.sqrt(1 / r["n"])
     # "At larger changes the blur points lie below the noise line: a noise that changes the pixels more than the
-    # strongest blur reads far more digits right (last line). So, at the larger strengths tried, blur hurts more on this
-    # scale." (also answer 10; the margin, 5 points, is 250 of the 5,000 digits; measured: noise σ 0.5, change 0.204,
-    # 64.80%, against blur σ 3, change 0.143, 30.68%)
+    # strongest blur reads far more digits right, far beyond that bound. So, at the larger strengths tried, blur
+    # hurts more on this scale." (also answer 10; the margin, 5 points, is 250 of the 5,000 digits and over 3 SE
+    # bounds; measured: noise σ 0.5, change 0.204, 65.22%, against blur σ 3, change 0.143, 29.48%: 25 bounds)
     blur = max((row for row in r["damage"] if row["kind"] == "blur"), key=lambda row: row["change"])
     more = [row for row in r["damage"] if row["kind"] == "noise" and row["change"] >= blur["change"]]
     assert more and all(row["accuracy"] > blur["accuracy"] + 0.05 for row in more)
-    # code comment: "a margin of 5 points (250 of 5,000 digits): over 2 standard errors (notebook 06)"
-    for row in more:
-        se = math.sqrt(sum(a * (1 - a) / r["n"] for a in (row["accuracy"], blur["accuracy"])))
-        assert 0.05 > 2 * se
+    # code comment and printed line: on the same digits a difference's SE is at most sqrt(1/n), 1.4 points, so the
+    # 5-point margin is over 3 of them whatever the two damages read
+    assert 0.05 > 3 * math.sqrt(1 / r["n"])
     # "Right answers too can have a low confidence (under the grid)" (measured: right answers at 52.4%, 72.1% and
     # 75.6%)
     confidence, right = r["grid_confidence"], r["grid_right"]
@@ -253,22 +302,37 @@ def test_the_readings_of_07(executed):
 def test_the_ablation_of_05_one_change_at_a_time(executed):
     ablation = read(executed, "ablation.json")
     assert (ablation["images"], ablation["epochs"], ablation["seeds"]) == (10_000, 3, [0, 1, 2])
-    mean = [row["mean"] for row in ablation["rows"]]
-    assert len(mean) == 6 and all(len(row["accuracies"]) == 3 for row in ablation["rows"])
+    rows = ablation["rows"]
+    mean, std = [row["mean"] for row in rows], [row["std"] for row in rows]
+    assert len(mean) == 6 and all(len(row["accuracies"]) == 3 for row in rows)
     plain, larger_lr, momentum, schedule, decay, softmax_regression = mean
-    # Measured (mean of 3 seeds, 3 epochs on 10,000 images): 80.2%, 89.9%, 94.0%, 94.9%, 94.8%, 90.5%. The larger
-    # rate, momentum and the hidden layers each gain far more than their seeds' spread on any machine. 05 reads
-    # the momentum row as a gain.
+    # Measured (mean of 3 seeds, 3 epochs on 10,000 images): 80.2%, 89.9%, 93.9%, 94.8%, 94.8%, 90.5%.
     assert 0.70 <= plain <= 0.87 and larger_lr > plain + 0.05 and momentum > larger_lr + 0.02
     assert 0.93 <= decay <= 0.96 and abs(decay - schedule) < 0.015 and abs(schedule - momentum) < 0.03
     assert softmax_regression < decay - 0.02
-    # "The baseline, one linear layer, has a higher mean than the first MLP rows, as printed." (90.5% against
-    # 80.2% and 89.9%)
-    assert softmax_regression > plain
-    # "The schedule's margin over its noise is a fraction of a point (printed) [...]: a weak verdict." (measured:
-    # +0.92 points against a noise of 0.88, a margin of +0.04)
-    rows = ablation["rows"]
-    assert abs(schedule - momentum - rows[3]["std"] - rows[2]["std"]) < 0.01
+    # "The larger rate and momentum bring most of the gain, clearly." (measured: +9.74 and +3.95 points of +14.64,
+    # noise 1.14 and 0.98; +4.05 and 1.05 on another float path)
+    assert larger_lr - plain > std[0] + std[1] and momentum - larger_lr > std[1] + std[2]
+    assert momentum - plain > 0.8 * (decay - plain)
+    # "The schedule's gain is close to its noise (printed) [...]: a weak verdict either way." (the printed margin,
+    # gain minus noise; measured: +0.04 points, -0.18 and -0.09 on other float paths)
+    assert abs(schedule - momentum - (std[3] + std[2])) < 0.004
+    # "Weight decay is within the seed spread: not shown to help, nor to hurt." (measured: +0.03 points, noise 0.46;
+    # -0.05, noise 0.60)
+    assert abs(decay - schedule) <= std[4] + std[3]
+    # "The recipe's MLP clearly beats its baseline (printed)." (measured: +4.27 points, noise 0.41)
+    assert decay - softmax_regression > std[4] + std[5]
+    # "Yet the baseline's mean is above the two MLP rows trained without momentum (printed)" (measured: 90.54%
+    # against 80.17% and 89.91%; the rows with momentum 93.86% and more)
+    assert plain < larger_lr < softmax_regression < momentum
+    # "Halving the rate is a clear loss, and doubling it is within the seed spread (printed): we keep the recipe's."
+    # (the whole recipe at lr 0.025 and 0.1 against 0.05; measured: -1.31 points, noise 0.36; -0.03, noise 0.57)
+    other = ablation["other_rates"]
+    assert [row["change"] for row in other] == ["lr 0.025", "lr 0.1"]
+    assert all(len(row["accuracies"]) == 3 and row["mean"] - decay <= row["std"] + std[4] for row in other)
+    halved, doubled = other
+    assert decay - halved["mean"] > halved["std"] + std[4]
+    assert abs(doubled["mean"] - decay) <= doubled["std"] + std[4]
 
 
 def test_the_cnn_of_09_and_its_batch_norm(executed):
@@ -279,21 +343,30 @@ def test_the_cnn_of_09_and_its_batch_norm(executed):
     # "The CNN has about a third of the MLP's parameters."
     assert cnn["params"] == {"MLP": MLP_PARAMETERS, "CNN": CNN_PARAMETERS}
     history = cnn["history"]
-    # "The training loss stays above the validation loss: it uses smoothed targets, with a floor at 0.50 (dotted),
+    # "The training loss stays above the validation loss: it uses smoothed targets, floored at 0.50 (dotted),
     # while validation uses plain cross-entropy" (measured: 0.52 against 0.13 at epoch 8, the floor 0.5003)
     assert all(h["train_loss"] > h["val_loss"] and h["train_loss"] > cnn["floor"] for h in history)
-    # "training accuracy starts below validation and ends level with it" (measured: 94.88% against 98.48% at
-    # epoch 1, 99.53% against 99.50% at epoch 8)
-    first, last = history[0], history[-1]
-    assert first["train_accuracy"] < first["val_accuracy"] - 0.01
-    assert abs(last["train_accuracy"] - last["val_accuracy"]) < 0.005
-    # "Test accuracy lies within 2 SE of validation accuracy." (measured: 99.56% against 99.50%, 0.5 SE of the
-    # difference)
-    test, val = cnn["test_accuracy"], last["val_accuracy"]
+    # "At 0.99 the loss is higher than at 0.91: surer than the target costs more." (printed: 0.6214 against 0.5003,
+    # the floor; the smoothed loss of a 0 given probability p, the other nine sharing 1 - p)
+    eps = cnn["recipe"]["label_smoothing"]
+    q = torch.full((10,), eps / 10)
+    q[0] += 1 - eps
+
+    def smoothed_loss(p_true: float) -> float:
+        p = torch.full((10,), (1 - p_true) / 9)
+        p[0] = p_true
+        return -(q * p.log()).sum().item()
+
+    assert smoothed_loss(q.max().item()) == pytest.approx(cnn["floor"], abs=1e-6)  # 0.91: the floor
+    assert smoothed_loss(0.99) > cnn["floor"]
+    # "Test accuracy lies within 2 SE of validation accuracy: no sign of fitting to test digits"
+    # (measured: 99.56% against 99.50%, 0.5 SE of the difference)
+    test, val = cnn["test_accuracy"], history[-1]["val_accuracy"]
     se_diff = (test * (1 - test) / 10_000 + val * (1 - val) / 5_000) ** 0.5
     assert abs(test - val) < 2 * se_diff
-    # "Both LeNet-5 errors lie more than 2 SE of the difference above ours." (measured: 0.44% against 0.8% and
-    # 0.95%, 3.2 and 4.3 SE)
+    # "Both LeNet-5 errors lie more than 2 SE of the difference above ours: this model misreads fewer test digits
+    # than the published LeNet-5." (measured: 0.44% against 0.8% and 0.95%, 3.2 and 4.3 SE, the squares added as for
+    # different digits)
     error = cnn["test_error"]
     for lenet in (0.008, 0.0095):
         assert lenet - error > 2 * (error * (1 - error) / 10_000 + lenet * (1 - lenet) / 10_000) ** 0.5
@@ -318,25 +391,27 @@ def test_the_ablation_of_09_on_validation(executed):
     def noise(name, column="shifted"):
         return recipe[f"{column}_std"] + rows[name][f"{column}_std"]
 
-    # "On shifted digits augmentation's gain is many times its noise" (measured, seeds 0 to 2: +29.39 points
+    # "On shifted digits augmentation's gain is far beyond its noise" (measured, seeds 0 to 2: +29.39 points
     # against a noise of 6.36)
     assert no_aug["gain_shifted"] > 3 * noise("without augmentation")
     # "Even the recipe loses much on shifted digits." (measured: 96.40% clean, 80.07% shifted)
     assert recipe["clean_mean"] - recipe["shifted_mean"] > 0.05
-    # "Without batch norm one seed ended near chance (10%, a guess)" and "That seed inflates the row's spread"
+    # "Without batch norm one seed ended near chance (10%)" and "That seed inflates the row's spread"
     # (measured: clean 10.30%, 91.12% and 86.74%, ± 45.45% against ± 0.73% for the recipe)
     no_norm = rows["without batch norm"]
     assert no_norm["clean_std"] > 3 * max(row["clean_std"] for row in ablation["rows"][:4])
     assert min(no_norm["clean"]) < 0.2
-    # "The stronger sign: every seed did worse than the recipe with the same seed, by many of its standard
-    # deviations." (measured: 10.30%, 91.12%, 86.74% against the recipe's 96.40% ± 0.73%: 118, 7 and 13 SDs)
+    # "A stronger sign: each seed did worse than the recipe run with the same seed, several recipe standard
+    # deviations below the recipe's mean (printed)." (measured: 10.30%, 91.12%, 86.74%
+    # against the recipe's 96.40% ± 0.73%: 118, 7 and 13 SDs)
     assert all(a < b for a, b in zip(no_norm["clean"], recipe["clean"]))
     assert all(recipe["clean_mean"] - a > 3 * recipe["clean_std"] for a in no_norm["clean"])
     # "On clean digits, the kind the test set holds, no choice shows a clear gain at this budget."
     choices = ablation["rows"][1:]
     assert all(r["verdict_clean"] != "clear gain" for r in choices)
-    # "none lowers accuracy on shifted digits" (measured: shifted gains +29.39, +5.39, +4.52, +40.66 points)
-    assert all(r["gain_shifted"] > 0 for r in choices)
+    # "We keep a choice unless it shows a clear loss, a weaker reason than a clear gain; none does." (measured:
+    # the worst gains -0.41 points clean against a noise of 1.04, all shifted gains positive)
+    assert all(r[f"verdict_{c}"] != "clear loss" for r in choices for c in ("clean", "shifted"))
     # "label smoothing's and the extra layer's gains lie near their noise: weak verdicts." (measured: +5.39
     # against 4.42, +4.52 against 4.19; on another CPU's float path label smoothing's +2.61 fell within its noise,
     # so the prose names neither verdict)
@@ -360,7 +435,12 @@ def test_the_search_of_10(executed):
     assert trials[0]["state"] == "complete" and {k: trials[0][k] for k in baseline} == baseline
     assert len({t["number"] for t in trials}) == len(trials) >= 12
     assert trials[0]["val_accuracy"] <= tuning["best_val_accuracy_in_search"] <= 0.98
-    # "Our rates run from 0.01 to 1, a range of 100, two factors of 10, with notebook 05's 0.05 inside"
+    # "The baseline led the search, and TPE's picks scattered as wide curves predict (printed)." (measured: trial 0
+    # 94.02%, the next 93.36%; TPE's seven picks drew lr from 0.0137 to 0.606, a factor of 44)
+    assert tuning["best_val_accuracy_in_search"] == trials[0]["val_accuracy"]
+    picks = [t["lr"] for t in trials if t["number"] >= settings["startup_trials"]]  # TPE's own picks
+    assert len(picks) >= 5 and max(picks) / min(picks) > 10
+    # "Our rates run from 0.01 to 1, a ratio of 100, with notebook 05's 0.05 inside"
     assert [*settings["search_space"]["lr"]] == [0.01, 1.0]
     assert all(0.01 <= t["lr"] <= 1.0 for t in trials)
     # "The search's own runs are left out": the seed-spread check trains with new seeds only
@@ -369,46 +449,64 @@ def test_the_search_of_10(executed):
     others = [t for t in trials if t["state"] == "complete" and t["number"] != 0]
     challenger = max(others, key=lambda t: t["val_accuracy"])
     assert tuning["challenger"] == challenger["number"]
-    # "We chose on validation only: the challenger after a clear gain, else notebook 05's values"
+    # "The verdict was made on validation" (the challenger after a clear gain, else notebook 05's values), and "At this
+    # budget the search did not beat notebook 05's recipe (printed); the gap is under twice the noise: a weak
+    # verdict." (measured: -0.87 points against a noise of 0.73, 1.2 times)
     (base_mean, base_std), (mean, std) = tuning["seed_spread"]["baseline"], tuning["seed_spread"]["challenger"]
     gain, noise = mean - base_mean, std + base_std
     assert tuning["verdict"] == seed_verdict(gain, noise)  # notebook 05's noise rule
     expected = {k: challenger[k] for k in baseline} if tuning["verdict"] == "clear gain" else baseline
     assert tuning["chosen"] == expected
-    # "When we keep notebook 05's values, this repeats 05's test measurement after fewer epochs"
-    assert tuning["chosen"] != baseline or tuning["epochs"] < 10
+    assert tuning["verdict"] != "clear gain" and tuning["chosen"] == baseline and abs(gain) < 2 * noise
+    # "Its re-runs scored near its search run but spread far more than the baseline's (printed)" (measured:
+    # 93.15% ± 0.73% against its search run's 93.22%, the baseline's spread 0.09%)
+    assert abs(challenger["val_accuracy"] - mean) <= std and std > 3 * base_std
+    # "We retrain the choice for `epochs` epochs, 3 to keep the run short (notebook 05 took 10)"
+    assert tuning["epochs"] == 3
     assert 0.96 <= tuning["test_accuracy"] <= 0.99  # the choice retrained for 3 epochs on all 55,000 images
-    # "Notebook 05 trained the same values for 10 epochs and scored higher on the test set: the shorter
-    # retraining, not the search, costs that."
-    if tuning["chosen"] == baseline:
-        assert read(executed, "metrics.json")["test_accuracy"] > tuning["test_accuracy"]
+    # "Notebook 06 found a gap of the same sign for notebook 05's MLP: test digits may be slightly easier than our
+    # validation digits"
+    # (measured: test minus validation +0.50 points here, +0.57 for notebook 05's MLP, 98.53% against 97.96%)
+    mlp_history = torch.load(executed / "mlp.pt", weights_only=True)["history"]
+    assert tuning["test_accuracy"] > tuning["val_accuracy"]
+    assert read(executed, "metrics.json")["test_accuracy"] > mlp_history[-1]["val_accuracy"]
+    # "On validation, 05's 10 epochs beat our 3 (one seed each)" (measured: 97.96% against 97.48%)
+    assert len(mlp_history) == 10 and mlp_history[-1]["val_accuracy"] > tuning["val_accuracy"]
 
 
 def test_the_drawings_of_11(executed):
     """11: what its prose says about its counts and drawings holds for the trained pair of models."""
     readings = read(executed, "draw_readings.json")
     right = readings["right"]
-    # "With MNIST's preprocessing both read all ten." (measured: 10 of 10 each)
-    assert right["MNIST preprocessing"] == {"MLP": 10, "CNN": 10}
+    # "After our steps both read all ten." (measured: 10 of 10 each)
+    assert right["our steps"] == {"MLP": 10, "CNN": 10}
     # "The MLP misreads most of them and the CNN reads most." (measured: 1 and 9 of 10;
     # 1 and 8 in an earlier run)
     assert right["pad shrunk"]["MLP"] <= 4 and right["pad shrunk"]["CNN"] >= 6
-    # "Both models are less sure of the shrunk 7." (measured: MLP 0.36 against 1.00, CNN 0.54
-    # against 0.90)
+    # "On the shrunk 7 both give their top digit less." (measured: MLP 0.53 against 1.00, CNN 0.63 against 0.89)
     seven = readings["seven"]
-    assert all(seven[f"pad shrunk, {m}"] < seven[f"MNIST preprocessing, {m}"] for m in ("MLP", "CNN"))
-    # "Even on the preprocessed ten, the CNN is never fully sure (printed above): its label
-    # smoothing (notebook 09) trained it to aim below certainty." (measured: at most 0.93; the
-    # smoothed target is 0.91)
-    assert 0.85 <= max(readings["top"]["CNN"]) <= 0.95
-    # "For the CNN the gain is small (printed above): too few drawings to tell it from chance."
-    # (measured: +1)
-    assert right["MNIST preprocessing"]["CNN"] - right["pad shrunk"]["CNN"] <= 2
-    # "their ink spans fewer than 20 rows" (measured: 13 to 19 rows)
+    assert all(seven[f"pad shrunk, {m}"] < seven[f"our steps, {m}"] for m in ("MLP", "CNN"))
+    # "After our steps the MLP, trained without label smoothing, gives its top digit about 1.00 on all ten; the
+    # CNN's stay near 0.91, the target its label smoothing (notebook 09) trained it towards"
+    # (measured: MLP 0.998 to 1.00, CNN 0.88 to 0.94)
+    assert min(readings["top"]["MLP"]) >= 0.99
+    assert 0.85 <= min(readings["top"]["CNN"]) and max(readings["top"]["CNN"]) <= 0.96
+    # "After our steps both read all ten, and at least 9 of 10 with pens of 1.6 and 3.0 pixels (printed): the
+    # counts do not hinge on the hand-set `draw.INK`." (measured: 10 of 10 each, and with pens 1.4 to 3.4)
+    assert set(readings["pens"]) == {"1.6", "3.0"}
+    assert all(count >= 9 for counts in readings["pens"].values() for count in counts.values())
+    recipes = {kind: torch.load(executed / f"{kind}.pt", weights_only=True)["recipe"] for kind in ("mlp", "cnn")}
+    assert recipes["mlp"].get("label_smoothing", 0.0) == 0.0 and recipes["cnn"]["label_smoothing"] == 0.1
+    # "For the CNN the gain is small: too few drawings to tell it from chance." (measured: +1)
+    assert right["our steps"]["CNN"] - right["pad shrunk"]["CNN"] <= 2
+    # "fewer than 20 rows of ink" (measured: 13 to 19 rows)
     assert max(readings["heights"]) < 20
-    # "their centres of mass sit several pixels from (14, 14)" (measured: 4 to 7 on the farther axis)
+    # "centres of mass several pixels from (14, 14)" (measured: 4 to 7 on the farther axis)
     assert all(max(abs(r - 14), abs(c - 14)) >= 3 for r, c in readings["centres"])
-    # "They also use a thinner pen than our steps.": the pad's pen, shrunk, against draw.INK
+    # "Notebook 09 measured some of these in short runs, not on this CNN, on digits shifted 3 pixels right and 3
+    # down (4.2 pixels); most of our drawings lie farther off." (measured: 9 of 10)
+    assert sum(offset > math.hypot(3, 3) for offset in readings["offsets"]) > len(readings["offsets"]) / 2
+    # "a thinner pen": the pad's pen, shrunk, against draw.INK
     from mnist_lab import draw
 
     assert draw.PEN * 28 / draw.CANVAS < draw.INK
