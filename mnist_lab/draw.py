@@ -2,11 +2,13 @@
 
 The pad (an ``anywidget``: no front-end build, its JavaScript ships beside this module in ``draw.js``; tested in
 JupyterLab, and anywidget also supports VS Code and Colab) only records strokes, lists of ``(x, y)`` points
-on a ``CANVAS``-pixel square. Python rasterizes them the way MNIST was made (notebook 11 writes each step by hand):
+on a ``CANVAS``-pixel square. Python rasterizes them with steps modelled on MNIST's (notebook 11 writes each
+step by hand, and says where ours differ from MNIST's):
 
-1. fit the digit's ink in a 20×20 box, keeping its aspect ratio (``fit_in_box``),
-2. anti-aliased: drawn 8× finer and averaged down, which gives grey edges,
-3. moved so that its centre of mass is the centre of the 28×28 field (``center_by_mass``).
+1. the bounding box of the digit's ink,
+2. fitted in a 20×20 box, keeping its aspect ratio, and anti-aliased: drawn 8× finer and averaged down, which
+   gives grey edges (``fit_in_box``),
+3. moved by whole pixels so that its centre of mass is at index 14 of the 28×28 field (``center_by_mass``).
 
 ``shrink_canvas`` is what reading the pad's pixels and resizing them would give instead.
 """
@@ -103,7 +105,7 @@ def center_by_mass(digit: np.ndarray, field: int = FIELD) -> np.ndarray:
 
 def rasterize_strokes(strokes: Sequence[Stroke]) -> torch.Tensor:
     """Return the strokes as a 28×28 MNIST-style digit, float in [0, 1]: fitted in 20×20 with its
-    aspect ratio, anti-aliased, centre of mass at the centre (the steps of notebook 11)."""
+    aspect ratio, anti-aliased, centre of mass at index 14 (the steps of notebook 11)."""
     return torch.from_numpy(center_by_mass(fit_in_box(strokes)))
 
 
