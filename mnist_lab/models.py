@@ -1,4 +1,4 @@
-"""The course's models: the MLP of notebook 02 and the CNN of notebook 09, saved here for later notebooks."""
+"""The course's models: the MLP of notebook 02 and the CNN of notebook 09 (trained in 10), saved for later notebooks."""
 
 from __future__ import annotations
 
@@ -54,6 +54,16 @@ class CNN(nn.Module):
         """Return the logits ``(N, 10)`` for images ``(N, 1, 28, 28)`` or rows ``(N, 784)``."""
         x = x.reshape(x.shape[0], 1, 28, 28).contiguous(memory_format=torch.channels_last)
         return self.head(self.features(x))
+
+
+def without_batch_norm(model: CNN) -> CNN:
+    """Return ``model`` without batch norm, and a bias back in each convolution (notebook 09; 10's ablation)."""
+    for block in model.features:
+        old = block[0]
+        block[0] = nn.Conv2d(old.in_channels, old.out_channels, 3, padding=1)  # a bias
+        block[0].weight = old.weight  # batch norm and biases differ
+        block[-2] = nn.Identity()  # batch norm is second to last
+    return model
 
 
 def build_model(config: dict[str, Any]) -> nn.Module:
