@@ -16,12 +16,9 @@ class MLP(nn.Module):
     def __init__(self, hidden: Sequence[int] = (128, 64)) -> None:
         super().__init__()
         self.config = {"name": "mlp", "hidden": [int(h) for h in hidden]}
-        layers: list[nn.Module] = []
-        width = 28 * 28
-        for h in self.config["hidden"]:
-            layers += [nn.Linear(width, h), nn.ReLU()]
-            width = h
-        self.layers = nn.Sequential(*layers, nn.Linear(width, 10))
+        widths = [28 * 28, *self.config["hidden"]]  # each layer's inputs, then the last hidden size
+        layers = [m for a, b in zip(widths, widths[1:]) for m in (nn.Linear(a, b), nn.ReLU())]
+        self.layers = nn.Sequential(*layers, nn.Linear(widths[-1], 10))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the logits ``(N, 10)``."""
@@ -59,10 +56,9 @@ class CNN(nn.Module):
 def without_batch_norm(model: CNN) -> CNN:
     """Return ``model`` without batch norm, and a bias back in each convolution (notebook 09; 10's ablation)."""
     for block in model.features:
-        old = block[0]
-        block[0] = nn.Conv2d(old.in_channels, old.out_channels, 3, padding=1)  # a bias
-        block[0].weight = old.weight  # batch norm and biases differ
-        block[-2] = nn.Identity()  # batch norm is second to last
+        kernels, block[-2] = block[0].weight, nn.Identity()  # batch norm is second to last
+        block[0] = nn.Conv2d(kernels.shape[1], kernels.shape[0], 3, padding=1)  # with a bias
+        block[0].weight = kernels  # the same kernels: only batch norm and the biases differ
     return model
 
 
