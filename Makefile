@@ -91,7 +91,7 @@ test-browser: setup data
 # (NBVAL_FLOAT_PATH: one thread and MKL's compatible code path, as another machine would), so an
 # output that only one machine reproduces fails here, not for a user. Each of these variables
 # changes the trained weights' bits; ATEN_CPU_CAPABILITY=default does too, but makes the CNN of
-# notebook 06 about three times slower, so it is left to a run by hand:
+# notebook 10 about three times slower, so it is left to a run by hand:
 #   ATEN_CPU_CAPABILITY=default make nbval
 # The kernels write into a fresh artifacts folder so that every run starts from nothing, with
 # matplotlib's inline backend (an MPLBACKEND such as Agg would hide the figures).

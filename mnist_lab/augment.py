@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
     """Return ``images`` blurred by a Gaussian of standard deviation ``sigma`` pixels (0 = unchanged). Notebook 01 shows
-    it on digits; notebooks 07 and 09 measure the models on blurred validation digits."""
+    it on digits; notebooks 07 and 10 measure the models on blurred validation digits."""
     if sigma <= 0:
         return images.clone()
     # 3 sigma each side, but less than the image's side: reflect padding needs that, and a wider kernel
@@ -30,7 +30,7 @@ def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
 
 def add_noise(images: torch.Tensor, std: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """Return ``images`` plus Gaussian noise of standard deviation ``std``, clipped to [0, 1]. Notebook 01 shows it on
-    digits; notebooks 07 and 09 measure the models on noisy validation digits."""
+    digits; notebooks 07 and 10 measure the models on noisy validation digits."""
     if std <= 0:
         return images.clone()
     noise = torch.randn(images.shape, generator=generator, dtype=images.dtype, device="cpu").to(images.device)
@@ -71,7 +71,7 @@ def random_augment(
     """Return a randomly shifted (±``max_shift`` px) and rotated (±``max_rotation``°) copy of the batch.
 
     Uses PyTorch's global RNG unless a ``generator`` is given, so a seeded run repeats.
-    Notebook 09 trains its CNN on digits moved this way (through ``Augment``).
+    Notebook 09 shows digits moved this way, and notebook 10 trains its CNN on them (through ``Augment``).
     """
     n = images.shape[0]
     rnd = lambda: torch.rand(n, generator=generator) * 2 - 1  # noqa: E731
@@ -81,7 +81,7 @@ def random_augment(
 
 
 class Augment:
-    """A picklable callable ``images -> random_augment(images, max_shift, max_rotation)`` for ``fit``. Notebook 09
+    """A picklable callable ``images -> random_augment(images, max_shift, max_rotation)`` for ``fit``. Notebook 10
     trains the CNN with it."""
 
     def __init__(self, max_shift: int = 2, max_rotation: float = 10.0) -> None:

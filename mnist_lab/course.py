@@ -1,8 +1,8 @@
 """What the notebooks share: the one-line start, the artifacts folder, and the recipes of the two trained models.
 
 Notebooks pass work to each other only through files in the artifacts folder: ``mlp.pt`` (notebook 05's MLP:
-weights, history and recipe), ``metrics.json`` (06), ``cnn.pt`` and ``cnn_metrics.json`` (09), ``tuning.json``
-(10), ``draw_readings.json`` (11), and every figure in ``figures/``. A notebook that needs a trained model uses
+weights, history and recipe), ``metrics.json`` (06), ``cnn.pt`` and ``cnn_metrics.json`` (10), ``tuning.json``
+(11), ``draw_readings.json`` (12), and every figure in ``figures/``. A notebook that needs a trained model uses
 the one in the artifacts folder, with the recipe it was trained with; only when there is none does it train one,
 with the default recipe. Nothing overwrites a model that another notebook trained.
 """
@@ -19,7 +19,7 @@ import torch
 from . import augment, data, models, params, runtime, train
 
 #: The recipes of the two models that later notebooks load, with their defaults: the parameters cells of
-#: notebooks 05 (MLP) and 09 (CNN) declare these names with these values, the trainer reads them, and a
+#: notebooks 05 (MLP) and 10 (CNN) declare these names with these values, the trainer reads them, and a
 #: checkpoint records them.
 RECIPES: dict[str, dict[str, Any]] = {
     "mlp": {"seed": 0, "hidden": [128, 64], "batch_size": 32, "epochs": 10, "lr": 0.05, "momentum": 0.9},
@@ -28,7 +28,7 @@ RECIPES: dict[str, dict[str, Any]] = {
 for _recipe in RECIPES.values():
     _recipe.update(weight_decay=5e-4, schedule="onecycle", subset=None, val_size=5000)
 RECIPES["cnn"].update(label_smoothing=0.1, augment=True, max_shift=2, max_rotation=10.0)
-MAKER = {"mlp": ("MLP", "05"), "cnn": ("CNN", "09")}  #: each model's name, and the notebook that trains it
+MAKER = {"mlp": ("MLP", "05"), "cnn": ("CNN", "10")}  #: each model's name, and the notebook that trains it
 
 
 class MissingParameter(KeyError):
@@ -129,19 +129,19 @@ def differences(recipe: dict, kind: str) -> dict[str, Any]:
 
 def describe(recipe: dict, kind: str) -> str:
     """Return "the default recipe", or "the default recipe with hidden=[256, 128], batch_size=64": what
-    ``load_model`` prints when notebooks 06, 07, 09 and 11 load a model."""
+    ``load_model`` prints when notebooks 06, 07, 10 and 12 load a model."""
     changed = ", ".join(f"{name}={value!r}" for name, value in differences(recipe, kind).items())
     return "the default recipe" + (f" with {changed}" if changed else "")
 
 
 def loaders(recipe: dict, data_root=None) -> tuple:
     """Return the ``(train, val, test)`` loaders a recipe trains and is evaluated on (``data.make_loaders``):
-    notebooks 06, 07 and 09 load the digits of a saved model's recipe with it."""
+    notebooks 06, 07 and 10 load the digits of a saved model's recipe with it."""
     return data.make_loaders(data_root, recipe["batch_size"], recipe["val_size"], recipe["subset"], recipe["seed"])
 
 
 def train_model(kind: str, changes: dict, artifacts, data_root=None, device="cpu", progress=False):
-    """Train model ``kind`` with its default recipe and ``changes`` as notebook 05 (MLP) or 09 (CNN) does, writing
+    """Train model ``kind`` with its default recipe and ``changes`` as notebook 05 (MLP) or 10 (CNN) does, writing
     ``<artifacts>/<kind>.pt``; return ``(model, history)``."""
     r = {**RECIPES[kind], **changes}
     train_loader, val_loader, _ = loaders(r, data_root)
@@ -160,7 +160,7 @@ def train_model(kind: str, changes: dict, artifacts, data_root=None, device="cpu
 
 def load_model(P: dict, kind: str) -> tuple[torch.nn.Module, dict]:
     """Return ``(model, checkpoint)`` of the ``kind`` model in the artifacts folder, on ``P``'s device (notebooks 06,
-    07, 09 and 11 load the MLP or the CNN with it); its recipe is
+    07, 10 and 12 load the MLP or the CNN with it); its recipe is
     ``checkpoint["recipe"]``. When there is none, first train one with the default recipe. An unfinished run (Ctrl-C
     during training) is refused with a message that says how to finish it."""
     path, (name, notebook) = artifact(P, f"{kind}.pt"), MAKER[kind]

@@ -1,8 +1,8 @@
-"""The drawing pad of notebook 11: strokes drawn in the browser, turned into an MNIST digit in Python.
+"""The drawing pad of notebook 12: strokes drawn in the browser, turned into an MNIST digit in Python.
 
 The pad (an ``anywidget``: no front-end build, its JavaScript ships beside this module in ``draw.js``; tested in
 JupyterLab, and anywidget also supports VS Code and Colab) only records strokes, lists of ``(x, y)`` points
-on a ``CANVAS``-pixel square. Python rasterizes them with steps modelled on MNIST's (notebook 11 writes each
+on a ``CANVAS``-pixel square. Python rasterizes them with steps modelled on MNIST's (notebook 12 writes each
 step by hand, and says where ours differ from MNIST's):
 
 1. the bounding box of the digit's ink,
@@ -31,7 +31,7 @@ from torch import nn
 CANVAS = 280  #: side of the drawing pad, in canvas pixels
 PEN = 18.0  #: pen width on the pad, in canvas pixels
 BOX, FIELD = 20, 28  #: MNIST: the digit fits a 20×20 box, centred by mass in a 28×28 field
-INK = 2.2  #: pen width in the 28×28 image, in pixels (notebook 11 prints it)
+INK = 2.2  #: pen width in the 28×28 image, in pixels (notebook 12 prints it)
 
 Stroke = Sequence[Sequence[float]]
 
@@ -105,7 +105,7 @@ def center_by_mass(digit: np.ndarray, field: int = FIELD) -> np.ndarray:
 
 def rasterize_strokes(strokes: Sequence[Stroke]) -> torch.Tensor:
     """Return the strokes as a 28×28 MNIST-style digit, float in [0, 1]: fitted in 20×20 with its
-    aspect ratio, anti-aliased, centre of mass at index 14 (the steps of notebook 11)."""
+    aspect ratio, anti-aliased, centre of mass at index 14 (the steps of notebook 12)."""
     return torch.from_numpy(center_by_mass(fit_in_box(strokes)))
 
 

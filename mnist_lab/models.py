@@ -1,4 +1,4 @@
-"""The course's models: the MLP of notebook 02 and the CNN of notebook 09, saved here for later notebooks."""
+"""The course's models: the MLP of notebook 02 and the CNN of notebook 09 (trained in 10), saved for later notebooks."""
 
 from __future__ import annotations
 
@@ -16,12 +16,9 @@ class MLP(nn.Module):
     def __init__(self, hidden: Sequence[int] = (128, 64)) -> None:
         super().__init__()
         self.config = {"name": "mlp", "hidden": [int(h) for h in hidden]}
-        layers: list[nn.Module] = []
-        width = 28 * 28
-        for h in self.config["hidden"]:
-            layers += [nn.Linear(width, h), nn.ReLU()]
-            width = h
-        self.layers = nn.Sequential(*layers, nn.Linear(width, 10))
+        widths = [28 * 28, *self.config["hidden"]]  # each layer's inputs, then the last hidden size
+        layers = [m for a, b in zip(widths, widths[1:]) for m in (nn.Linear(a, b), nn.ReLU())]
+        self.layers = nn.Sequential(*layers, nn.Linear(widths[-1], 10))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the logits ``(N, 10)``."""
@@ -54,6 +51,15 @@ class CNN(nn.Module):
         """Return the logits ``(N, 10)`` for images ``(N, 1, 28, 28)`` or rows ``(N, 784)``."""
         x = x.reshape(x.shape[0], 1, 28, 28).contiguous(memory_format=torch.channels_last)
         return self.head(self.features(x))
+
+
+def without_batch_norm(model: CNN) -> CNN:
+    """Return ``model`` without batch norm, and a bias back in each convolution (notebook 09; 10's ablation)."""
+    for block in model.features:
+        kernels, block[-2] = block[0].weight, nn.Identity()  # batch norm is second to last
+        block[0] = nn.Conv2d(kernels.shape[1], kernels.shape[0], 3, padding=1)  # with a bias
+        block[0].weight = kernels  # the same kernels: only batch norm and the biases differ
+    return model
 
 
 def build_model(config: dict[str, Any]) -> nn.Module:

@@ -26,7 +26,7 @@ SETTINGS = ("epochs", "lr", "momentum", "weight_decay", "schedule")  #: what a r
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss became NaN or infinite; the message suggests a smaller learning rate. Notebook 10 catches it to
+    """The loss became NaN or infinite; the message suggests a smaller learning rate. Notebook 11 catches it to
     score a trial whose loss blew up."""
 
 
@@ -42,7 +42,7 @@ def make_schedule(name: str, optimizer: torch.optim.Optimizer, total_steps: int)
     """Return torch's learning-rate schedule ``name`` over ``total_steps`` steps (``None`` for "none"): "onecycle"
     warms up from lr/25 over 15% of the steps then falls along a cosine to about 0; "cosine" falls from lr to 0;
     "step" multiplies lr by 0.1 at half and at three quarters. Notebook 05 describes the one-cycle schedule;
-    notebook 10 builds the schedule inside its training loop."""
+    notebook 11 builds the schedule inside its training loop."""
     lr, total, schedules = optimizer.param_groups[0]["lr"], max(1, total_steps), torch.optim.lr_scheduler
     if name == "onecycle":
         return schedules.OneCycleLR(optimizer, max_lr=lr, total_steps=total, pct_start=0.15, cycle_momentum=False)
@@ -96,7 +96,7 @@ def train_one_epoch(
 
     ``augment`` changes each batch before the model sees it. ``log_every`` prints the mean loss so far every that many
     steps, ``progress`` shows a progress bar, and both print ``epoch`` as the epoch's number. Raises
-    ``TrainingDiverged`` at the first NaN or infinite loss. Notebook 04 writes this loop by hand; notebook 10 runs a
+    ``TrainingDiverged`` at the first NaN or infinite loss. Notebook 04 writes this loop by hand; notebook 11 runs a
     trial one epoch at a time with it, so that the pruner can judge the trial after each epoch.
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()

@@ -471,8 +471,31 @@ def check_smoothing_floor(answer, epsilon: float, classes: int = 10) -> bool:
 # ----------------------------------------------------------------------------------------------------- notebook 10
 
 
+def check_gain_without_diverged(answer, recipe: list[float], without: list[float]) -> bool:
+    """Notebook 10, exercise 1: by how many points (to 0.02) the mean of ``recipe`` (accuracies, one per seed) beats
+    the mean of ``without`` once its lowest value, the diverged seed, is left out."""
+    kept = sorted(without)[1:]
+    mean = sum(recipe) / len(recipe)
+    diverged = without.index(min(without))  # its seed
+    paired = [a for seed, a in enumerate(recipe) if seed != diverged]
+    right = 100 * (mean - sum(kept) / len(kept))
+    mistakes = [
+        (100 * (mean - sum(without) / len(without)), "That keeps the seed that ended near chance: leave out the "
+         "lowest accuracy without batch norm."),
+        (right / 100, "That is a difference of accuracies: give points, 100 times it."),
+        (-right, "That is the row minus the recipe: the gain is the recipe's mean minus the row's."),
+        (100 * (sum(paired) / len(paired) - sum(kept) / len(kept)), "That leaves the seed out of the recipe's row "
+         "too: keep the recipe's mean over all its seeds."),
+    ]  # fmt: skip
+    what = "the recipe's gain over the seeds that learned without batch norm, in points"
+    return _verdict(answer, right, what, mistakes, 0.02)
+
+
+# ----------------------------------------------------------------------------------------------------- notebook 11
+
+
 def check_log_share(answer, low: float, high: float, below: float) -> bool:
-    """Notebook 10, exercise 1: the share of draws below ``below`` when a rate is drawn between ``low`` and ``high``
+    """Notebook 11, exercise 1: the share of draws below ``below`` when a rate is drawn between ``low`` and ``high``
     on a log scale (to 0.005)."""
     right = math.log(below / low) / math.log(high / low)
     mistakes = [
@@ -486,11 +509,11 @@ def check_log_share(answer, low: float, high: float, below: float) -> bool:
     return _verdict(answer, right, f"the share of log-scale draws below {below}", mistakes, 0.005)
 
 
-# ----------------------------------------------------------------------------------------------------- notebook 11
+# ----------------------------------------------------------------------------------------------------- notebook 12
 
 
 def check_box_centring_offset(answer, boxed) -> bool:
-    """Notebook 11, exercise 1: how far (pixels, to 0.1) the centre of mass of ``boxed`` lies from the centre of a
+    """Notebook 12, exercise 1: how far (pixels, to 0.1) the centre of mass of ``boxed`` lies from the centre of a
     28×28 image, index (14, 14) where step 3 puts it, when the box is pasted in its middle by its bounding box."""
     from mnist_lab.draw import FIELD, center_of_mass
 

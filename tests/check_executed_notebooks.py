@@ -379,17 +379,14 @@ def test_the_ablation_of_05_one_change_at_a_time(executed):
     assert abs(doubled["mean"] - decay) <= doubled["std"] + std[4]
 
 
-def test_the_cnn_of_09_and_its_batch_norm(executed):
-    """09: what its prose reads from the run (cnn_metrics.json) holds."""
+def test_the_parts_of_09(executed):
+    """09: what its prose reads from its printed numbers holds (the parameter counts and the smoothing floor that
+    notebook 10 saves in cnn_metrics.json with the same recipe)."""
     cnn = read(executed, "cnn_metrics.json")
     assert cnn["recipe"] == course.RECIPES["cnn"]
-    assert 0.994 <= cnn["test_accuracy"] <= 0.998  # measured 99.5-99.6% over seeds
     # "The CNN has about a third of the MLP's parameters."
     assert cnn["params"] == {"MLP": MLP_PARAMETERS, "CNN": CNN_PARAMETERS}
-    history = cnn["history"]
-    # "The training loss stays above the validation loss: it uses smoothed targets, floored at 0.50 (dotted),
-    # while validation uses plain cross-entropy" (measured: 0.52 against 0.13 at epoch 8, the floor 0.5003)
-    assert all(h["train_loss"] > h["val_loss"] and h["train_loss"] > cnn["floor"] for h in history)
+    assert 0.3 <= cnn["params"]["CNN"] / cnn["params"]["MLP"] <= 0.37
     # "At 0.99 the loss is higher than at 0.91: surer than the target costs more." (printed: 0.6214 against 0.5003,
     # the floor; the smoothed loss of a 0 given probability p, the other nine sharing 1 - p)
     eps = cnn["recipe"]["label_smoothing"]
@@ -403,6 +400,24 @@ def test_the_cnn_of_09_and_its_batch_norm(executed):
 
     assert smoothed_loss(q.max().item()) == pytest.approx(cnn["floor"], abs=1e-6)  # 0.91: the floor
     assert smoothed_loss(0.99) > cnn["floor"]
+
+
+def test_the_cnn_of_10(executed):
+    """10: what its prose reads from the full training and the test (cnn_metrics.json) holds."""
+    cnn = read(executed, "cnn_metrics.json")
+    assert cnn["recipe"] == course.RECIPES["cnn"]
+    assert 0.994 <= cnn["test_accuracy"] <= 0.998  # measured 99.5-99.6% over seeds
+    history = cnn["history"]
+    # "The training loss stays above the validation loss: it uses smoothed targets, floored at 0.5003 (dotted),
+    # while validation uses plain cross-entropy" (measured: 0.52 against 0.13 at epoch 8, the floor 0.5003)
+    assert all(h["train_loss"] > h["val_loss"] and h["train_loss"] > cnn["floor"] for h in history)
+    # "The accuracy panel shows the same gap the other way: training accuracy, on moved digits, starts below
+    # validation accuracy." (measured: 94.85% against 98.40% after epoch 1)
+    assert history[0]["train_accuracy"] < history[0]["val_accuracy"]
+    # "With few epochs after the lowest, a rise within that noise is no clear sign of over-fitting." (the "so:"
+    # lines above it print the rise and the noise; measured: the lowest at epoch 6 of 8)
+    losses = [h["val_loss"] for h in history]
+    assert len(losses) - 1 - losses.index(min(losses)) <= 3
     # "Test accuracy lies within 2 SE of validation accuracy; one run cannot show how much the recipe fits the
     # test digits."
     # (measured: 99.56% against 99.50%, 0.5 SE of the difference)
@@ -419,7 +434,8 @@ def test_the_cnn_of_09_and_its_batch_norm(executed):
     assert 1 - cnn["mlp_test_accuracy"] > 2 * error
 
 
-def test_the_ablation_of_09_on_validation(executed):
+def test_the_ablation_of_10_on_validation(executed):
+    """10: what its prose reads from the ablation (cnn_metrics.json) holds."""
     ablation = read(executed, "cnn_metrics.json")["ablation"]
     assert ablation["seeds"] == [0, 1, 2] and ablation["epochs"] == 1 and ablation["images"] == 8000
     rows = {row["change"]: row for row in ablation["rows"]}
@@ -439,33 +455,30 @@ def test_the_ablation_of_09_on_validation(executed):
     # "On shifted digits augmentation's gain is far beyond its noise" (measured, seeds 0 to 2: +29.39 points
     # against a noise of 6.36)
     assert no_aug["gain_shifted"] > 3 * noise("without augmentation")
-    # "Even the recipe loses much on shifted digits here" (in these short runs; measured: 96.40% clean, 80.07% shifted)
+    # "Even the recipe loses much on shifted digits in these short runs." (measured: 96.33% clean, 79.91% shifted)
     assert recipe["clean_mean"] - recipe["shifted_mean"] > 0.05
-    # "Without batch norm one seed ended near chance (10%)" and "That seed inflates the row's spread"
-    # (measured: clean 10.30%, 91.12% and 86.74%, ± 45.45% against ± 0.73% for the recipe)
+    # "Without batch norm one seed ended near chance (10%)" and "That one seed pulls the row's mean far down and
+    # swells its spread" (measured: clean 10.30%, 90.44% and 86.62%, ± 45.21% against ± 0.73% for the recipe)
     no_norm = rows["without batch norm"]
     assert no_norm["clean_std"] > 3 * max(row["clean_std"] for row in ablation["rows"][:4])
-    assert min(no_norm["clean"]) < 0.2
-    # "A stronger sign: each seed did worse than the recipe run with the same seed, several recipe standard
-    # deviations below the recipe's mean (printed)." (measured: 10.30%, 91.12%, 86.74%
-    # against the recipe's 96.40% ± 0.73%: 118, 7 and 13 SDs)
-    assert all(a < b for a, b in zip(no_norm["clean"], recipe["clean"]))
-    assert all(recipe["clean_mean"] - a > 3 * recipe["clean_std"] for a in no_norm["clean"])
-    # "On clean digits, the kind the test set holds, no choice shows a clear gain at this budget."
+    assert min(no_norm["clean"]) < 0.2 and sorted(no_norm["clean"])[1] > 0.5
+    # "Exercise 1 leaves that seed out": its solution prints the verdict from the numbers ("so:" lines)
+    # "On clean digits no choice shows a clear gain at this budget."
     choices = ablation["rows"][1:]
     assert all(r["verdict_clean"] != "clear gain" for r in choices)
     # "We keep a choice unless it shows a clear loss, a weaker reason than a clear gain; none does." (measured:
     # the worst gains -0.41 points clean against a noise of 1.04, all shifted gains positive)
     assert all(r[f"verdict_{c}"] != "clear loss" for r in choices for c in ("clean", "shifted"))
-    # "label smoothing's and the extra layer's gains lie near their noise: weak verdicts." (measured: +5.39
-    # against 4.42, +4.52 against 4.19; on another CPU's float path label smoothing's +2.61 fell within its noise,
-    # so the prose names neither verdict)
+    # "Label smoothing's and the extra layer's gains beat their noise by little or not at all (the margins
+    # above): weak verdicts, even where the rule prints \"clear gain\"." (measured on the shifted digits, gain minus
+    # noise: -1.05 and +0.64 points; with ATEN_CPU_CAPABILITY=default label smoothing's gain was -0.11 against a
+    # noise of 4.81, so the sentence allows "not at all" and names neither verdict)
     for name in ("without label smoothing", "without the extra 7×7 layer"):
-        assert 0.5 * noise(name) < rows[name]["gain_shifted"] < 1.5 * noise(name)
+        assert rows[name]["gain_shifted"] - noise(name) < 0.02
 
 
-def test_the_search_of_10(executed):
-    """10: what its prose says about the search and the seed-spread check holds for the default run
+def test_the_search_of_11(executed):
+    """11: what its prose says about the search and the seed-spread check holds for the default run
     (every other reading of the search is printed from its numbers on a "so:" line)."""
     from mnist_lab.metrics import seed_verdict
 
@@ -522,8 +535,8 @@ def test_the_search_of_10(executed):
     assert len(mlp_history) == 10 and mlp_history[-1]["val_accuracy"] > tuning["val_accuracy"]
 
 
-def test_the_drawings_of_11(executed):
-    """11: what its prose says about its counts and drawings holds for the trained pair of models."""
+def test_the_drawings_of_12(executed):
+    """12: what its prose says about its counts and drawings holds for the trained pair of models."""
     readings = read(executed, "draw_readings.json")
     right = readings["right"]
     # "After our steps both read all ten." (measured: 10 of 10 each)
@@ -553,9 +566,9 @@ def test_the_drawings_of_11(executed):
     # (measured: sides 13 to 19; MNIST's longer side 20 in 54,858 of 55,000; offsets 3.8 to 8.3 against at most 0.71)
     assert max(readings["sides"]) < 20 and readings["mnist_side_20"] > 0.99
     assert min(readings["offsets"]) > readings["mnist_offset"]
-    # "In notebook 09's short runs, even its recipe read digits shifted 3 pixels right and 3 down (4.2 pixels) much
+    # "In notebook 10's short runs, even its recipe read digits shifted 3 pixels right and 3 down (4.2 pixels) much
     # worse than clean ones. Most of our drawings lie farther off, yet the CNN reads most." (measured: 9 of 10;
-    # 09's reading is guarded by its own test; "the CNN reads most" by the pad-shrunk count above)
+    # 10's reading is guarded by its own test; "the CNN reads most" by the pad-shrunk count above)
     assert sum(offset > math.hypot(3, 3) for offset in readings["offsets"]) > len(readings["offsets"]) / 2
     # answer 12, "size, place and pen width change together": the pad's pen, shrunk, against draw.INK
     from mnist_lab import draw

@@ -1,7 +1,7 @@
 """The code a notebook defines, loaded for a test: what the student reads is what is tested.
 
 A notebook that is the only user of what it teaches keeps it only in its cells (README, Layout: the library
-keeps what later notebooks reuse). ``definitions("10_tuning")`` runs, in a fresh module, the imports, functions,
+keeps what later notebooks reuse). ``definitions("11_tuning")`` runs, in a fresh module, the imports, functions,
 classes and UPPER_CASE constants (values that call nothing) of the notebook's code cells, solutions and set-up left out,
 in the notebook's order, and nothing else: no parameters, no training, no figures.
 """
@@ -25,7 +25,7 @@ def _is_definition(node: ast.stmt) -> bool:
 
 
 def definitions(notebook: str) -> types.ModuleType:
-    """Return a module holding what notebook ``notebook`` (e.g. "10_tuning") defines."""
+    """Return a module holding what notebook ``notebook`` (e.g. "11_tuning") defines."""
     path = NOTEBOOKS / f"{notebook}.ipynb"
     module = types.ModuleType(f"notebook_{notebook}", f"The definitions of {path.name}.")
     for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:

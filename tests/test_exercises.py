@@ -59,14 +59,14 @@ def test_the_checks_of_06_name_the_usual_mistakes(capsys):
     assert "adds the two standard errors" in capsys.readouterr().out
 
 
-def test_the_tuning_checks_of_10_accept_the_answer_and_name_the_usual_mistakes(capsys):
-    """Notebook 10's check: the log-scale share."""
+def test_the_tuning_checks_of_11_accept_the_answer_and_name_the_usual_mistakes(capsys):
+    """Notebook 11's check: the log-scale share."""
 
     def said(check, answer, **given):
         ok = check(answer, **given)
         return ok, capsys.readouterr().out
 
-    share = dict(low=0.01, high=1.0, below=0.05)  # notebook 10's search space
+    share = dict(low=0.01, high=1.0, below=0.05)  # notebook 11's search space
     assert said(exercises.check_log_share, math.log(5) / math.log(100), **share)[0]  # 0.349
     assert "linear scale" in said(exercises.check_log_share, 0.04 / 0.99, **share)[1]
     assert "above 0.05" in said(exercises.check_log_share, 1 - math.log(5) / math.log(100), **share)[1]
@@ -341,10 +341,29 @@ def test_09_checks_name_the_usual_mistakes(capsys):
     assert exercises.check_smoothing_floor(round(floor_02, 3), epsilon=0.2)
 
 
-# ----------------------------------------------------------------------------------------------------- notebook 11
+# ----------------------------------------------------------------------------------------------------- notebook 10
 
 
-def test_11_box_centring_check_names_the_usual_mistakes(capsys):
+def test_10_check_names_the_usual_mistakes(capsys):
+    """The gain over the seeds that learned without batch norm: each usual wrong answer gets its own message."""
+    recipe, without = [0.9712, 0.9618, 0.9568], [0.1030, 0.9044, 0.8662]
+    right = 100 * (sum(recipe) / 3 - (0.9044 + 0.8662) / 2)  # 7.80 points
+    same_seeds = 100 * ((0.9618 + 0.9568) / 2 - (0.9044 + 0.8662) / 2)  # seed 0 left out of both rows
+    named = {100 * (sum(recipe) / 3 - sum(without) / 3): "keeps the seed that ended near chance",
+             right / 100: "give points", -right: "the row minus the recipe",
+             same_seeds: "leaves the seed out of the recipe's row"}  # fmt: skip
+    for wrong, message in named.items():
+        assert not exercises.check_gain_without_diverged(wrong, recipe, without)
+        assert message in capsys.readouterr().out
+    assert exercises.check_gain_without_diverged(round(right, 2), recipe, without)
+    assert not exercises.check_gain_without_diverged(None, recipe, without)
+    assert "No answer yet" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------------------------------- notebook 12
+
+
+def test_12_box_centring_check_names_the_usual_mistakes(capsys):
     box = torch.zeros(20, 10)
     box[:10, 9] = 1.0  # ink on the upper half of the right edge, pasted at rows 4..23 and columns 9..18
     dx, dy = 18 - 14, 8.5 - 14  # its centre of mass: row 4 + 4.5, column 18; step 3 puts it at 14

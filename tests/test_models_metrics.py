@@ -44,6 +44,17 @@ def test_cnn_has_38458_parameters_and_other_channels_work():
     assert models.CNN(channels=[4, 8, 8])(torch.rand(2, 784)).shape == (2, 10)
 
 
+def test_without_batch_norm_keeps_the_kernels_and_gives_the_convolutions_a_bias():
+    """Notebook 10's ablation row: batch norm gone, each convolution's kernels kept and a bias added."""
+    model = models.CNN()
+    kernels = [block[0].weight for block in model.features]
+    plain = models.without_batch_norm(model)
+    assert plain is model and not any(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules())
+    assert all(block[0].weight is w and block[0].bias is not None for block, w in zip(plain.features, kernels))
+    assert plain(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert models.count_parameters(plain) == 38_458 - 2 * (16 + 32 + 32 + 64) + (16 + 32 + 32 + 64)
+
+
 def test_layer_table_lists_shapes_and_params():
     rows = models.layer_table(models.MLP(), torch.zeros(2, 1, 28, 28))
     assert [r["output"] for r in rows] == [(2, 128), (2, 128), (2, 64), (2, 64), (2, 10)]

@@ -129,6 +129,7 @@ def computed_facts() -> dict[str, list[str]]:
         "05_better_training": [f"{batches:,}"],
         "08_convolutions": [f"{count(torch.nn.Conv2d(16, 32, 3)):,}"],
         "09_cnn": [f"{count(cnn):,}", f"{count(mlp):,}", f"{float(-(target * target.log()).sum()):.4f}"],
+        "10_cnn_training": [f"{count(cnn):,}", f"{count(mlp):,}", f"{float(-(target * target.log()).sum()):.4f}"],
     }
 
 

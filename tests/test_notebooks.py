@@ -90,11 +90,11 @@ def trained(student, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def both_models(student, trained, tmp_path_factory) -> Path:
-    """A copy of ``trained`` in which notebook 09 also trained a quick CNN."""
-    tmp = tmp_path_factory.mktemp("nb09")
+    """A copy of ``trained`` in which notebook 10 also trained a quick CNN."""
+    tmp = tmp_path_factory.mktemp("nb10")
     shutil.copytree(trained, tmp / "artifacts")
-    out = execute(student, "09_cnn", tmp, tmp / "artifacts", **QUICK, ablation_images=500, ablation_seeds=2)
-    assert "by hand equals nn.BatchNorm2d: True" in out
+    out = execute(student, "10_cnn_training", tmp, tmp / "artifacts", **QUICK, ablation_images=500, ablation_seeds=2)
+    assert "CNN: 38,458 parameters" in out and "floor of the training loss with eps = 0.1: 0.5003" in out
     assert not re.search(r"accuracy: (reached|missed)", out)  # a release's target is a test, not a lesson
     assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
     return tmp / "artifacts"
@@ -205,21 +205,30 @@ def test_08_convolves_by_hand_and_trains_a_small_cnn(student, tmp_path):
     figures(tmp_path / "a", "hand_made_feature_maps")
 
 
-def test_09_trains_the_cnn_and_compares_it_with_the_mlp(both_models):
+def test_09_builds_the_parts_of_the_cnn(student, tmp_path):
+    """Notebook 09 alone: batch norm by hand, the augmentation figure, one checked exercise, no training."""
+    out = execute(student, "09_cnn", tmp_path, tmp_path / "a")
+    assert "by hand equals nn.BatchNorm2d: True" in out and "running averages as said: True" in out
+    assert "CNN: 38,458 parameters; the MLP 784-128-64-10: 109,386" in out
+    assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
+    figures(tmp_path / "a", "cnn_augmentation")
+
+
+def test_10_trains_the_cnn_and_compares_it_with_the_mlp(both_models):
     m = json.loads((both_models / "cnn_metrics.json").read_text())
     assert m["params"] == {"MLP": 109_386, "CNN": 38_458}
     assert m["recipe"]["epochs"] == 1 and len(m["history"]) == 1 and len(m["ablation"]["rows"]) == 5
     assert m["ablation"]["seeds"] == [0, 1] and all(len(row["clean"]) == 2 for row in m["ablation"]["rows"])
     assert 0 < m["test_accuracy"] <= 1
     assert train.load_checkpoint(both_models / "cnn.pt")[1]["epoch"] == 1
-    figures(both_models, "cnn_augmentation", "cnn_curves")
+    figures(both_models, "cnn_curves")
 
 
-def test_10_searches_then_judges_the_challenger_on_new_seeds_and_tests_once(student, trained, tmp_path):
-    """Notebook 10 on the stand-in accelerator: the search fills its study, the seed-spread check trains the baseline
+def test_11_searches_then_judges_the_challenger_on_new_seeds_and_tests_once(student, trained, tmp_path):
+    """Notebook 11 on the stand-in accelerator: the search fills its study, the seed-spread check trains the baseline
     and the challenger with seeds the search did not use, and the recipe it keeps is the one its verdict names."""
     shutil.copytree(trained, tmp_path / "a")  # what notebook 05 wrote, as in a run of the whole course
-    out = execute(student, "10_tuning", tmp_path, tmp_path / "a", subset=2000, n_trials=4, trial_epochs=2,
+    out = execute(student, "11_tuning", tmp_path, tmp_path / "a", subset=2000, n_trials=4, trial_epochs=2,
                   trial_images=500, ablation_seeds=2, epochs=1)  # fmt: skip
     result = json.loads((tmp_path / "a" / "tuning.json").read_text())
     assert result["n_trials"] == 4 and result["trials"][0]["number"] == 0  # trial 0: notebook 05's recipe
@@ -234,11 +243,11 @@ def test_10_searches_then_judges_the_challenger_on_new_seeds_and_tests_once(stud
     assert "notebook 05's" in out
 
 
-def test_11_reads_the_drawings_with_both_models(student, both_models, tmp_path):
+def test_12_reads_the_drawings_with_both_models(student, both_models, tmp_path):
     artifacts = tmp_path / "artifacts"
     shutil.copytree(both_models, artifacts)
-    out = execute(student, "11_draw", tmp_path, artifacts)
-    assert "Loaded the CNN trained by notebook 09 (<artifacts>/cnn.pt): the default recipe with" in out
+    out = execute(student, "12_draw", tmp_path, artifacts)
+    assert "Loaded the CNN trained by notebook 10 (<artifacts>/cnn.pt): the default recipe with" in out
     assert "equal to draw.rasterize_strokes on all ten drawings: True" in out
     assert out.count("No answer yet") == 1  # exercise 1, the one exercise, not answered
     readings = json.loads((artifacts / "draw_readings.json").read_text())

@@ -40,7 +40,7 @@ def timeless(history):
 
 
 def shake(images):
-    """Augmentation that draws from torch's global generator, as notebook 09's does."""
+    """Augmentation that draws from torch's global generator, as notebook 10's does."""
     return augment.random_augment(images, max_shift=2, max_rotation=10.0)
 
 

@@ -1,4 +1,4 @@
-"""Tuning as notebook 10 teaches it, and the plumbing it calls.
+"""Tuning as notebook 11 teaches it, and the plumbing it calls.
 
 The lesson's code (the learning-rate range test, the objective and its pruner) lives only in the notebook and is
 loaded from it. What no lesson shows (where the study is kept, how workers share it) is ``mnist_lab.tuning``: studies
@@ -26,7 +26,7 @@ from mnist_lab import course, data
 optuna = pytest.importorskip("optuna")
 from mnist_lab import tuning  # noqa: E402 - needs optuna
 
-nb = definitions("10_tuning")  # lr_range_test, make_objective, SameBatchPruner, baseline_params, ...
+nb = definitions("11_tuning")  # lr_range_test, make_objective, SameBatchPruner, baseline_params, ...
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 #: The notebook's parameters that its study cells read, small: tiny data (below), 2 epochs, 5 trials.
@@ -52,7 +52,7 @@ def objective_for(P: dict):
 
 
 def open_the_study(P: dict, artifacts, heartbeat: int = 10):
-    """Open the study as notebook 10's study cell does, with parameters ``P``."""
+    """Open the study as notebook 11's study cell does, with parameters ``P``."""
     pruner, baseline = nb.SameBatchPruner(), nb.baseline_params(course.RECIPES["mlp"])
     settings = {name: P[name] for name in BUDGET}
     settings.update(search_space=nb.SEARCH_SPACE, pruner=vars(pruner))
@@ -64,7 +64,7 @@ def open_the_study(P: dict, artifacts, heartbeat: int = 10):
 
 
 def notebook_run(P: dict, artifacts, heartbeat: int = 10, lost_after: float = 600.0, wrap=None):
-    """Do what notebook 10's study and search cells do with parameters ``P``, on the tiny data; return
+    """Do what notebook 11's study and search cells do with parameters ``P``, on the tiny data; return
     ``(study, ran)``. ``wrap`` wraps the objective (a test's probe)."""
     study = open_the_study(P, artifacts, heartbeat)
     objective = objective_for(P) if wrap is None else wrap(objective_for(P))
@@ -349,7 +349,7 @@ WORKER = textwrap.dedent("""
 
 def start_workers(storage: str | None, folder: Path, numbers=(0, 1, 2), n_trials: int = 9, killed: int = -1,
                   held: int = -1, heartbeat: int = 10, lost_after: float = 600.0) -> dict:  # fmt: skip
-    """Start one process per worker number, each running notebook 10's study and search cells on a new study at
+    """Start one process per worker number, each running notebook 11's study and search cells on a new study at
     ``storage`` (None: the journal file in ``folder``), all at the same moment; return them by number. Worker
     ``killed`` dies in its second trial; worker ``held`` holds its trials while ``folder/hold`` exists."""
     for ready in folder.glob("ready-*"):
@@ -472,7 +472,7 @@ def test_worker_0_gives_up_on_a_trial_of_a_journal_file_counted_from_its_start(t
     assert "trial 0 ran over 2 s: its worker stopped; left out" in capsys.readouterr().out
 
 
-#: A notebook that opens a study and runs its trials as notebook 10 does, then writes a file as judging would.
+#: A notebook that opens a study and runs its trials as notebook 11 does, then writes a file as judging would.
 WORKER_CELLS = [
     "worker = 0\nfolder = ''",
     "import optuna\nfrom mnist_lab import tuning\n"

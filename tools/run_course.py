@@ -58,8 +58,8 @@ NOTEBOOKS = REPO / "notebooks"
 #: The files of the headline accuracies: the notebook that writes each, and the summary's name for it.
 HEADLINES = {
     "metrics.json": ("06_evaluation", "MLP test accuracy"),
-    "cnn_metrics.json": ("09_cnn", "CNN test accuracy"),
-    "tuning.json": ("10_tuning", "MLP after the search (test)"),
+    "cnn_metrics.json": ("10_cnn_training", "CNN test accuracy"),
+    "tuning.json": ("11_tuning", "MLP after the search (test)"),
 }
 #: A URL's password (``scheme://user:PASSWORD@host``, up to the word's last ``@``), or ``password=`` in its query.
 PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s/@:]*:)\S*(?=@)|([?&;]password=)[^\s&;'\"]*")
