@@ -108,28 +108,32 @@ def test_the_training_loop_and_the_over_fitting_of_04(executed):
     # the printed "so: under our margin of 1 point: the model does about as well on images it never trained on"
     # (the margin that notebooks 05 and 07 cite; measured: -0.06 points), with room so that a near call fails here
     assert abs(end_train_acc - history[-1]["val_accuracy"]) < 0.007
-    # "By chance it can be negative (below: roughly how far chance moves it)", the printed "chance alone moves the
-    # accuracy gap by about 0.4 points; ours is smaller: its sign may be chance", and answer 9's "Measured at the
-    # same moment, a small gap can still take either sign by chance" (measured: -0.06 points against 0.41)
+    # "for a gap the squares add, and a gap within 2 of these can be chance, of either sign", the printed "the gap's
+    # standard error is 0.41 points; ours is within 2 of them: chance could explain it" (notebook 06's SE of a
+    # difference, each accuracy with its own n), and answer 9's "Measured at the same moment, a small gap can still
+    # take either sign by chance" (measured: -0.06 points against 2 x 0.41)
     acc = history[-1]["val_accuracy"]
-    spread = math.sqrt(acc * (1 - acc) * (1 / 55_000 + 1 / 5_000))
-    assert abs(end_train_acc - acc) < spread - 0.001  # a margin, so that a near call fails here
+    se = math.sqrt(end_train_acc * (1 - end_train_acc) / 55_000 + acc * (1 - acc) / 5_000)
+    assert abs(end_train_acc - acc) < 2 * se - 0.002  # a margin, so that a near call fails here
+    # the printed "so: the two gaps differ in sign: the loss weighs how sure each answer is, the accuracy only
+    # whether it is on top; at a gap this small they can point opposite ways" is printed from the numbers either way
     # "`fit` saved a **checkpoint** after every epoch, each overwriting the one before", "for plain SGD, only its
-    # settings (`param_groups`)" (the printed `{}`, lr 0.03, momentum 0.0), and "notebook 05's `scheduler_state` and
-    # `recipe` (`None` and `{}` here)"
+    # settings (`param_groups`)" (the printed `{}`, lr 0.03, momentum 0.0 "(momentum: notebook 05; 0 is plain SGD)"),
+    # and "The other keys serve our `fit`: notebook 05's options (`None`, `{}`) and resuming."
     checkpoint = torch.load(executed / "overfitting_run.pt", weights_only=True)
     assert checkpoint["optimizer_state"]["state"] == {} and checkpoint["epoch"] == 100
     assert checkpoint["scheduler_state"] is None and checkpoint["recipe"] == {}
     assert checkpoint["optimizer_state"]["param_groups"][0]["lr"] == 0.03
-    # "**Over-fitting**: the validation loss rises while the training loss still falls", "our over-fitting rule
-    # [...]: a run over-fits when all three hold" (the last 10 epochs' mean validation loss over 10% above the mean
-    # of the 11 epochs around its lowest; that relative rise over the largest relative change between neighbouring
-    # epochs after the lowest; the training loss at an epoch's end lower at the last epoch than at that of the lowest
-    # validation loss)
+    # "**Over-fitting**: the validation loss rises over several epochs while the training loss still falls", "our
+    # over-fitting rule [...]: a run over-fits when all three hold" (the last 10 epochs' mean validation loss over
+    # 10% above the mean of the epochs within 5 of its lowest; that relative rise over the largest relative change
+    # between neighbouring epochs after the lowest; the training loss at an epoch's end lower at the last epoch than
+    # at that of the lowest validation loss)
     # and the printed "so: a rise over 10% and over that change; the training loss is lower at the last epoch than
-    # at the lowest: over-fitting" (measured: the last 10 epochs' validation loss averaged 24% above the 11 epochs
-    # around the lowest, at epoch 37 of 100; the largest change between neighbouring epochs after it 12%; training
-    # loss 0.164, then 0.015)
+    # at the lowest: over-fitting, as designed (the rule was set on this run)" (measured: the last 10 epochs'
+    # validation loss averaged 24% above the 11 epochs around the lowest, at epoch 37 of 100; the largest change
+    # between neighbouring epochs after it 12%; training loss 0.164, then 0.015; not a test of the rule: with seed 1
+    # it says over-fitting (rise 17%, largest change 9%), with seed 2 not (rise 15%, largest change 26%))
     lowest, end = min(small, key=lambda row: row["val_loss"]), small[-1]
     assert len(small) == 100 and 5 <= lowest["epoch"] <= 60
     vals, low = [row["val_loss"] for row in small], lowest["epoch"] - 1
@@ -143,6 +147,10 @@ def test_the_training_loop_and_the_over_fitting_of_04(executed):
     assert end["val_loss"] < 1.2
     first = small[0]
     assert min(first["val_loss"], first["end_train_loss"]) > 1.2 and abs(first["val_loss"] - math.log(10)) < 0.1
+    # "The dashed training curves now come from each epoch's end; they wiggle too" (measured: the training loss at
+    # an epoch's end rose in 19 of the 80 epochs after the 20th, once by half)
+    ends = [row["end_train_loss"] for row in small]
+    assert sum(b > a for a, b in zip(ends[19:], ends[20:])) >= 5
     # "With 1,000 images the model learns each one by heart: its training accuracy climbs to the top while the
     # validation accuracy levels off." (measured: training 100.00% at the end, from 93.7% at epoch 31; validation
     # between 84.46% and 86.66% over epochs 31 to 100, a spread of 2.2 points)
@@ -159,7 +167,9 @@ def test_the_training_loop_and_the_over_fitting_of_04(executed):
 
     (loss_1, acc_1), (loss_2, acc_2) = gaps(lowest), gaps(end)
     assert loss_2 > loss_1 and acc_2 > acc_1
-    # "This run's gap was already wide at its lowest validation loss" and answer 12 (measured: +0.27 in loss,
+    # "Many texts call a wide gap over-fitting; we keep the word for the validation loss rising over several
+    # epochs while the training loss still falls", "This run's gap was already wide at its lowest validation loss"
+    # and answer 12 (measured: +0.27 in loss,
     # +10.34 points; "wide": over 0.05 in loss and 1 point, where the loop's gap above was under 0.05)
     assert loss_1 > 0.05 and acc_1 > 0.01
     assert abs(end["val_accuracy"] - lowest["val_accuracy"]) < 0.01
@@ -182,10 +192,6 @@ def test_the_first_cnn_of_08(executed):
     assert 0.88 <= cnn <= 0.97 and cnn - mlp > cnn_std + mlp_std + 0.01
     # "Most of that noise is the MLP's spread." (measured: 2.12% against SmallCNN's 0.62%)
     assert mlp_std > cnn_std
-    # "Both, trained briefly on a sample, stay below notebook 05's MLP." (notebook 05's MLP: its last epoch's
-    # validation accuracy, measured: 97.96%)
-    history = torch.load(executed / "mlp.pt", weights_only=True)["history"]
-    assert max(cnn, mlp) < history[-1]["val_accuracy"]
 
 
 def test_the_learning_rates_of_05(executed):
@@ -209,12 +215,9 @@ def test_the_default_mlp_of_05_and_its_evaluation_by_06(executed):
     history = checkpoint["history"]
     assert history[-1]["train_loss"] < history[0]["train_loss"] / 10
     assert 0.975 <= history[-1]["val_accuracy"] <= 0.99  # measured 98.0-98.2% over seeds and float paths
-    # epoch 1's validation accuracy is above its training accuracy (07 reads the curves' start)
+    # epoch 1's validation accuracy is above its training accuracy (07 reads the curves' start); 05: "in epoch 1
+    # the training accuracy is even below validation's (printed)" (measured: 78.54% against 93.78%)
     assert history[0]["val_accuracy"] > history[0]["train_accuracy"]
-    # 05: "The training loss falls to under a third of the validation loss (printed)" (the epoch's
-    # average, as 05 says of its dashed curves; measured 0.0173 against 0.0646, 0.0170 against 0.0659 on another
-    # float path)
-    assert history[-1]["train_loss"] < history[-1]["val_loss"] / 3
     # 05 prints "so: no sign of over-fitting by this check, simpler than notebook 04's rule" (the last validation
     # loss within 10% of its lowest); measured: fell in 8 of 9, 1.4% (2.1%) above the lowest
     val = [row["val_loss"] for row in history]
@@ -242,18 +245,21 @@ def test_the_readings_of_06(executed):
     # "The most confident mistake was made with a confidence above 99%" (also the answer to its question 14;
     # measured: 99.99% on the validation digits, 99.98% on another float path)
     assert metrics["val_most_confident_mistake"] > 0.99
-    # The largest cell off the diagonal holds a small share of its row (no sentence reads it since round 16, the
-    # so: line prints it; measured: 5 digits, 1.0% of the 9s; 8 digits, 1.6% of the 9s, on another float path)
+    # "The largest cells hold only a few digits, a small share of their row (printed): their order says little."
+    # (measured: 5 digits, 1.0% of the 9s, then six cells of 4; 8 digits, 1.6% of the 9s, on another float path):
+    # at most 15 digits and 3% of a row
     off = matrix.clone().fill_diagonal_(0)
-    assert (off.double() / matrix.sum(dim=1, keepdim=True)).max() < 0.03
-    # "The printed lines compare the lowest value with the highest, picked after seeing all ten. [...] so the
+    assert (off.double() / matrix.sum(dim=1, keepdim=True)).max() < 0.03 and off.max() <= 15
+    # "The next cells compare each column's lowest value with its highest, picked after seeing all ten. [...] so the
     # 2-SE rule does not apply. We ask instead how often noise alone gives a gap as wide. Under "no difference"
-    # every digit is right as often as the whole set; each SE comes from that share and the digit's own count
-    # (column sum for a precision, row sum for a recall). [...] Under 1 in 20, we call the gap probably real."
-    # The verdicts are only printed, in so: lines (measured: precision, digit 6's 0.975 to digit 8's 0.991, 1.8 SE,
-    # 75.1% of 4,000 draws; recall, digit 8's 0.968 to digit 6's 0.996, 3.1 SE, 5.5%: both "noise could explain
-    # it"; a near call at 1 in 20), so no sentence reads a side. The whole set's share, for both columns, is the
-    # validation accuracy (the notebook's `pooled`), and each SE of a gap is finite and small.
+    # every digit is right as often as the whole set. [...] Under 1 in 20, we call the gap probably real."
+    # The verdicts, the near calls ("near 1 in 20: a weak verdict", within a point of the cut) and the conclusion
+    # ("no digit is shown to be read better or worse than another") are only printed, in so: lines (measured with
+    # 4,000 draws: precision, digit 6's 0.975 to digit 8's 0.991, 1.8 SE, 75.1%; recall, digit 8's 0.968 to digit
+    # 6's 0.996, 3.1 SE, 5.5%: both "noise could explain it"), so no sentence reads a side. "So beyond 2 SE, the
+    # widest of 45 gaps can still be noise" says what the method allows, not which side a line falls on. The whole
+    # set's share, for both columns, is the validation accuracy (the notebook's `pooled`), and each SE of a gap is
+    # finite and small.
     diagonal, pooled = matrix.diag().double(), metrics["val_accuracy"]
     assert abs(diagonal.sum().item() / matrix.sum().item() - pooled) < 1e-12
     for counts in (matrix.sum(dim=0).double(), matrix.sum(dim=1).double()):
@@ -263,7 +269,7 @@ def test_the_readings_of_06(executed):
         assert 0.9 < values.min() <= values.max() <= 1 and 0 < se_of_gap < 0.02
     # the printed "largest cells off the diagonal, ties with the fifth included"
     assert int((off > 0).sum()) >= 5
-    # the exercise's solution: "the test accuracy would be optimistic: the direction of this gap" (test above
+    # the exercise's solution: "which would make the test accuracy optimistic: the direction of this gap" (test above
     # validation; measured: +0.41 points, 1.8 SE; +0.57, 2.4 SE, on another float path: so the prose reads neither
     # side of 2 SE, and the printed "so:" line gives it)
     assert metrics["test_accuracy"] > metrics["val_accuracy"]
@@ -282,19 +288,13 @@ def test_the_readings_of_07(executed):
     # (measured: 0.6909 against 0.1968, 78.5% against 93.78% at epoch 1)
     first = history[0]
     assert first["train_loss"] > first["val_loss"] and first["train_accuracy"] < first["val_accuracy"]
-    # "The training loss fell in every epoch, so only a validation rise could signal over-fitting."
-    train_loss = [row["train_loss"] for row in history]
-    assert all(b < a for a, b in zip(train_loss, train_loss[1:]))
     # "Notebook 06 measured how often the MLP of notebook 05 is right": 07 reads the very model that 05 saved and 06
     # measured (its history, and the clean validation accuracy it re-measures, are mlp.pt's last epoch's)
     assert history == torch.load(executed / "mlp.pt", weights_only=True)["history"]
     assert abs(r["clean"] - history[-1]["val_accuracy"]) < 1e-9
     # "The training digits do better, in loss and in accuracy; the accuracy by over notebook 04's 1-point margin."
-    # (04's margin: 1 point; measured: 99.77% against 98.06%, +1.71 points. The SE, notebook 06's for a difference
-    # on different digits, is only saved, a rough scale: no line prints it and no sentence reads it)
+    # (04's margin: 1 point; measured: 99.77% against 98.06%, +1.71 points)
     gap = r["end_train"] - history[-1]["val_accuracy"]
-    a, b = r["end_train"], history[-1]["val_accuracy"]
-    assert abs(r["se"] - math.sqrt(a * (1 - a) / r["n_train"] + b * (1 - b) / r["n"])) < 1e-12
     assert r["end_train_loss"] < history[-1]["val_loss"] and gap > 0.01
     # "A fraction of a point. [...] Saving the last epoch cost little." (also answer 14; measured: 2 of 5,000
     # digits, +0.04 points)
@@ -315,12 +315,16 @@ def test_the_readings_of_07(executed):
     # "Inside it most weights are red" (the black line: where the 8 digits' mean ink passes 0.3; printed: the share
     # of positive weights there, measured 64% to 73% in the 8 rows): over half in every row
     assert len(r["red"]) == 8 and min(r["red"]) > 0.5
-    # "Even the strongest damage tried stays above guessing, the dotted line." (guessing: 10%; measured: the
-    # lowest, blur σ 3, 29.48%)
-    assert min(row["accuracy"] for row in r["damage"]) > 0.15
-    # "These first σ are rough: a 1-point drop is under twice the last line's SE bound, which cannot tell it from
-    # noise." (the bound, sqrt(1/n): 1.4 points; 1 point is our threshold, notebook 06's rule 2 SE)
-    assert 0.01 < 2 * math.sqrt(1 / r["n"])
+    # "Compare a newly built MLP's share (printed)": no reading, only the line it points to (measured: 55% to 63%)
+    assert len(r["red_new"]) == 8
+    # "The first lines give each kind's first σ tried that costs over a point (our choice), its mean change, and its
+    # drop in SE: beyond 2 SE, so not digit luck." (the SE of a difference on the same digits: at most
+    # sqrt(d / n), d the share read differently; measured: blur σ 1.5, 3.94 points, 13 SE; noise σ 0.2, 1.36
+    # points, 7 SE): each kind has such a σ, its drop over 3 SE, so that a near call fails here
+    for kind in ("blur", "noise"):
+        out = [row for row in r["damage"] if row["kind"] == kind and abs(row["accuracy"] - r["clean"]) > 0.01]
+        first_out = min(out, key=lambda row: row["sigma"])
+        assert r["clean"] - first_out["accuracy"] > 3 * math.sqrt(first_out["differ"] / r["n"])
     # "At larger changes the blur points lie below the noise line: a noise that changes the pixels more than the
     # strongest blur reads far more digits right, far beyond that bound. So, at the larger strengths tried, blur
     # hurts more on this scale." (also answer 10; the margin, 5 points, is 250 of the 5,000 digits and over 3 SE
@@ -328,18 +332,19 @@ def test_the_readings_of_07(executed):
     blur = max((row for row in r["damage"] if row["kind"] == "blur"), key=lambda row: row["change"])
     more = [row for row in r["damage"] if row["kind"] == "noise" and row["change"] >= blur["change"]]
     assert more and all(row["accuracy"] > blur["accuracy"] + 0.05 for row in more)
-    # code comment and printed line: on the same digits a difference's SE is at most sqrt(1/n), 1.4 points, so the
-    # 5-point margin is over 3 of them whatever the two damages read
-    assert 0.05 > 3 * math.sqrt(1 / r["n"])
-    # "Right answers too can have a low confidence (under the grid)" (measured: right answers at 52.4%, 72.1% and
-    # 75.6%)
+    # printed "... 40 times the SE": the SE of that difference on the same digits is at most sqrt(d / n), d the share
+    # of digits the two read differently; "far more": over 10 of them
+    noise = more[0]
+    ahead = noise["accuracy"] - blur["accuracy"]
+    assert r["blur_noise_differ"] is not None and ahead > 10 * math.sqrt(r["blur_noise_differ"] / r["n"])
+    # "Read the lines under the grid: [...] which right answers fall below 95%?" (measured: right answers at 62.7%
+    # and 76.5%)
     confidence, right = r["grid_confidence"], r["grid_right"]
     assert any(ok and c <= 0.95 for c, ok in zip(confidence, right))
-    # answer 15: "at this accuracy a clean grid is common (printed), and so is one with a mistake or two." (32
-    # digits each right with the clean validation accuracy; measured at 98.06%: 53.4% clean, 44% with 1 or 2 wrong)
+    # answer 15: "at this accuracy about half the grids are clean (printed), the rest hold one mistake or more." (32
+    # digits each right with the clean validation accuracy; measured at 98.06%: 53.4% clean)
     a, n = r["clean"], len(right)
-    assert r["grid_wrong"] == n - sum(right) and a**n > 0.3
-    assert n * (1 - a) * a ** (n - 1) + math.comb(n, 2) * (1 - a) ** 2 * a ** (n - 2) > 0.2
+    assert r["grid_wrong"] == n - sum(right) and 0.35 < a**n < 0.65
 
 
 def test_the_ablation_of_05_one_change_at_a_time(executed):
@@ -365,10 +370,11 @@ def test_the_ablation_of_05_one_change_at_a_time(executed):
     assert abs(decay - schedule) <= std[4] + std[3]
     # "The recipe's MLP clearly beats its baseline (printed)." (measured: +4.27 points, noise 0.41)
     assert decay - softmax_regression > std[4] + std[5]
-    # "Yet the baseline's mean is above the two MLP rows trained without momentum (printed)" (measured: 90.54%
+    # "Yet the baseline's mean is above the two MLP rows trained without momentum (printed): a small model with the
+    # whole recipe can beat a larger one without momentum" (measured: 90.54%
     # against 80.17% and 89.91%; the rows with momentum 93.86% and more)
     assert plain < larger_lr < softmax_regression < momentum
-    # "In these short runs neither beats it (printed): half the rate is a clear loss, double does as well, within
+    # "In these short runs neither beats it (printed): half the rate is a clear loss; double the rate ties, within
     # the seed spread. We keep 0.05."
     # (the whole recipe at lr 0.025 and 0.1 against 0.05; measured: -1.31 points, noise 0.36; -0.03, noise 0.57)
     other = ablation["other_rates"]
@@ -401,6 +407,15 @@ def test_the_parts_of_09(executed):
     assert smoothed_loss(q.max().item()) == pytest.approx(cnn["floor"], abs=1e-6)  # 0.91: the floor
     assert smoothed_loss(0.99) > cnn["floor"]
 
+    # "the 0's term falls, but the other nine's grow more" (printed: 0.0858 to 0.0091 for the 0, 0.4145 to 0.6122
+    # for the other nine, from 0.91 to 0.99)
+    def true_term(p_true: float) -> float:
+        return -q[0].item() * math.log(p_true)
+
+    fall = true_term(q.max().item()) - true_term(0.99)
+    rise = (smoothed_loss(0.99) - true_term(0.99)) - (cnn["floor"] - true_term(q.max().item()))
+    assert 0 < fall < rise
+
 
 def test_the_cnn_of_10(executed):
     """10: what its prose reads from the full training and the test (cnn_metrics.json) holds."""
@@ -411,27 +426,34 @@ def test_the_cnn_of_10(executed):
     # "The training loss stays above the validation loss: it uses smoothed targets, floored at 0.5003 (dotted),
     # while validation uses plain cross-entropy" (measured: 0.52 against 0.13 at epoch 8, the floor 0.5003)
     assert all(h["train_loss"] > h["val_loss"] and h["train_loss"] > cnn["floor"] for h in history)
-    # "The accuracy panel shows the same gap the other way: training accuracy, on moved digits, starts below
-    # validation accuracy." (measured: 94.85% against 98.40% after epoch 1)
+    # "Training accuracy, on moved digits, starts below validation accuracy and catches up by the end"
+    # (measured: 94.85% against 98.40% after epoch 1; 99.54% against 99.48% at epoch 8)
     assert history[0]["train_accuracy"] < history[0]["val_accuracy"]
-    # "With few epochs after the lowest, a rise within that noise is no clear sign of over-fitting." (the "so:"
-    # lines above it print the rise and the noise; measured: the lowest at epoch 6 of 8)
+    assert history[-1]["train_accuracy"] > history[-1]["val_accuracy"] - 0.003
+    # "Notebook 04's rule asks for more: a rise over several epochs. By it the run shows no clear sign of
+    # over-fitting (printed)." and answer 11 "After its lowest the loss did not rise so" (measured: one rise in
+    # the two epochs after the lowest, at epoch 6, with and without MKL_CBWR=COMPATIBLE; notebook 05's 10% check
+    # fired on one and not the other, so the prose only points to its printed line)
     losses = [h["val_loss"] for h in history]
-    assert len(losses) - 1 - losses.index(min(losses)) <= 3
-    # "Test accuracy lies within 2 SE of validation accuracy; one run cannot show how much the recipe fits the
-    # test digits."
+    low = losses.index(min(losses))
+    assert sum(b > a for a, b in zip(losses[low:], losses[low + 1 :])) < 2
+    # "Had the recipe fitted the test digits, test accuracy would sit above validation; it lies within 2 SE of
+    # it, where a small fit would hide."
     # (measured: 99.56% against 99.50%, 0.5 SE of the difference)
     test, val = cnn["test_accuracy"], history[-1]["val_accuracy"]
     se_diff = (test * (1 - test) / 10_000 + val * (1 - val) / 5_000) ** 0.5
     assert abs(test - val) < 2 * se_diff
-    # "Both LeNet-5 errors lie more than 2 SE of the difference above ours: this model misreads fewer test digits
-    # than the published LeNet-5." (measured: 0.44% against 0.8% and 0.95%, 3.2 and 4.3 SE, the squares added as for
-    # different digits)
+    # "It also misreads fewer of these digits than LeNet-5." and "Both LeNet-5 errors lie more than 2 SE of the
+    # difference above ours" (measured: 0.46% against 0.8% and 0.95%, 3.0 and
+    # 4.1 SE, the squares added as for different digits)
     error = cnn["test_error"]
     for lenet in (0.008, 0.0095):
         assert lenet - error > 2 * (error * (1 - error) / 10_000 + lenet * (1 - lenet) / 10_000) ** 0.5
-    # "Our CNN misreads far fewer test digits than notebook 05's MLP." (measured: 0.44% against 1.47%)
+    assert error < 0.008
+    # "Our CNN, with about a third of the MLP's parameters, misreads far fewer test digits than notebook 05's MLP."
+    # (measured: 0.46% against 1.53%; 38,458 parameters against 109,386)
     assert 1 - cnn["mlp_test_accuracy"] > 2 * error
+    assert 0.3 <= cnn["params"]["CNN"] / cnn["params"]["MLP"] <= 0.37
 
 
 def test_the_ablation_of_10_on_validation(executed):
@@ -466,15 +488,28 @@ def test_the_ablation_of_10_on_validation(executed):
     # "On clean digits no choice shows a clear gain at this budget."
     choices = ablation["rows"][1:]
     assert all(r["verdict_clean"] != "clear gain" for r in choices)
-    # "We keep a choice unless it shows a clear loss, a weaker reason than a clear gain; none does." (measured:
-    # the worst gains -0.41 points clean against a noise of 1.04, all shifted gains positive)
+    # "We keep a choice unless it shows a clear loss [...] No choice shows a clear loss." (measured: the worst
+    # gains -0.41 points clean against a noise of 1.04, all shifted gains positive)
     assert all(r[f"verdict_{c}"] != "clear loss" for r in choices for c in ("clean", "shifted"))
     # "Label smoothing's and the extra layer's gains beat their noise by little or not at all (the margins
-    # above): weak verdicts, even where the rule prints \"clear gain\"." (measured on the shifted digits, gain minus
-    # noise: -1.05 and +0.64 points; with ATEN_CPU_CAPABILITY=default label smoothing's gain was -0.11 against a
-    # noise of 4.81, so the sentence allows "not at all" and names neither verdict)
+    # above)." and "weak verdicts, even where the rule prints \"clear gain\"" (measured on the shifted digits,
+    # gain minus noise: -1.05 and +0.64 points; with ATEN_CPU_CAPABILITY=default label smoothing's gain was -0.11
+    # against a noise of 4.81, so the sentence allows "not at all" and names neither verdict)
     for name in ("without label smoothing", "without the extra 7×7 layer"):
         assert rows[name]["gain_shifted"] - noise(name) < 0.02
+
+
+def test_the_rate_check_of_10_on_validation(executed):
+    """10: what its prose reads from the recipe at half and double its peak rate (cnn_metrics.json) holds."""
+    cnn = read(executed, "cnn_metrics.json")
+    rows = {row["change"]: row for row in cnn["ablation"]["rows"]}
+    recipe, check = rows["the recipe"], cnn["rate_check"]
+    assert [row["lr"] for row in check] == [0.1, 0.4] and all(len(row["clean"]) == 3 for row in check)
+    # "Neither rate shows a clear gain on validation (printed): we keep 0.2." (measured: -0.01 points against a
+    # noise of 0.96 at lr 0.1; -4.05 against 4.67 at lr 0.4)
+    for row in check:
+        assert row["mean"] - recipe["clean_mean"] <= row["std"] + recipe["clean_std"]
+        assert row["verdict"] != "clear gain"
 
 
 def test_the_search_of_11(executed):
@@ -493,13 +528,26 @@ def test_the_search_of_11(executed):
     assert trials[0]["state"] == "complete" and {k: trials[0][k] for k in baseline} == baseline
     assert len({t["number"] for t in trials}) == len(trials) >= 12
     assert trials[0]["val_accuracy"] <= tuning["best_val_accuracy_in_search"] <= 0.98
-    # "The baseline led the search. TPE's rates scattered as random draws do (printed): no sign yet of TPE aiming."
-    # (measured: trial 0 94.00%, the next 93.22%; TPE's seven picks drew lr from 0.0137 to 0.606, a factor of 44,
-    # wider than 64% of sets of seven random log-scale draws; the notebook prints "as scattered" from 10% up)
+    # "The baseline led the search. TPE's rates spread as widely as random draws, but its batch sizes and layers
+    # leaned towards the leader's (both printed)." (measured: trial 0 94.00%, the next 93.22%; TPE's seven picks
+    # drew lr from 0.0137 to 0.606, a factor of 44, wider than 64% of sets of seven random log-scale draws; the
+    # notebook prints "as scattered" from 10% up; 5 of 7 picks took batch 32, 4 also 128-64, against 1.75 and 0.58)
     assert tuning["best_val_accuracy_in_search"] == trials[0]["val_accuracy"]
     picks = [t["lr"] for t in trials if t["number"] >= settings["startup_trials"]]  # TPE's own picks
     n, span = len(picks), math.log(max(picks) / min(picks)) / math.log(100)  # share of the log range
     assert n >= 5 and n * span ** (n - 1) - (n - 1) * span**n >= 0.1  # P(n uniform draws span less)
+    tpe_trials = [t for t in trials if t["number"] >= settings["startup_trials"]]
+    same_batch = [t for t in tpe_trials if t["batch_size"] == 32]  # trial 0 leads the start-up trials
+    same_both = [t for t in same_batch if t["hidden"] == "128-64"]
+    assert len(same_batch) > 2 * len(tpe_trials) / 4 and len(same_both) > 2 * len(tpe_trials) / 12
+    # "The pruner, not the loss, made every stop (printed)." (a runaway loss leaves no accuracy, or a
+    # pruned trial above its peers)
+    assert all(t["val_accuracy"] is not None for t in trials if t["state"] == "pruned")
+    # "Trial 10's near-chance score is no bug: its rate and momentum were low." (measured: 9.46%, lr 0.0138,
+    # momentum 0.025)
+    trial_10 = trials[10]
+    assert trial_10["number"] == 10 and trial_10["val_accuracy"] < 0.2
+    assert trial_10["lr"] < 0.05 and trial_10["momentum"] < 0.1
     # the search space's comment: "a ratio of 100, with notebook 05's 0.05 inside"
     assert [*settings["search_space"]["lr"]] == [0.01, 1.0]
     assert all(0.01 <= t["lr"] <= 1.0 for t in trials)
@@ -509,28 +557,32 @@ def test_the_search_of_11(executed):
     others = [t for t in trials if t["state"] == "complete" and t["number"] != 0]
     challenger = max(others, key=lambda t: t["val_accuracy"])
     assert tuning["challenger"] == challenger["number"]
-    # The verdict is made on validation (the challenger after a clear gain, else notebook 05's values); "The kept
-    # values were set by hand in notebook 05", and "At this budget the search did not beat notebook 05's recipe
-    # (printed); the gap is under twice the noise: a weak verdict." (measured: -0.85 points against a noise of 0.82)
+    # The verdict is made on validation (the challenger after a clear gain, else notebook 05's values); "The
+    # challenger lost on average, by about the noise (printed): whether the rule calls it a clear loss hangs on a
+    # narrow margin, a weak verdict. Either way the search did not beat notebook 05's recipe at this budget."
+    # (measured: -0.85 points against a noise of 0.82)
     (base_mean, base_std), (mean, std) = tuning["seed_spread"]["baseline"], tuning["seed_spread"]["challenger"]
     gain, noise = mean - base_mean, std + base_std
     assert tuning["verdict"] == seed_verdict(gain, noise)  # notebook 05's noise rule
     expected = {k: challenger[k] for k in baseline} if tuning["verdict"] == "clear gain" else baseline
     assert tuning["chosen"] == expected
     assert tuning["verdict"] != "clear gain" and tuning["chosen"] == baseline and abs(gain) < 2 * noise
+    assert gain < 0 and 0.5 * noise < abs(gain)
     # "The challenger's re-runs scored near its search run but spread far more than the baseline's (printed)."
     # (measured: 93.15% ± 0.73% against its search run's 93.22%, the baseline's spread 0.09%)
     assert abs(challenger["val_accuracy"] - mean) <= std and std > 3 * base_std
-    # "We retrain the choice as we would an untested challenger: `epochs` epochs, 3 to keep the run short (notebook
-    # 05 took 10)"
+    # "We retrain the choice on all the training images for `epochs` epochs (3; notebook 05 took 10)"
     assert tuning["epochs"] == 3
     assert 0.96 <= tuning["test_accuracy"] <= 0.99  # the choice retrained for 3 epochs on all 55,000 images
-    # "Notebook 06 found a gap of the same sign for notebook 05's MLP: test digits may be slightly easier than our
-    # validation digits, or 05's hand-set values may fit them; both push test above validation."
-    # (measured: test minus validation +0.50 points here, +0.57 for notebook 05's MLP, 98.53% against 97.96%)
+    # "Notebook 06's gap for notebook 05's MLP, of the same sign, lay within about 2 standard errors: the samples
+    # alone could explain it. If the gaps are real, ... both would push test above validation."
+    # (measured: test minus validation +0.41 points here; +0.41 for notebook 05's MLP, 98.47% against 98.06%)
     mlp_history = torch.load(executed / "mlp.pt", weights_only=True)["history"]
     assert tuning["test_accuracy"] > tuning["val_accuracy"]
-    assert read(executed, "metrics.json")["test_accuracy"] > mlp_history[-1]["val_accuracy"]
+    test_05, val_05 = read(executed, "metrics.json")["test_accuracy"], mlp_history[-1]["val_accuracy"]
+    assert test_05 > val_05
+    se_05 = math.sqrt(test_05 * (1 - test_05) / 10_000 + val_05 * (1 - val_05) / settings["val_size"])
+    assert (test_05 - val_05) / se_05 <= 2.3  # "within about 2"
     # "On validation, 05's 10 epochs beat our 3 (one seed each)" (measured: 97.96% against 97.48%)
     assert len(mlp_history) == 10 and mlp_history[-1]["val_accuracy"] > tuning["val_accuracy"]
 
@@ -559,18 +611,27 @@ def test_the_drawings_of_12(executed):
     assert all(count == 10 for counts in readings["pens"].values() for count in counts.values())
     recipes = {kind: torch.load(executed / f"{kind}.pt", weights_only=True)["recipe"] for kind in ("mlp", "cnn")}
     assert recipes["mlp"].get("label_smoothing", 0.0) == 0.0 and recipes["cnn"]["label_smoothing"] == 0.1
-    # "For the CNN the gain is small: too few drawings to tell it from chance." (measured: +1)
+    # "For the CNN the change is small (printed). For both models, ten drawings illustrate; they do not measure."
+    # (measured: +1)
     assert right["our steps"]["CNN"] - right["pad shrunk"]["CNN"] <= 2
     # "Shrunk drawings are unlikely in it (printed above): their ink's longer side is under 20 pixels, rare among
-    # MNIST's training digits, and their centres of mass lie farther from (14, 14) than any of theirs."
+    # MNIST's training digits, and their centres of mass lie farther from (14, 14) than any of theirs. Their pen is
+    # also thinner than our steps' (printed)." (the pen: asserted at the end)
     # (measured: sides 13 to 19; MNIST's longer side 20 in 54,858 of 55,000; offsets 3.8 to 8.3 against at most 0.71)
     assert max(readings["sides"]) < 20 and readings["mnist_side_20"] > 0.99
     assert min(readings["offsets"]) > readings["mnist_offset"]
-    # "In notebook 10's short runs, even its recipe read digits shifted 3 pixels right and 3 down (4.2 pixels) much
-    # worse than clean ones. Most of our drawings lie farther off, yet the CNN reads most." (measured: 9 of 10;
-    # 10's reading is guarded by its own test; "the CNN reads most" by the pad-shrunk count above)
+    # "In notebook 10's short runs its recipe read digits shifted 3 pixels right and 3 down (4.2 pixels) worse than
+    # clean ones. Most of our drawings lie farther off" (measured: 9 of 10; 10's reading is guarded by its own test)
     assert sum(offset > math.hypot(3, 3) for offset in readings["offsets"]) > len(readings["offsets"]) / 2
     # answer 12, "size, place and pen width change together": the pad's pen, shrunk, against draw.INK
     from mnist_lab import draw
 
     assert draw.PEN * 28 / draw.CANVAS < draw.INK
+    # "The pad runs the same steps from the library: `draw.rasterize_strokes`." (the notebook's own steps against
+    # the library's, on the ten built-in drawings)
+    from notebook_code import definitions
+
+    steps = definitions("12_draw")
+    for digit in range(10):
+        strokes = draw.example_strokes(digit)
+        assert torch.equal(steps.rasterize(strokes), draw.rasterize_strokes(strokes))
