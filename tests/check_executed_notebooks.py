@@ -78,7 +78,7 @@ def test_the_model_readings_of_02():
     # "`fc1`'s weights, one per pixel per hidden unit, are 92% of the parameters."
     assert f"{784 * 128 / MLP_PARAMETERS:.0%}" == "92%"
     assert models.count_parameters(library) == MLP_PARAMETERS
-    # "layers of the same sizes in an `nn.Sequential` ...; their state-dict names differ (`layers.0`, not `fc1`)"
+    # "the same layers in an `nn.Sequential` ...; their state-dict names differ (`layers.0`, not `fc1`)"
     shapes = [tuple(t.shape) for t in library.state_dict().values()]
     assert shapes == [(128, 784), (128,), (64, 128), (64,), (10, 64), (10,)]
     assert next(iter(library.state_dict())) == "layers.0.weight"
@@ -108,7 +108,8 @@ def test_the_training_loop_and_the_over_fitting_of_04(executed):
     # the printed "so: under our margin of 1 point: the model does about as well on images it never trained on"
     # (the margin that notebooks 05 and 07 cite; measured: -0.06 points), with room so that a near call fails here
     assert abs(end_train_acc - history[-1]["val_accuracy"]) < 0.007
-    # "for a gap the squares add, and a gap within 2 of these can be chance, of either sign", the printed "the gap's
+    # "Were both sets equally easy for the model, chance would move the gap by the root of the squares' sum; within 2
+    # of these, either sign can be chance", the printed "the gap's
     # standard error is 0.41 points; ours is within 2 of them: chance could explain it" (notebook 06's SE of a
     # difference, each accuracy with its own n), and answer 9's "Measured at the same moment, a small gap can still
     # take either sign by chance" (measured: -0.06 points against 2 x 0.41)
@@ -117,20 +118,21 @@ def test_the_training_loop_and_the_over_fitting_of_04(executed):
     assert abs(end_train_acc - acc) < 2 * se - 0.002  # a margin, so that a near call fails here
     # the printed "so: the two gaps differ in sign: the loss weighs how sure each answer is, the accuracy only
     # whether it is on top; at a gap this small they can point opposite ways" is printed from the numbers either way
-    # "`fit` saved a **checkpoint** after every epoch, each overwriting the one before", "for plain SGD, only its
+    # "`fit` saved a **checkpoint** after every epoch, overwriting the last", "for plain SGD, only its
     # settings (`param_groups`)" (the printed `{}`, lr 0.03, momentum 0.0 "(momentum: notebook 05; 0 is plain SGD)"),
-    # and "The other keys serve our `fit`: notebook 05's options (`None`, `{}`) and resuming."
+    # and "notebook 05 fills the other two (`None`, `{}`)."
     checkpoint = torch.load(executed / "overfitting_run.pt", weights_only=True)
     assert checkpoint["optimizer_state"]["state"] == {} and checkpoint["epoch"] == 100
     assert checkpoint["scheduler_state"] is None and checkpoint["recipe"] == {}
     assert checkpoint["optimizer_state"]["param_groups"][0]["lr"] == 0.03
     # "**Over-fitting**: the validation loss rises over several epochs while the training loss still falls", "our
-    # over-fitting rule [...]: a run over-fits when all three hold" (the last 10 epochs' mean validation loss over
+    # over-fitting rule** makes "several" precise [...] A run over-fits when all three hold" (the last 10 epochs' mean
+    # validation loss over
     # 10% above the mean of the epochs within 5 of its lowest; that relative rise over the largest relative change
     # between neighbouring epochs after the lowest; the training loss at an epoch's end lower at the last epoch than
     # at that of the lowest validation loss)
     # and the printed "so: a rise over 10% and over that change; the training loss is lower at the last epoch than
-    # at the lowest: over-fitting, as designed (the rule was set on this run)" (measured: the last 10 epochs'
+    # at the lowest: over-fitting by our rule (set on this run: not a test of it)" (measured: the last 10 epochs'
     # validation loss averaged 24% above the 11 epochs around the lowest, at epoch 37 of 100; the largest change
     # between neighbouring epochs after it 12%; training loss 0.164, then 0.015; not a test of the rule: with seed 1
     # it says over-fitting (rise 17%, largest change 9%), with seed 2 not (rise 15%, largest change 26%))
@@ -142,7 +144,7 @@ def test_the_training_loop_and_the_over_fitting_of_04(executed):
     jump = max(abs(b / a - 1) for a, b in zip(vals[low:], vals[low + 1 :]))
     assert rise > max(0.1, jump) + 0.03  # a margin, so that a near call fails here
     assert end["end_train_loss"] < lowest["end_train_loss"] / 5
-    # the figure's loss axis "cut at 1.2 so that the rise shows (the first epochs, starting near ln 10, lie above)":
+    # the figure's loss axis "cut at 1.2 so that the rise shows":
     # the rise lies below 1.2, epoch 1 above it, near ln 10 (measured: validation 2.277, training at its end 2.275)
     assert end["val_loss"] < 1.2
     first = small[0]
@@ -167,8 +169,8 @@ def test_the_training_loop_and_the_over_fitting_of_04(executed):
 
     (loss_1, acc_1), (loss_2, acc_2) = gaps(lowest), gaps(end)
     assert loss_2 > loss_1 and acc_2 > acc_1
-    # "Many texts call a wide gap over-fitting; we keep the word for the validation loss rising over several
-    # epochs while the training loss still falls", "This run's gap was already wide at its lowest validation loss"
+    # "Many texts call a wide gap over-fitting; we do not: this run's gap was already wide at its lowest validation
+    # loss"
     # and answer 12 (measured: +0.27 in loss,
     # +10.34 points; "wide": over 0.05 in loss and 1 point, where the loop's gap above was under 0.05)
     assert loss_1 > 0.05 and acc_1 > 0.01
@@ -215,9 +217,13 @@ def test_the_default_mlp_of_05_and_its_evaluation_by_06(executed):
     history = checkpoint["history"]
     assert history[-1]["train_loss"] < history[0]["train_loss"] / 10
     assert 0.975 <= history[-1]["val_accuracy"] <= 0.99  # measured 98.0-98.2% over seeds and float paths
-    # epoch 1's validation accuracy is above its training accuracy (07 reads the curves' start); 05: "in epoch 1
-    # the training accuracy is even below validation's (printed)" (measured: 78.54% against 93.78%)
-    assert history[0]["val_accuracy"] > history[0]["train_accuracy"]
+    # epoch 1's validation accuracy is above its training accuracy (07 reads the curves' start); 05: "in the first
+    # epochs the training accuracy is even below validation's (printed)" (measured: 78.54% against 93.78%, 94.35%
+    # against 95.34%; epoch 3 is a near tie, 96.24% against 96.26%, so only epochs 1 and 2 are read)
+    assert all(row["val_accuracy"] > row["train_accuracy"] for row in history[:2])
+    # 05: "training accuracy exceeds validation's by over notebook 04's 1-point margin (printed). A wide gap, yet
+    # the validation loss changed little" (measured: 99.74% against 98.06%, +1.68 points)
+    assert history[-1]["train_accuracy"] - history[-1]["val_accuracy"] > 0.01
     # 05 prints "so: no sign of over-fitting by this check, simpler than notebook 04's rule" (the last validation
     # loss within 10% of its lowest); measured: fell in 8 of 9, 1.4% (2.1%) above the lowest
     val = [row["val_loss"] for row in history]
@@ -302,12 +308,13 @@ def test_the_readings_of_07(executed):
     assert abs(r["behind"]) / r["n"] < 0.01 and r["n"] == 5000
     assert lowest["val_accuracy"] + history[-1]["val_accuracy"] - 1 > 0.9
     # the units shown whose eight digits hold one digit 6 or more times, and whether the palest panel's unit still
-    # picks out one digit (6 or more of one kind, the same threshold): only printed, in so: lines (4 of 8 units and
-    # "still picks out one digit" on the committed run, 2 of 8 on another float path), so no sentence reads them
+    # ranks one kind first 6 or more times (the same threshold): only printed, in so: lines (4 of 8 units and "still
+    # ranks 9s first" on the committed run, 2 of 8 on another float path), so no sentence reads them
     assert len(r["alike"]) == 8 and all(1 <= a <= 8 for a in r["alike"]) and 0 <= r["pale"] < 8
-    # "Digits of one kind look alike, so even a newly built unit's top eight often share a kind; trained units do so
-    # far more often (printed)." (6 or more of one kind over all 128 units; measured: 79 trained against 37 of a
-    # newly built MLP; 27 to 37 over newly built MLPs of seeds 0 to 4): "far more", at least 1.5 times as many
+    # "Even untrained units' top eights often share a kind, perhaps because digits of one kind look alike; trained
+    # units do so far more often (printed)." (6 or more of one kind over all 128 units; measured: 79 trained
+    # against 37 of a newly built MLP; 27 to 37 over newly built MLPs of seeds 0 to 4): "far more", at least 1.5 times
+    # as many
     trained = sum(a >= 6 for a in r["alike_trained"])
     untrained = sum(a >= 6 for a in r["alike_untrained"])
     assert len(r["alike_trained"]) == len(r["alike_untrained"]) == 128 and untrained > 10
@@ -315,8 +322,12 @@ def test_the_readings_of_07(executed):
     # "Inside it most weights are red" (the black line: where the 8 digits' mean ink passes 0.3; printed: the share
     # of positive weights there, measured 64% to 73% in the 8 rows): over half in every row
     assert len(r["red"]) == 8 and min(r["red"]) > 0.5
-    # "Compare a newly built MLP's share (printed)": no reading, only the line it points to (measured: 55% to 63%)
-    assert len(r["red_new"]) == 8
+    # "Inside it most weights are red, mostly for a newly built MLP too (printed)" (measured: 55% to 63% in the 8
+    # rows): over half on average, where "mostly" reads no single row
+    assert len(r["red_new"]) == 8 and sum(r["red_new"]) / 8 > 0.5
+    # "Training raises the share (printed)." (measured: 64% to 73% trained against 55% to 63% untrained, means 9
+    # points apart; the ranges' ends are only 1 point apart, so the means are compared, with a margin of 3 points)
+    assert sum(r["red"]) / 8 > sum(r["red_new"]) / 8 + 0.03
     # "The first lines give each kind's first σ tried that costs over a point (our choice), its mean change, and its
     # drop in SE: beyond 2 SE, so not digit luck." (the SE of a difference on the same digits: at most
     # sqrt(d / n), d the share read differently; measured: blur σ 1.5, 3.94 points, 13 SE; noise σ 0.2, 1.36
@@ -365,17 +376,18 @@ def test_the_ablation_of_05_one_change_at_a_time(executed):
     # "The schedule's gain is close to its noise (printed) [...]: a weak verdict either way." (the printed margin,
     # gain minus noise; measured: +0.04 points, -0.18 and -0.09 on other float paths)
     assert abs(schedule - momentum - (std[3] + std[2])) < 0.004
-    # "Weight decay is within the seed spread: not shown to help, nor to hurt." (measured: +0.03 points, noise 0.46;
+    # "Weight decay is within the seed spread. So validation has not shown that the schedule or weight decay
+    # helps; we keep the hand-set values." (measured: +0.03 points, noise 0.46;
     # -0.05, noise 0.60)
     assert abs(decay - schedule) <= std[4] + std[3]
     # "The recipe's MLP clearly beats its baseline (printed)." (measured: +4.27 points, noise 0.41)
     assert decay - softmax_regression > std[4] + std[5]
-    # "Yet the baseline's mean is above the two MLP rows trained without momentum (printed): a small model with the
-    # whole recipe can beat a larger one without momentum" (measured: 90.54%
+    # "Yet the baseline's mean is above the MLP rows trained with plain SGD (printed): a small model with the
+    # whole recipe can beat a larger one without it" (measured: 90.54%
     # against 80.17% and 89.91%; the rows with momentum 93.86% and more)
     assert plain < larger_lr < softmax_regression < momentum
     # "In these short runs neither beats it (printed): half the rate is a clear loss; double the rate ties, within
-    # the seed spread. We keep 0.05."
+    # the seed spread. Validation cannot tell them apart; we keep the hand-set 0.05."
     # (the whole recipe at lr 0.025 and 0.1 against 0.05; measured: -1.31 points, noise 0.36; -0.03, noise 0.57)
     other = ablation["other_rates"]
     assert [row["change"] for row in other] == ["lr 0.025", "lr 0.1"]
@@ -430,13 +442,10 @@ def test_the_cnn_of_10(executed):
     # (measured: 94.85% against 98.40% after epoch 1; 99.54% against 99.48% at epoch 8)
     assert history[0]["train_accuracy"] < history[0]["val_accuracy"]
     assert history[-1]["train_accuracy"] > history[-1]["val_accuracy"] - 0.003
-    # "Notebook 04's rule asks for more: a rise over several epochs. By it the run shows no clear sign of
-    # over-fitting (printed)." and answer 11 "After its lowest the loss did not rise so" (measured: one rise in
-    # the two epochs after the lowest, at epoch 6, with and without MKL_CBWR=COMPATIBLE; notebook 05's 10% check
-    # fired on one and not the other, so the prose only points to its printed line)
-    losses = [h["val_loss"] for h in history]
-    low = losses.index(min(losses))
-    assert sum(b > a for a, b in zip(losses[low:], losses[low + 1 :])) < 2
+    # "Its rule needs more epochs than ours (printed): this run cannot settle the question." and answer 11
+    # "Our 8 epochs are too few to settle it either way (printed)." (notebook 04's rule averages the last 10
+    # epochs; the code prints the curve and this verdict from len(history))
+    assert len(history) == 8 < 10
     # "Had the recipe fitted the test digits, test accuracy would sit above validation; it lies within 2 SE of
     # it, where a small fit would hide."
     # (measured: 99.56% against 99.50%, 0.5 SE of the difference)
@@ -543,11 +552,16 @@ def test_the_search_of_11(executed):
     # "The pruner, not the loss, made every stop (printed)." (a runaway loss leaves no accuracy, or a
     # pruned trial above its peers)
     assert all(t["val_accuracy"] is not None for t in trials if t["state"] == "pruned")
-    # "Trial 10's near-chance score is no bug: its rate and momentum were low." (measured: 9.46%, lr 0.0138,
-    # momentum 0.025)
-    trial_10 = trials[10]
-    assert trial_10["number"] == 10 and trial_10["val_accuracy"] < 0.2
+    # "Trial 10's near-chance score likely comes from few, small steps (batch 256, a low rate, almost no momentum),
+    # not a bug: trial 5, at that rate with batch 32, did far better. Untested." (measured: 9.46%, lr 0.0138,
+    # momentum 0.025; trial 5: lr 0.0137, batch 32, 71.44%)
+    trial_10, trial_5 = trials[10], trials[5]
+    assert trial_10["number"] == 10 and trial_10["val_accuracy"] < 0.2 and trial_10["batch_size"] == 256
     assert trial_10["lr"] < 0.05 and trial_10["momentum"] < 0.1
+    assert trial_5["number"] == 5 and trial_5["batch_size"] == 32 and 0.9 < trial_5["lr"] / trial_10["lr"] < 1.1
+    assert trial_5["val_accuracy"] > trial_10["val_accuracy"] + 0.3
+    # "TPE's best is taken over more trials than the random draws'" (7 TPE trials against 4 random ones)
+    assert sum(t["number"] >= settings["startup_trials"] for t in trials) > settings["startup_trials"] - 1
     # the search space's comment: "a ratio of 100, with notebook 05's 0.05 inside"
     assert [*settings["search_space"]["lr"]] == [0.01, 1.0]
     assert all(0.01 <= t["lr"] <= 1.0 for t in trials)
@@ -557,9 +571,10 @@ def test_the_search_of_11(executed):
     others = [t for t in trials if t["state"] == "complete" and t["number"] != 0]
     challenger = max(others, key=lambda t: t["val_accuracy"])
     assert tuning["challenger"] == challenger["number"]
-    # The verdict is made on validation (the challenger after a clear gain, else notebook 05's values); "The
-    # challenger lost on average, by about the noise (printed): whether the rule calls it a clear loss hangs on a
-    # narrow margin, a weak verdict. Either way the search did not beat notebook 05's recipe at this budget."
+    # The verdict is made on validation (the challenger after a clear gain, else notebook 05's values); "The rule's
+    # verdict (printed) rests on a gap about as large as the noise: a narrow margin, a weak verdict. Either way the
+    # search did not beat notebook 05's recipe at this budget." and "When the choice is notebook 05's recipe, as
+    # here, its test score inherits that optimism" (chosen == baseline below)
     # (measured: -0.85 points against a noise of 0.82)
     (base_mean, base_std), (mean, std) = tuning["seed_spread"]["baseline"], tuning["seed_spread"]["challenger"]
     gain, noise = mean - base_mean, std + base_std
@@ -568,7 +583,7 @@ def test_the_search_of_11(executed):
     assert tuning["chosen"] == expected
     assert tuning["verdict"] != "clear gain" and tuning["chosen"] == baseline and abs(gain) < 2 * noise
     assert gain < 0 and 0.5 * noise < abs(gain)
-    # "The challenger's re-runs scored near its search run but spread far more than the baseline's (printed)."
+    # the so: line "on new seeds the challenger averages ... within its spread, which is 8.4 times the baseline's"
     # (measured: 93.15% ± 0.73% against its search run's 93.22%, the baseline's spread 0.09%)
     assert abs(challenger["val_accuracy"] - mean) <= std and std > 3 * base_std
     # "We retrain the choice on all the training images for `epochs` epochs (3; notebook 05 took 10)"
@@ -583,7 +598,7 @@ def test_the_search_of_11(executed):
     assert test_05 > val_05
     se_05 = math.sqrt(test_05 * (1 - test_05) / 10_000 + val_05 * (1 - val_05) / settings["val_size"])
     assert (test_05 - val_05) / se_05 <= 2.3  # "within about 2"
-    # "On validation, 05's 10 epochs beat our 3 (one seed each)" (measured: 97.96% against 97.48%)
+    # the so: line "notebook 05's 10 epochs reached ..., above our 3's" (measured: 97.96% against 97.48%)
     assert len(mlp_history) == 10 and mlp_history[-1]["val_accuracy"] > tuning["val_accuracy"]
 
 
@@ -615,11 +630,13 @@ def test_the_drawings_of_12(executed):
     # (measured: +1)
     assert right["our steps"]["CNN"] - right["pad shrunk"]["CNN"] <= 2
     # "Shrunk drawings are unlikely in it (printed above): their ink's longer side is under 20 pixels, rare among
-    # MNIST's training digits, and their centres of mass lie farther from (14, 14) than any of theirs. Their pen is
-    # also thinner than our steps' (printed)." (the pen: asserted at the end)
+    # MNIST's training digits, and their centres of mass lie farther from (14, 14) than any of theirs."
     # (measured: sides 13 to 19; MNIST's longer side 20 in 54,858 of 55,000; offsets 3.8 to 8.3 against at most 0.71)
     assert max(readings["sides"]) < 20 and readings["mnist_side_20"] > 0.99
     assert min(readings["offsets"]) > readings["mnist_offset"]
+    # "MNIST's centres, all within 0.71 pixels of (14, 14), suggest it too moved digits by whole pixels." (whole-pixel
+    # moves leave each axis within half a pixel: at most about 0.71; exact centring would leave about 0)
+    assert 0.5 < readings["mnist_offset"] < 0.75
     # "In notebook 10's short runs its recipe read digits shifted 3 pixels right and 3 down (4.2 pixels) worse than
     # clean ones. Most of our drawings lie farther off" (measured: 9 of 10; 10's reading is guarded by its own test)
     assert sum(offset > math.hypot(3, 3) for offset in readings["offsets"]) > len(readings["offsets"]) / 2
@@ -627,8 +644,11 @@ def test_the_drawings_of_12(executed):
     from mnist_lab import draw
 
     assert draw.PEN * 28 / draw.CANVAS < draw.INK
-    # "The pad runs the same steps from the library: `draw.rasterize_strokes`." (the notebook's own steps against
-    # the library's, on the ten built-in drawings)
+    # "The shrunk drawings' pen, 1.8 pixels, lies between: pen width alone does not explain the MLP's misreads."
+    # (between the pens 1.6 and 3.0, which read all ten after our steps: asserted above)
+    assert 1.6 < draw.PEN * 28 / draw.CANVAS < 3.0
+    # "The pad runs the library's copy, `draw.rasterize_strokes` (compared below)." (the notebook's own steps
+    # against the library's, on the ten built-in drawings; the notebook prints the comparison too)
     from notebook_code import definitions
 
     steps = definitions("12_draw")

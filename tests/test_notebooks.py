@@ -137,7 +137,7 @@ def test_03_computes_the_mlps_gradients_by_hand(student, tmp_path):
 
 def test_04_steps_by_hand_equal_the_optimizers_and_the_loop_runs(student, tmp_path):
     out = execute(student, "04_training", tmp_path, tmp_path / "a", **QUICK)
-    for check in ("one step by hand gives the weights of optimizer.step(): True",
+    for check in ("one step by hand gives the parameters of optimizer.step(): True",
                   "a second backward() without zero_grad doubles the gradient: True",
                   "after optimizer.zero_grad() the gradient is None: True"):  # fmt: skip
         assert check in out
