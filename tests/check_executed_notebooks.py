@@ -589,15 +589,16 @@ def test_the_search_of_11(executed):
     # "We retrain the choice on all the training images for `epochs` epochs (3; notebook 05 took 10)"
     assert tuning["epochs"] == 3
     assert 0.96 <= tuning["test_accuracy"] <= 0.99  # the choice retrained for 3 epochs on all 55,000 images
-    # "Notebook 06's gap for notebook 05's MLP, of the same sign, lay within about 2 standard errors: the samples
-    # alone could explain it. If the gaps are real, ... both would push test above validation."
-    # (measured: test minus validation +0.41 points here; +0.41 for notebook 05's MLP, 98.47% against 98.06%)
+    # "Notebook 06's gap for notebook 05's MLP, also positive, was about 2 standard errors, a borderline case: the
+    # samples alone might explain it. If the gaps are real, ... both would push test above validation."
+    # (measured: test minus validation +0.41 points here; +0.41 for notebook 05's MLP, 98.47% against 98.06%, 1.8
+    # SE; on CI's float path 98.41% against 97.84%, 2.4 SE)
     mlp_history = torch.load(executed / "mlp.pt", weights_only=True)["history"]
     assert tuning["test_accuracy"] > tuning["val_accuracy"]
     test_05, val_05 = read(executed, "metrics.json")["test_accuracy"], mlp_history[-1]["val_accuracy"]
     assert test_05 > val_05
     se_05 = math.sqrt(test_05 * (1 - test_05) / 10_000 + val_05 * (1 - val_05) / settings["val_size"])
-    assert (test_05 - val_05) / se_05 <= 2.3  # "within about 2"
+    assert 1.4 <= (test_05 - val_05) / se_05 <= 2.8  # "about 2 standard errors, a borderline case"
     # the so: line "notebook 05's 10 epochs reached ..., above our 3's" (measured: 97.96% against 97.48%)
     assert len(mlp_history) == 10 and mlp_history[-1]["val_accuracy"] > tuning["val_accuracy"]
 
