@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-ROW = re.compile(r"^\| (?P<term>.+?) \| (?P<meaning>.+) \| \[(?P<nb>\d\d)\]\((?P<link>[^)]+)\): (?P<section>.+) \|$")
+ROW = re.compile(
+    r"^\| (?P<term>.+?) \| (?P<meaning>.+) \| \[(?P<nb>\d\d[a-z]?)\]\((?P<link>[^)]+)\): (?P<section>.+) \|$"
+)
 
 
 def glossary_rows() -> list[dict]:

@@ -22,8 +22,8 @@ LESSON_MODULES = [
     if info.name not in NOT_LESSONS
 ]
 NOTEBOOKS = {
-    path.name[:2]: "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"])
-    for path in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    path.stem.split("_")[0]: "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"])
+    for path in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 }
 
 
@@ -31,8 +31,8 @@ def named_notebooks(text: str) -> set[str]:
     """Return the numbers in "notebook 03", "notebooks 05 and 07", "notebook 03's" of ``text``."""
     return {
         n
-        for group in re.findall(r"[Nn]otebooks? (\d\d(?:(?:, | and )\d\d)*)", text)
-        for n in re.findall(r"\d\d", group)
+        for group in re.findall(r"[Nn]otebooks? (\d\d[a-z]?(?:(?:, | and )\d\d[a-z]?)*)", text)
+        for n in re.findall(r"\d\d[a-z]?", group)
     }
 
 
@@ -54,6 +54,7 @@ def helpers_the_notebooks_use():
 def test_named_notebooks_reads_lists():
     assert named_notebooks("Notebooks 05 and 07 read it; notebook 03's rule; notebook 08.") == {"03", "05", "07", "08"}
     assert named_notebooks("no notebook here, 03") == set()
+    assert named_notebooks("notebooks 03 and 03b, then notebook 08b's CNN") == {"03", "03b", "08b"}
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,7 @@ def outputs(name: str) -> list[str]:
     ]
 
 
-COMMITTED = sorted(path.stem for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+COMMITTED = sorted(path.stem for path in NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))
 
 
 def blows_up_at(step: int, value: float):

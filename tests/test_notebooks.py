@@ -24,7 +24,7 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from mnist_lab import course, train
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-NOTEBOOKS = sorted(p.stem for p in NB_DIR.glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted(p.stem for p in NB_DIR.glob("[0-9][0-9]*_*.ipynb"))
 QUICK = {"subset": 2000, "epochs": 1}
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 URL = PROJECT["urls"]["Repository"]
-NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if re.fullmatch(r"\d\d_\w+", p.stem))
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if re.fullmatch(r"\d\d[a-z]?_\w+", p.stem))
 #: Addresses that name a GitHub repository, and the part of each that names it (owner/name).
 REPOSITORY_MENTIONS = [
     r"colab\.research\.google\.com/github/([\w.-]+/[\w.-]+)/",

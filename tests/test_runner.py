@@ -102,12 +102,18 @@ def test_unknown_names_and_bad_files_are_refused_with_what_is_known(tmp_path):
         run_course.parameters(["01_data"], DECLARED, str(yml), [])
 
 
-def test_notebooks_are_chosen_by_number_or_name():
+def test_notebooks_are_chosen_by_number_or_name(tmp_path):
     names = ["01_data", "02_model", "05_better_training"]
     assert run_course.select("1,02 better_training", names) == names
     assert run_course.select(None, names) == names
     with pytest.raises(run_course.UsageError, match="No notebook '9'"):
         run_course.select("9", names)
+    halves = ["03_autograd", "03b_backprop", "04_training"]
+    assert run_course.select("03", halves) == ["03_autograd"]
+    assert run_course.select("03b,backprop", halves) == ["03b_backprop"]
+    for name in [*reversed(halves), "draft", "3_short"]:
+        (tmp_path / f"{name}.ipynb").write_text("{}")
+    assert run_course.course_notebooks(tmp_path) == halves
 
 
 @pytest.fixture()

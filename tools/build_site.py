@@ -45,7 +45,7 @@ class UsageError(ValueError):
 
 def course_notebooks(folder: Path = REPO / "notebooks") -> list[Path]:
     """Return the course's notebooks (``01_data.ipynb`` ...) in order."""
-    return sorted(p for p in folder.glob("*.ipynb") if re.fullmatch(r"\d\d_\w+", p.stem))
+    return sorted(p for p in folder.glob("*.ipynb") if re.fullmatch(r"\d\d[a-z]?_\w+", p.stem))
 
 
 def without_widgets(path: Path, out: Path) -> None:

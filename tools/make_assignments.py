@@ -101,7 +101,7 @@ class Exercise:
 
 def course_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
     """Return the course's notebooks in ``folder`` (``01_data.ipynb``, ...), in order."""
-    return sorted(p for p in folder.glob("*.ipynb") if re.fullmatch(r"\d\d_\w+", p.stem))
+    return sorted(p for p in folder.glob("*.ipynb") if re.fullmatch(r"\d\d[a-z]?_\w+", p.stem))
 
 
 def select(spec: str | None, paths: list[Path]) -> list[Path]:
@@ -110,7 +110,7 @@ def select(spec: str | None, paths: list[Path]) -> list[Path]:
         return list(paths)
     picked = []
     for item in filter(None, re.split(r"[,\s]+", spec)):
-        match = [p for p in paths if item in (p.stem, p.stem[:2], p.stem[3:]) or p.stem[:2] == item.zfill(2)]
+        match = [p for p in paths if item in (p.stem, *p.stem.split("_", 1)) or p.stem.split("_")[0] == item.zfill(2)]
         if not match:
             names = ", ".join(p.stem for p in paths)
             raise UsageError(f"--notebooks: no notebook {item!r}: choose among {names} (or their numbers).")

@@ -85,7 +85,7 @@ class IPCKernelManager(AsyncKernelManager):
 
 def course_notebooks(folder: Path = NOTEBOOKS) -> list[str]:
     """Return the names of the course's notebooks in ``folder`` (``01_data``, ...), in order."""
-    return sorted(p.stem for p in folder.glob("*.ipynb") if re.fullmatch(r"\d\d_\w+", p.stem))
+    return sorted(p.stem for p in folder.glob("*.ipynb") if re.fullmatch(r"\d\d[a-z]?_\w+", p.stem))
 
 
 def select(spec: str | None, names: list[str]) -> list[str]:
@@ -94,7 +94,7 @@ def select(spec: str | None, names: list[str]) -> list[str]:
         return list(names)
     picked = []
     for item in filter(None, re.split(r"[,\s]+", spec)):
-        match = [n for n in names if item in (n, n[:2], n[3:]) or n[:2] == item.zfill(2)]
+        match = [n for n in names if item in (n, *n.split("_", 1)) or n.split("_")[0] == item.zfill(2)]
         if not match:
             raise UsageError(f"No notebook {item!r}: choose among {', '.join(names)} (or their numbers).")
         picked += [n for n in match if n not in picked]

@@ -28,7 +28,7 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from mnist_lab import course
 
 REPO = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 SCREENSHOTS = REPO / "build" / "screenshots"
 #: The small models the notebooks run in the browser load (trained once, here, in a few seconds).
 SMALL = {"subset": 10000, "epochs": 2, "val_size": 1000}

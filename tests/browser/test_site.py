@@ -26,7 +26,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SITE = REPO / "build" / "site"
 SOURCES = ["README.md", "mkdocs.yml", "docs", "notebooks", "tools/build_site.py", "tools/site_hooks.py"]
-NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("*.ipynb") if re.fullmatch(r"\d\d_\w+", p.stem))
+NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("*.ipynb") if re.fullmatch(r"\d\d[a-z]?_\w+", p.stem))
 GUIDES = sorted((REPO / "docs").glob("*.md"))
 #: The pages the site must have: the README as its home, one per notebook, one per guide.
 PAGES = ["index.html"] + [f"notebooks/{p.stem}.html" for p in NOTEBOOKS] + [f"docs/{p.stem}.html" for p in GUIDES]
