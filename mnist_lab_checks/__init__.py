@@ -161,9 +161,80 @@ def check_cross_entropy(answer, logits: list[float], label: int) -> bool:
 
 # ----------------------------------------------------------------------------------------------------- notebook 03
 
+#: The points (a, b) at which the check of notebook 03's exercise compares the pair with autograd's.
+_TWO_PATH_POINTS = ((2.0, -0.5), (0.5, 1.5), (-1.0, 0.3))
+
+
+def _two_path_mistakes(a: float, b: float) -> list[tuple[tuple[float, float], str]]:
+    """Return, for u = a b, t = tanh(u), L = t a, the pair (dL/da, dL/db) that each usual mistake gives, with the
+    mistake."""
+    t = math.tanh(a * b)
+    dL_du, wrong_slope = a * (1 - t**2), a * (1 - (a * b) ** 2)  # the right dL/du; with 1 - u² for tanh's slope
+    return [
+        ((dL_du * b, dL_du * a), "dL/da leaves out a's direct path to L (rate t): gradients add, so add t."),
+        ((t, dL_du * a), "dL/da leaves out a's path through u: add dL/du times b, with dL/du = a (1 - t²)."),
+        ((a * t * b + t, a * t * a), "That uses t = tanh(u) as tanh's slope: its local derivative is 1 - t²."),
+        ((wrong_slope * b + t, wrong_slope * a), "That uses 1 - u²: tanh's local derivative is 1 - tanh(u)², 1 - t²."),
+        (
+            ((1 - t**2) * b + t, (1 - t**2) * a),
+            "The path through u leaves out L = t a's rate for t, a: dL/du = a (1 - t²).",
+        ),
+        ((dL_du * a, dL_du * b + t), "The pair is swapped: return (dL/da, dL/db), in that order."),
+    ]
+
+
+def _autograd_pair(a: float, b: float) -> tuple[float, float]:
+    """Return autograd's (dL/da, dL/db) for u = a b, t = tanh(u), L = t a, in float64."""
+    ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b))
+    (torch.tanh(ta * tb) * ta).backward()
+    return ta.grad.item(), tb.grad.item()
+
+
+def _pair(value) -> tuple[float, float] | None:
+    """Return ``value`` as a pair of floats (a tuple, a list, a tensor of two numbers), or None when it is not one."""
+    try:
+        first, second = value
+        return _number(first), _number(second)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def check_two_path_grads(grads) -> bool:
+    """Notebook 03, exercise 1: ``grads(a, b)`` returns the pair (dL/da, dL/db) for u = a b, t = tanh(u), L = t a.
+    It must give autograd's pair at three points; a usual mistake whose pairs it gives at all three is named."""
+    got = []
+    for a, b in _TWO_PATH_POINTS:
+        answer = _student_output(grads, "two_path_grads", a, b)
+        if answer is None:
+            return False
+        pair, want = _pair(answer), _autograd_pair(a, b)
+        if pair is None:
+            print(f"At a = {a}, b = {b} your function gave {answer!r}: return a pair of numbers, (dL/da, dL/db).")
+            return False
+        verdict = "matches autograd's" if _same(pair, want, 1e-6) else "differs"
+        print(f"a = {a:+.1f}, b = {b:+.1f}: yours ({pair[0]:+.6f}, {pair[1]:+.6f}), {verdict}")
+        got.append(pair)
+    if all(_same(pair, _autograd_pair(a, b), 1e-6) for pair, (a, b) in zip(got, _TWO_PATH_POINTS)):
+        print("Right: your pair matches autograd's at every point.")
+        return True
+    by_point = [_two_path_mistakes(a, b) for a, b in _TWO_PATH_POINTS]
+    why = next(
+        (
+            mistake
+            for k, (_, mistake) in enumerate(by_point[0])
+            if all(_same(pair, mistakes[k][0], 1e-6) for pair, mistakes in zip(got, by_point))
+        ),
+        "Open the next hint, or draw the graph again: which arrows leave a, and which leave b?",
+    )
+    print(f"Not quite: {why}")
+    return False
+
+
+# ----------------------------------------------------------------------------------------------------- notebook 03b
+
 
 def _tanh_mlp_gradients(x, y, params, step_back) -> dict:
-    """Notebook 03's backward pass for the MLP 784-128-64-10 with tanh in its hidden layers, where
+    """Notebook 03b's backward pass for the MLP 784-128-64-10 with tanh in its hidden layers, where
     ``step_back(grad_a, z, a)`` takes ∂L/∂a back through a = tanh(z): the right step, or a usual mistake's."""
     W1, b1, W2, b2, W3, b3 = params
     z1 = x @ W1.T + b1
@@ -188,8 +259,8 @@ _TANH_MISTAKES = [  # (a wrong step back through a = tanh(z), the mistake that g
 
 
 def check_tanh_step_back(step_back) -> bool:
-    """Notebook 03, exercise 1: ``step_back(grad_a, z, a)`` returns δ = ∂L/∂z from grad_a = ∂L/∂a, for a = tanh(z).
-    Put into notebook 03's backward pass in place of the ReLU's step, for the MLP 784-128-64-10 with tanh hidden
+    """Notebook 03b, exercise 1: ``step_back(grad_a, z, a)`` returns δ = ∂L/∂z from grad_a = ∂L/∂a, for a = tanh(z).
+    Put into notebook 03b's backward pass in place of the ReLU's step, for the MLP 784-128-64-10 with tanh hidden
     layers, it must give autograd's six gradients on a batch of 8 random images; a usual mistake is named."""
     gen = torch.Generator().manual_seed(0)
     x, y = torch.rand(8, 784, generator=gen), torch.randint(0, 10, (8,), generator=gen)

@@ -127,8 +127,65 @@ def test_first_mistake_names_the_usual_mistakes(capsys):
 # ----------------------------------------------------------------------------------------------------- notebook 03
 
 
+def two_path_grads(a, b):
+    """The exercise of notebook 03, as its solution writes it: dL/du = a (1 − t²) shared, a's two paths added."""
+    t = math.tanh(a * b)
+    dL_du = a * (1 - t**2)
+    return dL_du * b + t, dL_du * a
+
+
+def _with_dL_du(dL_du_of, slope_of=lambda t, u: 1 - t**2):
+    """A pair function built like the solution, with dL/du computed another way (a usual mistake)."""
+
+    def grads(a, b):
+        t = math.tanh(a * b)
+        dL_du = dL_du_of(a, slope_of(t, a * b))
+        return dL_du * b + t, dL_du * a
+
+    return grads
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        (lambda a, b: (two_path_grads(a, b)[0] - math.tanh(a * b), two_path_grads(a, b)[1]), "direct path"),
+        (lambda a, b: (math.tanh(a * b), two_path_grads(a, b)[1]), "path through u"),
+        (_with_dL_du(lambda a, slope: a * slope, lambda t, u: t), "That uses t = tanh(u) as tanh's slope"),
+        (_with_dL_du(lambda a, slope: a * slope, lambda t, u: 1 - u**2), "That uses 1 - u²"),
+        (_with_dL_du(lambda a, slope: slope), "leaves out L = t a's rate for t"),
+        (lambda a, b: two_path_grads(a, b)[::-1], "The pair is swapped"),
+        (lambda a, b: (1.0, 2.0), "Open the next hint"),
+        (lambda a, b: 2 * two_path_grads(a, b)[0], "return a pair of numbers"),
+        (lambda a, b: "ab", "return a pair of numbers"),
+        (lambda a, b: 1 / 0, "Your function raised ZeroDivisionError"),
+        (lambda a, b: None, "No answer yet: write the body of two_path_grads"),
+    ],
+)
+def test_03_two_path_check_names_the_mistake_and_never_raises(mistake, message, capsys):
+    assert not exercises.check_two_path_grads(mistake)
+    assert message in capsys.readouterr().out
+
+
+def test_03_two_path_check_accepts_the_solution_in_any_form(capsys):
+    """The solution as floats, as a list, as a float32 tensor, and autograd's own pair all pass."""
+    assert exercises.check_two_path_grads(two_path_grads)
+    assert exercises.check_two_path_grads(lambda a, b: list(two_path_grads(a, b)))
+    assert exercises.check_two_path_grads(lambda a, b: torch.tensor(two_path_grads(a, b)))
+
+    def by_autograd(a, b):
+        ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b))
+        return torch.autograd.grad(torch.tanh(ta * tb) * ta, (ta, tb))
+
+    assert exercises.check_two_path_grads(by_autograd)
+    out = capsys.readouterr().out
+    assert out.count("), matches autograd's") == 12 and out.count("Right: your pair matches autograd's") == 4
+
+
+# ----------------------------------------------------------------------------------------------------- notebook 03b
+
+
 def tanh_step(grad_a, z, a):
-    """The exercise of notebook 03, as its solution writes it: ∂L/∂a times tanh's local derivative 1 − a²."""
+    """The exercise of notebook 03b, as its solution writes it: ∂L/∂a times tanh's local derivative 1 − a²."""
     return grad_a * (1 - a**2)
 
 
@@ -147,12 +204,12 @@ def tanh_step(grad_a, z, a):
         (lambda g, z, a: None, "No answer yet: write the body of tanh_step_back"),
     ],
 )
-def test_03_tanh_step_check_names_the_mistake_and_never_raises(mistake, message, capsys):
+def test_03b_tanh_step_check_names_the_mistake_and_never_raises(mistake, message, capsys):
     assert not exercises.check_tanh_step_back(mistake)
     assert message in capsys.readouterr().out
 
 
-def test_03_tanh_step_check_accepts_the_solution_in_any_form(capsys):
+def test_03b_tanh_step_check_accepts_the_solution_in_any_form(capsys):
     """The solution, and tanh's local derivative computed from z instead of a, both give autograd's gradients."""
     assert exercises.check_tanh_step_back(tanh_step)
     assert exercises.check_tanh_step_back(lambda g, z, a: g * (1 - torch.tanh(z) ** 2))

@@ -125,6 +125,8 @@ def computed_facts() -> dict[str, list[str]]:
         "01_data": [f"{batches:,}", str(tuple(batch[0].shape))],
         "02_model": [f"{count(mlp):,}", f"{count(torch.nn.Linear(784, 10)):,}"]
         + [f"{row['params']:,}" for row in layers if row["params"]],
+        "03_autograd": [f"{count(mlp):,}"],
+        "03b_backprop": [f"{count(mlp):,}"],
         "04_training": [f"{count(mlp):,}", f"{batches:,}"],
         "05_better_training": [f"{batches:,}"],
         "08_convolutions": [f"{count(torch.nn.Conv2d(16, 32, 3)):,}"],
@@ -175,7 +177,7 @@ def test_what_the_data_gives_is_compared_as_it_is():
 ANOTHER_MACHINE = [
     ("device: cpu", "device: cuda"),
     ("device: cpu", "device: mps"),
-    ("layers.0.bias    (128,)      True      9.3e-10", "layers.0.bias    (128,)      True      1.4e-09"),
+    ("layers.0.bias    (128,)      True      9.3e-10", "layers.0.bias    (128,)      True      1.4e-09"),  # 03b
     (
         "the loss went down by 0.0154; the gradient predicted 0.0161",
         "the loss went down by 0.0153; the gradient predicted 0.0161",

@@ -124,13 +124,26 @@ def test_02_builds_the_mlp_and_its_untrained_loss_is_near_ln_10(student, tmp_pat
     assert out.count("No answer yet") == 2  # the student edition: two checked exercises, none answered
 
 
-def test_03_computes_the_mlps_gradients_by_hand(student, tmp_path):
+def test_03_finds_derivatives_by_nudging_and_with_autograd(student, tmp_path):
     out = execute(student, "03_autograd", tmp_path, tmp_path / "a", seed=1)
-    for check in ("autograd agrees with the chain rule: True", "a.grad before backward: None",
-                  "our forward pass gives the model's logits, to within rounding: True",
+    for check in ("notebook 02's MLP has 109,386 parameters",
+                  "so: the central difference is over 100 times closer to 2",
+                  "so: the nudge gives b + 1, the two paths' rates added",
+                  "autograd agrees with the chain rule: True", "a.grad before backward: None",
+                  "so: autograd's gradient has w's shape and the chain rule's values"):  # fmt: skip
+        assert check in out
+    assert out.count("No answer yet") == 1  # the student edition: one exercise, not answered, not raising
+
+
+def test_03b_computes_the_mlps_gradients_by_hand(student, tmp_path):
+    out = execute(student, "03b_backprop", tmp_path, tmp_path / "a", seed=1)
+    for check in ("our forward pass gives the model's logits, to within rounding: True",
+                  "so: the nudges agree with exp's and ln's slopes used above: True",
                   "delta3 (32, 10) agrees with autograd's dL/dz3 to within rounding: True",
+                  "so: delta3.T @ a2 adds up the images' terms, one sum per entry",
                   "every gradient by hand agrees with autograd's to within rounding: True",
-                  "of the largest value: float32's rounding"):  # fmt: skip
+                  "of the largest value: float32's rounding",
+                  "so: a column is all 0 exactly where its pixel is blank in every image"):  # fmt: skip
         assert check in out  # with other starting weights than the committed run's
     assert out.count("No answer yet") == 1  # the student edition: one exercise, not answered, not raising
 
