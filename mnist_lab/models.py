@@ -75,7 +75,7 @@ def count_parameters(model: nn.Module) -> int:
 
 def layer_table(model: nn.Module, example: torch.Tensor) -> list[dict[str, Any]]:
     """Return one row per layer without sub-layers: its name, type, output shape for ``example``, and parameter
-    count. Notebook 08 prints it."""
+    count. Notebook 08b prints it."""
     names, rows = {module: name for name, module in model.named_modules()}, []
 
     def record(module, inputs, output):

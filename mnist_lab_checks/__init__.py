@@ -439,19 +439,6 @@ def check_first_mistake(answer, preds: torch.Tensor, labels: torch.Tensor) -> bo
 # ----------------------------------------------------------------------------------------------------- notebook 08
 
 
-def check_conv_output_size(answer, size: int, kernel: int, padding: int, stride: int) -> bool:
-    """Notebook 08, exercise 1: the output height of a ``kernel``×``kernel`` convolution on ``size``×``size``."""
-    x, w = torch.zeros(1, 1, size, size), torch.zeros(1, 1, kernel, kernel)
-    right = F.conv2d(x, w, padding=padding, stride=stride).shape[-1]
-    inside = size + 2 * padding - kernel
-    mistakes = [
-        (inside / stride + 1, "Round the division down: a window must fit inside the image."),
-        (inside + 1, "That is with stride 1: the window moves by the stride."),
-        (inside // stride, "The +1 is missing: the first window sits at position 0."),
-    ]
-    return _verdict(answer, right, "the output height of this convolution", mistakes)
-
-
 def _student_output(function, name: str, *args):
     """Return what the student's ``function`` gives for ``args``; None, after saying why, when it raised or is still
     the stub (it returns None)."""
@@ -476,7 +463,7 @@ def _still_zeros(got, name: str) -> bool:
 
 
 def check_conv2d(conv2d) -> bool:
-    """Notebook 08, exercise 2: ``conv2d(images, weight, bias, padding)`` computes what ``F.conv2d`` does (stride 1),
+    """Notebook 08, exercise 1: ``conv2d(images, weight, bias, padding)`` computes what ``F.conv2d`` does (stride 1),
     here on 2 images of 2 channels, 8×8, with 3 kernels of 3×3 and padding 1. The notebook's scaffold, whose one
     line to write gives zeros, is "no answer yet"."""
     gen = torch.Generator().manual_seed(0)
@@ -494,7 +481,7 @@ def check_conv2d(conv2d) -> bool:
 
 
 def check_max_pool(max_pool) -> bool:
-    """Notebook 08, exercise 3: ``max_pool(images)`` keeps the largest value of each 2×2 square, as
+    """Notebook 08, exercise 2: ``max_pool(images)`` keeps the largest value of each 2×2 square, as
     ``F.max_pool2d(images, 2)`` does, here on 2 images of 3 channels, 6×6. A function that still
     gives zeros is "no answer yet"."""
     images = torch.randn(2, 3, 6, 6, generator=torch.Generator().manual_seed(0))
@@ -512,6 +499,51 @@ def check_max_pool(max_pool) -> bool:
     if got is None or _still_zeros(got, "max_pool"):
         return False
     return _compare({"output": got}, {"output": pooled}, usual)
+
+
+# ----------------------------------------------------------------------------------------------------- notebook 08b
+
+
+def check_conv_output_size(answer, size: int, kernel: int, padding: int, stride: int) -> bool:
+    """Notebook 08b, exercise 1: the output height of a ``kernel``×``kernel`` convolution on ``size``×``size``."""
+    x, w = torch.zeros(1, 1, size, size), torch.zeros(1, 1, kernel, kernel)
+    right = F.conv2d(x, w, padding=padding, stride=stride).shape[-1]
+    inside = size + 2 * padding - kernel
+    mistakes = [
+        (inside / stride + 1, "Round the division down: a window must fit inside the image."),
+        (inside + 1, "That is with stride 1: the window moves by the stride."),
+        (inside // stride, "The +1 is missing: the first window sits at position 0."),
+    ]
+    return _verdict(answer, right, "the output height of this convolution", mistakes)
+
+
+def _small_cnn(kernels: tuple[int, int]) -> torch.nn.Module:
+    """Return notebook 08b's SmallCNN with ``kernels`` in its two convolutions, as one ``nn.Sequential``."""
+    a, b, nn = *kernels, torch.nn
+    block = [nn.Conv2d(1, a, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(a, b, 3, padding=1), nn.ReLU()]
+    return nn.Sequential(*block, nn.MaxPool2d(2), nn.Flatten(), nn.Linear(b * 7 * 7, 10))
+
+
+def check_small_cnn_parameters(answer, kernels: tuple[int, int]) -> bool:
+    """Notebook 08b, exercise 2: the parameter count of SmallCNN with ``kernels`` in its two convolutions (3×3,
+    padding 1, each followed by a 2×2 max-pool) and its linear head on the last maps, of 7×7, to 10 logits."""
+    (a, b), right = kernels, models.count_parameters(_small_cnn(kernels))
+
+    def count(second_in=a, side=7, head_maps=b, biases=True, head=True):  # a usual mistake's count
+        convs = a * 9 + b * second_in * 9 + biases * (a + b)
+        return convs + head * (head_maps * side * side * 10 + biases * 10)
+
+    mistakes = [
+        (count(biases=False), "The biases are missing: one per kernel, and one per logit in the head."),
+        (count(second_in=1), f"A kernel of the second convolution has one 3×3 slice per input channel: {a} of them."),
+        (count(second_in=8), f"The second convolution reads the first one's {a} maps now, not 8."),
+        (count(side=28), "Each pool halves height and width: the head reads maps of 7×7, not 28×28."),
+        (count(side=14), "There are two pools: 28 → 14 → 7, so the head reads maps of 7×7."),
+        (count(head_maps=16), f"The head reads the second block's {b} maps of 7×7 now, not 16."),
+        (count(head=False), "The head's weights and biases count too."),
+        (models.count_parameters(_small_cnn((8, 16))), "That is SmallCNN with 8 and 16 kernels: widen both."),
+    ]  # fmt: skip
+    return _verdict(answer, right, f"the parameter count of SmallCNN with {a} and {b} kernels", mistakes)
 
 
 # ----------------------------------------------------------------------------------------------------- notebook 09

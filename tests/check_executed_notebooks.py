@@ -177,10 +177,10 @@ def test_the_training_loop_and_the_over_fitting_of_04(executed):
     assert abs(end["val_accuracy"] - lowest["val_accuracy"]) < 0.01
 
 
-def test_the_first_cnn_of_08(executed):
-    """08: what its prose reads from the CNN and the MLP trained alike with several seeds (first_cnn.json: their mean
-    validation accuracies; first_cnn_seeds.json: one per seed). Its reading of the hand-made kernels' maps needs no
-    check here: they come from no training."""
+def test_the_first_cnn_of_08b(executed):
+    """08b: what its prose reads from the CNN and the MLP trained alike with several seeds (first_cnn.json: their mean
+    validation accuracies; first_cnn_seeds.json: one per seed). Notebook 08's reading of the hand-made kernels' maps
+    needs no check here: they come from no training."""
     means = read(executed, "first_cnn.json")
     runs = read(executed, "first_cnn_seeds.json")
     assert runs["seeds"] == [0, 1, 2] and len(runs["SmallCNN"]) == len(runs["MLP"]) == 3
@@ -188,12 +188,41 @@ def test_the_first_cnn_of_08(executed):
     assert all(abs(means[name] - summary[name][0]) < 1e-9 for name in summary)
     (cnn, cnn_std), (mlp, mlp_std) = summary["SmallCNN"], summary["MLP"]
     # "After the same short training, SmallCNN reads more validation digits right than the MLP [...]: a clear gain by
-    # notebook 05's noise rule (last line)." (printed: "so: SmallCNN minus the MLP: +5.99 points: clear gain (noise
-    # 2.74 points)"; measured with seeds 0 to 2: SmallCNN 94.51% ± 0.62%, the MLP 88.52% ± 2.12%; over seeds 0 to 4
-    # the lead of each seed was 3.2 to 8.6 points): the lead must beat the noise by a point, so that a near call fails
+    # notebook 05's noise rule (last line)." and answer 9 (printed: "so: SmallCNN minus the MLP: +5.99 points: clear
+    # gain (noise 2.74 points)"; measured with seeds 0 to 2: SmallCNN 94.51% ± 0.62%, the MLP 88.52% ± 2.12%; over
+    # seeds 0 to 4 the lead of each seed was 3.2 to 8.6 points): the lead must beat the noise by a point, so that a
+    # near call fails
     assert 0.88 <= cnn <= 0.97 and cnn - mlp > cnn_std + mlp_std + 0.01
-    # "Most of that noise is the MLP's spread." (measured: 2.12% against SmallCNN's 0.62%)
+    # "Most of that noise is the MLP's spread." and answer 10 (measured: 2.12% against SmallCNN's 0.62%)
     assert mlp_std > cnn_std
+
+
+def test_the_learned_kernels_of_08b(executed):
+    """08b: what its prose reads from the first layer of the SmallCNNs it trained (first_cnn_kernels.json: the first
+    seed's 8 trained kernels' cosines with the three hand-made kernels, vertical edges, horizontal edges and box blur,
+    and their untrained starts'; each map's mean on the digit's ink and paper; each kernel's bias; per seed, how many
+    kernels ended closer to one of the three than they began)."""
+    k = read(executed, "first_cnn_kernels.json")
+    assert k["seeds"] == [0, 1, 2] and len(k["closer"]) == 3 and len(k["cosines"]) == len(k["untrained"]) == 8
+    cos, on_ink, on_paper, bias = (torch.tensor(k[name]) for name in ("cosines", "on_ink", "on_paper", "bias"))
+    # "Training moved most kernels toward one of our three (last line)" and answer 15 (printed: "6 of 8 ended closer
+    # to one of ours than they began; over the seeds [0, 1, 2], 20 of 24")
+    assert k["closer"][0] >= 5 and sum(k["closer"]) >= 16
+    # "yet none became one: no cosine reaches 1" and answer 15 (measured: the largest size 0.85)
+    assert cos.abs().max() < 0.95
+    # "The kernels closest to a flipped blur (negative cosine) give maps large on the paper and zero on the ink: the
+    # digit's negative. Ink makes their sums negative, which the ReLU sets to 0; on blank paper a sum is just the
+    # bias." and answer 16 (measured: kernels 1 and 3, cosines -0.66 and -0.85; on ink 0.00, on paper 0.16 and 0.45;
+    # biases 0.17 and 0.51)
+    closest = cos.abs().argmax(dim=1)
+    flipped_blurs = [i for i in range(8) if closest[i] == 2 and cos[i, 2] < 0]
+    assert flipped_blurs, "no kernel's closest hand-made kernel is a flipped blur any more"
+    for i in flipped_blurs:
+        assert on_ink[i] < 0.02 and on_paper[i] > 0.05 and bias[i] > 0.05, i
+    # "Several other maps are large on the ink, like a thicker digit." (measured: 4 kernels, their maps' mean on ink
+    # 0.38 to 1.13, on paper at most 0.08)
+    on_the_ink = [i for i in range(8) if i not in flipped_blurs and on_ink[i] > 0.2 and on_ink[i] > 3 * on_paper[i]]
+    assert len(on_the_ink) >= 3
 
 
 def test_the_learning_rates_of_05(executed):

@@ -290,17 +290,8 @@ def test_04_sgd_step_check_accepts_the_solution_and_never_raises(capsys):
 # ----------------------------------------------------------------------------------------------------- notebook 08
 
 
-def test_08_value_checks_name_the_usual_mistake(capsys):
-    """Exercise 1: each usual wrong answer gets its own message."""
-    named = {12.5: "Round the division down", 24: "That is with stride 1", 11: "The +1 is missing"}
-    for wrong, message in named.items():
-        assert not exercises.check_conv_output_size(wrong, size=28, kernel=5, padding=0, stride=2)
-        assert message in capsys.readouterr().out
-    assert exercises.check_conv_output_size(12, size=28, kernel=5, padding=0, stride=2)
-
-
 def unfold_conv2d(images, weight, bias, padding):
-    """Exercise 2's convolution, as Further research writes it: unfold and one matrix product."""
+    """Exercise 1's convolution, as Further research writes it: unfold and one matrix product."""
     n, _, h, w = images.shape
     kernels, _, k, _ = weight.shape
     patches = torch.nn.functional.unfold(images, kernel_size=k, padding=padding)
@@ -309,7 +300,7 @@ def unfold_conv2d(images, weight, bias, padding):
 
 
 def loop_conv2d(images, weight, bias, padding):
-    """Exercise 2's convolution, as its solution writes it: a Linear layer at every position."""
+    """Exercise 1's convolution, as Further research writes it: a Linear layer at every position."""
     n, _, h, w = images.shape
     kernels, _, k, _ = weight.shape
     padded = torch.nn.functional.pad(images, [padding] * 4)
@@ -340,7 +331,7 @@ def test_08_conv2d_check_names_the_mistake_and_never_raises(mistake, message, ca
 
 
 def pool(images, axes=(3, 5), reduce="amax", squares_first=True):
-    """Exercise 3's max-pool by a reshape (Further research), or one with a usual mistake: other axes, the mean,
+    """Exercise 2's max-pool by a reshape (Further research), or one with a usual mistake: other axes, the mean,
     squares of far-apart pixels."""
     n, c, h, w = images.shape
     shape = (n, c, h // 2, 2, w // 2, 2) if squares_first else (n, c, 2, h // 2, 2, w // 2)
@@ -348,7 +339,7 @@ def pool(images, axes=(3, 5), reduce="amax", squares_first=True):
 
 
 def loop_pool(images, start=lambda i: 2 * i, largest=lambda square: square.amax(dim=(2, 3))):
-    """Exercise 3's max-pool, as its solution writes it (the loops of its scaffold, square (i, j) at rows and
+    """Exercise 2's max-pool, as its solution writes it (the loops of its scaffold, square (i, j) at rows and
     columns ``start(i)``, ``start(j)``), or one with a usual mistake: squares that overlap, another reduction."""
     n, c, h, w = images.shape
     out = torch.zeros(n, c, h // 2, w // 2)
@@ -382,6 +373,52 @@ def test_08_code_checks_accept_the_solutions(capsys):
     assert exercises.check_conv2d(loop_conv2d) and exercises.check_conv2d(unfold_conv2d)
     assert exercises.check_max_pool(loop_pool) and exercises.check_max_pool(pool)
     assert capsys.readouterr().out.count("Right: every result matches PyTorch.") == 4
+
+
+# ----------------------------------------------------------------------------------------------------- notebook 08b
+
+
+def test_08b_output_size_check_names_the_usual_mistake(capsys):
+    """Exercise 1: each usual wrong answer gets its own message."""
+    named = {12.5: "Round the division down", 24: "That is with stride 1", 11: "The +1 is missing"}
+    for wrong, message in named.items():
+        assert not exercises.check_conv_output_size(wrong, size=28, kernel=5, padding=0, stride=2)
+        assert message in capsys.readouterr().out
+    assert exercises.check_conv_output_size(12, size=28, kernel=5, padding=0, stride=2)
+
+
+def small_cnn_count(a, b, second_in=None, side=7, head_maps=None, biases=True, head=True):
+    """SmallCNN's parameter count with ``a`` and ``b`` kernels, worked out by hand, or with a usual mistake: the
+    second convolution's input channels, the side of the head's maps, the head's maps, no biases, no head."""
+    second_in, head_maps = a if second_in is None else second_in, b if head_maps is None else head_maps
+    convs = a * 1 * 9 + b * second_in * 9 + biases * (a + b)
+    return convs + head * (head_maps * side * side * 10 + biases * 10)
+
+
+def test_08b_small_cnn_parameters_check_names_the_usual_mistake(capsys):
+    """Exercise 2: the right count is the one torch counts for SmallCNN's layers; each usual mistake has its
+    message; 8 and 16 kernels give the notebook's own SmallCNN."""
+    assert small_cnn_count(16, 32) == 20_490 and small_cnn_count(8, 16) == 9_098  # the notebook's printed count
+    assert exercises.check_small_cnn_parameters(20_490, kernels=(16, 32))
+    assert exercises.check_small_cnn_parameters(9_098, kernels=(8, 16))
+    assert "Right: 20490 is the parameter count of SmallCNN with 16 and 32 kernels." in capsys.readouterr().out
+    named = {
+        small_cnn_count(16, 32, biases=False): "The biases are missing",
+        small_cnn_count(16, 32, second_in=1): "one 3×3 slice per input channel: 16 of them",
+        small_cnn_count(16, 32, second_in=8): "reads the first one's 16 maps now, not 8",
+        small_cnn_count(16, 32, side=28): "not 28×28",
+        small_cnn_count(16, 32, side=14): "There are two pools",
+        small_cnn_count(16, 32, head_maps=16): "the second block's 32 maps of 7×7 now, not 16",
+        small_cnn_count(16, 32, head=False): "The head's weights and biases count too",
+        9_098: "That is SmallCNN with 8 and 16 kernels",
+    }
+    assert len(set(named)) == len(named)  # each mistake gives its own count
+    for wrong, message in named.items():
+        assert not exercises.check_small_cnn_parameters(wrong, kernels=(16, 32))
+        assert message in capsys.readouterr().out
+    assert not exercises.check_small_cnn_parameters(None, kernels=(16, 32))
+    assert "No answer yet" in capsys.readouterr().out
+    assert not exercises.check_small_cnn_parameters("20490", kernels=(16, 32))  # a string is not a number
 
 
 # ----------------------------------------------------------------------------------------------------- notebook 09

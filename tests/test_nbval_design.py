@@ -130,6 +130,7 @@ def computed_facts() -> dict[str, list[str]]:
         "04_training": [f"{count(mlp):,}", f"{batches:,}"],
         "05_better_training": [f"{batches:,}"],
         "08_convolutions": [f"{count(torch.nn.Conv2d(16, 32, 3)):,}"],
+        "08b_first_cnn": [f"{count(mlp):,}"],
         "09_cnn": [f"{count(cnn):,}", f"{count(mlp):,}", f"{float(-(target * target.log()).sum()):.4f}"],
         "10_cnn_training": [f"{count(cnn):,}", f"{count(mlp):,}", f"{float(-(target * target.log()).sum()):.4f}"],
     }
@@ -202,6 +203,10 @@ ANOTHER_MACHINE = [
     ),
     ("    9      0.976    0.968   0.972      494", "    9      0.975    0.962   0.968      494"),
     ("  7 -> 2: 9", "  5 -> 3: 8"),
+    (
+        "     0  horizontal edges  +0.62      0.26    0.05      0.06",
+        "     0  box blur          -0.61      0.26    0.04      0.07",
+    ),
     (
         "   0.0 to 0.5       41          43.34%    60.98%        +2.3",
         "   0.0 to 0.5       39          44.01%    58.97%        +1.1",

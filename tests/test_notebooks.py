@@ -207,15 +207,28 @@ def test_07_draws_its_figures_and_writes_its_readings(student, trained, tmp_path
     assert 0 <= readings["clean"] <= 1
 
 
-def test_08_convolves_by_hand_and_trains_a_small_cnn(student, tmp_path):
-    out = execute(student, "08_convolutions", tmp_path, tmp_path / "a", train_images=1000)
-    for check in ("F.conv2d agrees: True", "F.conv2d with 2 input channels agrees: True",
-                  "equals F.max_pool2d: True", "SmallCNN trained on 1,000 images for 1 epoch(s)"):  # fmt: skip
+def test_08_convolves_and_pools_by_hand(student, tmp_path):
+    """Notebook 08 alone: convolutions and max-pooling by hand against PyTorch, two checked exercises, no training."""
+    out = execute(student, "08_convolutions", tmp_path, tmp_path / "a")
+    for check in ("F.conv2d agrees: True", "F.conv2d with 2 input channels agrees: True", "equals F.max_pool2d: True"):
         assert check in out
+    assert "nn.Conv2d(16, 32, 3): 4,640 by the formula, 4,640 by torch" in out
+    assert out.count("No answer yet") == 2  # the student edition: two exercises, none answered, none raising
+    figures(tmp_path / "a", "hand_made_feature_maps")
+
+
+def test_08b_trains_a_small_cnn_and_reads_its_kernels(student, tmp_path):
+    out = execute(student, "08b_first_cnn", tmp_path, tmp_path / "a", train_images=1000, ablation_seeds=2)
+    assert "digit (1, 1, 28, 28) -> maps (1, 8, 28, 28) -> pooled (1, 8, 14, 14)" in out
+    assert "SmallCNN: 9,098 parameters, 86% of them in the linear head" in out
+    assert "SmallCNN trained on 1,000 images for 1 epoch(s), and the MLP alike, each with the seeds [0, 1]" in out
     accuracy = json.loads((tmp_path / "a" / "first_cnn.json").read_text())  # what check_executed_notebooks reads
     assert set(accuracy) == {"SmallCNN", "MLP"} and all(0 <= a <= 1 for a in accuracy.values())
-    assert out.count("No answer yet") == 3  # the student edition: three exercises, none answered, none raising
-    figures(tmp_path / "a", "hand_made_feature_maps")
+    kernels = json.loads((tmp_path / "a" / "first_cnn_kernels.json").read_text())
+    assert kernels["seeds"] == [0, 1] and len(kernels["closer"]) == 2 and len(kernels["cosines"]) == 8
+    assert all(abs(c) <= 1 + 1e-6 for row in kernels["cosines"] + kernels["untrained"] for c in row)
+    assert out.count("No answer yet") == 2  # the student edition: two exercises, none answered, none raising
+    figures(tmp_path / "a", "learned_kernels")
 
 
 def test_09_builds_the_parts_of_the_cnn(student, tmp_path):
