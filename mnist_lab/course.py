@@ -2,7 +2,7 @@
 
 Notebooks pass work to each other only through files in the artifacts folder: ``mlp.pt`` (notebook 05's MLP:
 weights, history and recipe), ``metrics.json`` (06), ``cnn.pt`` and ``cnn_metrics.json`` (10), ``tuning.json``
-(11), ``draw_readings.json`` (12), and every figure in ``figures/``. A notebook that needs a trained model uses
+(11b), ``draw_readings.json`` (12), and every figure in ``figures/``. A notebook that needs a trained model uses
 the one in the artifacts folder, with the recipe it was trained with; only when there is none does it train one,
 with the default recipe. Nothing overwrites a model that another notebook trained.
 """

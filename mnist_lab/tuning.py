@@ -1,4 +1,4 @@
-"""Where notebook 11 keeps its Optuna study, and how workers share it (docs/instructors.md).
+"""Where notebook 11b keeps its Optuna study, and how workers share it (docs/instructors.md).
 
 A study lives in a journal file (workers on one machine) or a database (PostgreSQL: workers on
 several machines). Its name ends with a digest of its settings, so a run with other settings opens a

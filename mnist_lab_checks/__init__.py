@@ -612,6 +612,29 @@ def check_log_share(answer, low: float, high: float, below: float) -> bool:
     return _verdict(answer, right, f"the share of log-scale draws below {below}", mistakes, 0.005)
 
 
+# ---------------------------------------------------------------------------------------------------- notebook 11b
+
+
+def check_steps_skipped(answer, rows: list[dict], trial_epochs: int, n_images: int) -> bool:
+    """Notebook 11b, exercise 1: the share (to 0.005) of the steps that the search's trials would take at full budget,
+    ``trial_epochs`` epochs of ``n_images`` images each, that pruning skipped. ``rows``: the trials table, each row
+    with its ``batch_size`` and the ``epochs`` it ran."""
+    steps = [math.ceil(n_images / row["batch_size"]) for row in rows]  # per epoch
+    skipped = [trial_epochs - row["epochs"] for row in rows]  # epochs
+    full = max(1, trial_epochs * sum(steps))
+    right = sum(e * s for e, s in zip(skipped, steps)) / full
+    mistakes = [
+        (sum(e > 0 for e in skipped) / len(rows), "That is the share of trials pruned: count the steps they skipped; "
+         "a pruned trial keeps the epochs it ran."),
+        (sum(skipped) / (trial_epochs * len(rows)), "That counts epochs: an epoch of batches of 32 has about eight "
+         "times the steps of one of 256. Weigh each epoch by its steps."),
+        (1 - right, "That is the share of steps the trials ran: give the share pruning skipped."),
+        (100 * right, "That is a percentage: give the share, a number between 0 and 1."),
+        (right * full, "That is a count of steps: divide it by the steps of the full budget."),
+    ]  # fmt: skip
+    return _verdict(answer, right, "the share of the full budget's steps that pruning skipped", mistakes, 0.005)
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 12
 
 

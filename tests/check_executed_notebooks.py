@@ -555,17 +555,48 @@ def test_the_rate_check_of_10_on_validation(executed):
         assert row["verdict"] != "clear gain"
 
 
-def test_the_search_of_11(executed):
-    """11: what its prose says about the search and the seed-spread check holds for the default run
+def test_the_parts_of_the_search_in_11(executed):
+    """11: what its prose reads from the range test, the one trial and the four trials set by hand holds for the
+    default run (search_parts.json; the other readings are printed on "so:" lines)."""
+    parts = read(executed, "search_parts.json")
+    settings, test = parts["settings"], parts["range_test"]
+    lrs, losses = test["lrs"], test["losses"]
+    # "The curve has three parts: flat at tiny rates, whose steps are too small to matter, then falling, then rising
+    # until it explodes." (measured: within 2% of the first smoothed loss, 0.98 to 1.006 of it, up to lr 0.058;
+    # lowest at 0.267; exploded after 92 of 100 steps, at 1.08)
+    flat = [loss for lr, loss in zip(lrs, losses) if lr < test["falls"]]
+    assert len(flat) >= 10 and max(flat) <= 1.02 * losses[0]
+    assert lrs[0] < test["falls"] < test["lowest"] < lrs[-1] and test["exploded"] and losses[-1] > min(losses)
+    # "The lower bound lies below where the loss began to fall", "the upper bound lies past the lowest loss", and
+    # the search space's comment "the range test's bounds (printed above)" (0.01 to 1)
+    assert test["bounds"] == [0.01, 1] and test["bounds"][0] < test["falls"] and test["bounds"][1] > test["lowest"]
+    # "Each trial trains `trial_epochs` epochs on `trial_images` sampled images: the trial budget"
+    assert settings["trial_epochs"] == 2 and settings["trial_images"] == 10_000
+    # "In one epoch, batches of 32 take nearly eight times as many steps as batches of 256" (313 and 40)
+    assert 7.5 <= math.ceil(settings["trial_images"] / 32) / math.ceil(settings["trial_images"] / 256) < 8
+    # "The trial completed." (measured: 91.38% after epoch 1, 94.00% after epoch 2)
+    assert parts["baseline_trial"]["state"] == "complete" and len(parts["baseline_trial"]["accuracies"]) == 2
+    # "The weak values at batch 32 fell below their peers after epoch 1 and were pruned: an epoch saved. At batch 256
+    # they scored lower still and ended near chance, 10%, yet ran on: no complete trial shared that batch size."
+    # (measured: 29.38% against a 0.25 quantile of 90.63%; 9.86% after epoch 1, 9.80% after epoch 2) and answer 16
+    baseline, faster, weak_32, weak_256 = parts["four_trials"]
+    assert [t["batch_size"] for t in parts["four_trials"]] == [32, 32, 32, 256]
+    assert baseline["state"] == faster["state"] == "complete"
+    threshold = torch.tensor([baseline["accuracies"][0], faster["accuracies"][0]]).quantile(0.25).item()
+    assert weak_32["state"] == "pruned" and len(weak_32["accuracies"]) == 1 and weak_32["accuracies"][0] < threshold
+    assert weak_256["state"] == "complete" and weak_256["accuracies"][0] < weak_32["accuracies"][0]
+    assert weak_256["accuracies"][-1] < 0.2
+
+
+def test_the_search_of_11b(executed):
+    """11b: what its prose says about the search and the seed-spread check holds for the default run
     (every other reading of the search is printed from its numbers on a "so:" line)."""
     from mnist_lab.metrics import seed_verdict
 
     tuning = read(executed, "tuning.json")
     settings, trials = tuning["settings"], tuning["trials"]
-    # "Each trial trains `trial_epochs` epochs on `trial_images` sampled images: the trial budget"
+    # "It trains `trial_epochs` epochs on `trial_images` sampled images, the trial budget"
     assert tuning["n_trials"] == 12 and settings["trial_epochs"] == 2 and settings["trial_images"] == 10_000
-    # "In one epoch, batches of 32 take nearly eight times as many steps as batches of 256" (313 and 40)
-    assert 7.5 <= math.ceil(settings["trial_images"] / 32) / math.ceil(settings["trial_images"] / 256) < 8
     # "trial 0 the baseline" (the study), notebook 05's recipe
     baseline = {"lr": 0.05, "momentum": 0.9, "batch_size": 32, "hidden": "128-64"}
     assert trials[0]["state"] == "complete" and {k: trials[0][k] for k in baseline} == baseline
@@ -596,7 +627,7 @@ def test_the_search_of_11(executed):
     assert trial_5["val_accuracy"] > trial_10["val_accuracy"] + 0.3
     # "TPE's best is taken over more trials than the random draws'" (7 TPE trials against 4 random ones)
     assert sum(t["number"] >= settings["startup_trials"] for t in trials) > settings["startup_trials"] - 1
-    # the search space's comment: "a ratio of 100, with notebook 05's 0.05 inside"
+    # the search space's comment: "notebook 11's range test's bounds; notebook 05's 0.05 inside"
     assert [*settings["search_space"]["lr"]] == [0.01, 1.0]
     assert all(0.01 <= t["lr"] <= 1.0 for t in trials)
     # "The search's own runs are left out": the seed-spread check trains with new seeds only

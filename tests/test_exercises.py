@@ -76,6 +76,28 @@ def test_the_tuning_checks_of_11_accept_the_answer_and_name_the_usual_mistakes(c
     assert said(exercises.check_log_share, math.log(50) / math.log(1000), low=1e-3, high=1.0, below=0.05)[0]
 
 
+def test_the_pruning_check_of_11b_counts_steps_and_names_the_usual_mistakes(capsys):
+    """Notebook 11b's check: the share of the full budget's steps that pruning skipped, weighed by steps per epoch."""
+
+    def said(answer):
+        ok = exercises.check_steps_skipped(answer, rows, trial_epochs=2, n_images=10_000)
+        return ok, capsys.readouterr().out
+
+    rows = [{"batch_size": 32, "epochs": 1}, {"batch_size": 256, "epochs": 2}, {"batch_size": 32, "epochs": 2}]
+    rows.append({"batch_size": 256, "epochs": 2})  # 313 and 40 steps per epoch; one epoch of 313 skipped
+    right = 313 / (2 * (313 + 40 + 313 + 40))  # 0.2217
+    assert said(right)[0] and said(round(right, 3))[0] and said(torch.tensor(right))[0]
+    assert "share of trials pruned" in said(1 / 4)[1]
+    assert "counts epochs" in said(1 / 8)[1]
+    assert "the trials ran" in said(1 - right)[1]
+    assert "percentage" in said(100 * right)[1]
+    assert "count of steps" in said(313)[1]
+    assert "No answer yet" in said(None)[1]
+    assert not said(0.3)[0] and not said("0.22")[0]
+    runaway = [{"batch_size": 128, "epochs": 0}, {"batch_size": 128, "epochs": 2}]  # a loss that ran away in epoch 1
+    assert exercises.check_steps_skipped(0.5, runaway, trial_epochs=2, n_images=1000)
+
+
 def test_the_numeric_checks_accept_the_right_value_and_refuse_a_wrong_one():
     """Each check works its answer out with torch; a right answer passes, a near miss does not, and None never."""
     logits = [2.0, 0.5, -1.0]

@@ -250,11 +250,30 @@ def test_10_trains_the_cnn_and_compares_it_with_the_mlp(both_models):
     figures(both_models, "cnn_curves")
 
 
-def test_11_searches_then_judges_the_challenger_on_new_seeds_and_tests_once(student, trained, tmp_path):
-    """Notebook 11 on the stand-in accelerator: the search fills its study, the seed-spread check trains the baseline
-    and the challenger with seeds the search did not use, and the recipe it keeps is the one its verdict names."""
+def test_11_runs_the_range_test_one_trial_and_the_pruner_on_four_trials(student, tmp_path):
+    """Notebook 11 alone, on the stand-in accelerator: the range test and its figure, the baseline's one trial, and
+    four trials set by hand under the pruner, whose records it saves; no study is kept on disk."""
+    out = execute(student, "11_tuning", tmp_path, tmp_path / "a", subset=2000, trial_images=500)
+    parts = json.loads((tmp_path / "a" / "search_parts.json").read_text())
+    test = parts["range_test"]
+    assert 11 <= len(test["lrs"]) == len(test["losses"]) <= 100 and test["lrs"] == sorted(test["lrs"])
+    assert parts["settings"] == {"seed": 0, "val_size": 5000, "trial_epochs": 2, "trial_images": 500}
+    assert parts["baseline_trial"]["state"] == "complete" and len(parts["baseline_trial"]["accuracies"]) == 2
+    four = parts["four_trials"]
+    assert [t["batch_size"] for t in four] == [32, 32, 32, 256] and four[0]["lr"] == 0.05  # trial 0: the baseline
+    assert four[3]["state"] == "complete"  # no complete trial of batch 256 before it: never pruned
+    assert all(1 <= len(t["accuracies"]) <= 2 and all(0 <= a <= 1 for a in t["accuracies"]) for t in four)
+    assert "trial 0: {'lr': 0.05, 'momentum': 0.9, 'batch_size': 32, 'hidden': '128-64'}" in out
+    assert out.count("No answer yet") == 1 and not (tmp_path / "a" / "tuning.log").exists()
+    figures(tmp_path / "a", "lr_range_test")
+
+
+def test_11b_searches_then_judges_the_challenger_on_new_seeds_and_tests_once(student, trained, tmp_path):
+    """Notebook 11b on the stand-in accelerator: the search fills its study, the seed-spread check trains the
+    baseline and the challenger with seeds the search did not use, and the recipe it keeps is the one its verdict
+    names."""
     shutil.copytree(trained, tmp_path / "a")  # what notebook 05 wrote, as in a run of the whole course
-    out = execute(student, "11_tuning", tmp_path, tmp_path / "a", subset=2000, n_trials=4, trial_epochs=2,
+    out = execute(student, "11b_search", tmp_path, tmp_path / "a", subset=2000, n_trials=4, trial_epochs=2,
                   trial_images=500, ablation_seeds=2, epochs=1)  # fmt: skip
     result = json.loads((tmp_path / "a" / "tuning.json").read_text())
     assert result["n_trials"] == 4 and result["trials"][0]["number"] == 0  # trial 0: notebook 05's recipe

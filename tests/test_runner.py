@@ -222,7 +222,7 @@ def tuning_folder(tmp_path) -> Path:
     folder.mkdir()
     shows = "import hashlib, os\nprint('storage is', storage)\n"
     shows += "print('password digest', hashlib.sha256(os.environ.get('PGPASSWORD', '').encode()).hexdigest())"
-    notebook(folder / "11_tuning.ipynb", "storage: str = ''", shows)
+    notebook(folder / "11b_search.ipynb", "storage: str = ''", shows)
     fails = "import os\nraise ValueError('no database at postgresql://user:' + os.environ['PGPASSWORD'] + '@db/x')"
     notebook(folder / "12_fails.ipynb", "storage: str = ''", fails)
     return folder
@@ -232,13 +232,13 @@ def test_a_postgresql_password_goes_to_the_kernel_as_pgpassword_and_nowhere_else
     """Issue 31, item 3: the README's `storage=postgresql://user:pw@host/db` was printed on the `==>` line and kept
     by papermill in the executed notebook."""
     monkeypatch.delenv("PGPASSWORD", raising=False)
-    args = run_course.parser().parse_args(["--name", "t", "--notebooks", "11", "-p", "storage", URL])
+    args = run_course.parser().parse_args(["--name", "t", "--notebooks", "11b", "-p", "storage", URL])
     assert run_course.run(args, folder=tuning_folder, root=tuning_folder.parent) == 0
     out, err = capsys.readouterr()
-    executed = (tuning_folder.parent / "runs" / "t" / "11_tuning.ipynb").read_text()
+    executed = (tuning_folder.parent / "runs" / "t" / "11b_search.ipynb").read_text()
     for text in (out, err, executed):
         assert "s3cr" not in text  # neither the password nor its percent-encoded form
-    assert "==> 11_tuning  {'storage': 'postgresql://user@db.example:5432/db'}" in out
+    assert "==> 11b_search  {'storage': 'postgresql://user@db.example:5432/db'}" in out
     assert "storage is postgresql://user@db.example:5432/db" in executed
     assert f"password digest {hashlib.sha256(PASSWORD.encode()).hexdigest()}" in executed  # the kernel had it
     assert "PGPASSWORD" not in os.environ  # the runner's own environment is as it was
@@ -264,7 +264,7 @@ def test_any_other_password_is_refused_before_anything_runs(tuning_folder, tmp_p
     yml = tmp_path / "p.yaml"
     yml.write_text(f"storage: {value}\n")
     options = ["-p", "storage", value] if where == "-p" else ["--params", str(yml)]
-    args = run_course.parser().parse_args(["--name", "t", "--notebooks", "11", *options])
+    args = run_course.parser().parse_args(["--name", "t", "--notebooks", "11b", *options])
     with pytest.raises(run_course.UsageError, match="password file or environment variable") as refused:
         run_course.run(args, folder=tuning_folder, root=tuning_folder.parent)
     assert "s3cr" not in str(refused.value) and "***" in str(refused.value)

@@ -1,13 +1,15 @@
-"""Tuning as notebook 11 teaches it, and the plumbing it calls.
+"""Tuning as notebooks 11 and 11b teach it, and the plumbing it calls.
 
-The lesson's code (the learning-rate range test, the objective and its pruner) lives only in the notebook and is
-loaded from it. What no lesson shows (where the study is kept, how workers share it) is ``mnist_lab.tuning``: studies
-that resume, belong to their settings and start with their baseline; storage errors shown at once; workers whose
-trials are never lost or repeated, of which worker 0 alone judges the search (issue 31, item 8).
+The lesson's code (the learning-rate range test, the objective and its pruner) lives only in the notebooks and is
+loaded from them: notebook 11 teaches it; notebook 11b repeats the objective and the pruner, and runs the search.
+What no lesson shows (where the study is kept, how workers share it) is ``mnist_lab.tuning``: studies that resume,
+belong to their settings and start with their baseline; storage errors shown at once; workers whose trials are never
+lost or repeated, of which worker 0 alone judges the search (issue 31, item 8).
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import signal
@@ -19,14 +21,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from notebook_code import definitions
+from notebook_code import NOTEBOOKS, definitions
 
-from mnist_lab import course, data
+from mnist_lab import course, data, models
 
 optuna = pytest.importorskip("optuna")
 from mnist_lab import tuning  # noqa: E402 - needs optuna
 
-nb = definitions("11_tuning")  # lr_range_test, make_objective, SameBatchPruner, baseline_params, ...
+parts = definitions("11_tuning")  # lr_range_test, make_objective, SameBatchPruner, baseline_params, ...
+nb = definitions("11b_search")  # the same objective and pruner, trials_table, and the study's cells
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 #: The notebook's parameters that its study cells read, small: tiny data (below), 2 epochs, 5 trials.
@@ -52,7 +55,7 @@ def objective_for(P: dict):
 
 
 def open_the_study(P: dict, artifacts, heartbeat: int = 10):
-    """Open the study as notebook 11's study cell does, with parameters ``P``."""
+    """Open the study as notebook 11b's study cell does, with parameters ``P``."""
     pruner, baseline = nb.SameBatchPruner(), nb.baseline_params(course.RECIPES["mlp"])
     settings = {name: P[name] for name in BUDGET}
     settings.update(search_space=nb.SEARCH_SPACE, pruner=vars(pruner))
@@ -64,7 +67,7 @@ def open_the_study(P: dict, artifacts, heartbeat: int = 10):
 
 
 def notebook_run(P: dict, artifacts, heartbeat: int = 10, lost_after: float = 600.0, wrap=None):
-    """Do what notebook 11's study and search cells do with parameters ``P``, on the tiny data; return
+    """Do what notebook 11b's study and search cells do with parameters ``P``, on the tiny data; return
     ``(study, ran)``. ``wrap`` wraps the objective (a test's probe)."""
     study = open_the_study(P, artifacts, heartbeat)
     objective = objective_for(P) if wrap is None else wrap(objective_for(P))
@@ -81,6 +84,43 @@ def finished(study) -> list:
 
 
 # ---------------------------------------------------------------------------------------------------- the lesson
+
+
+def top_level(notebook: str) -> dict[str, str]:
+    """Return each function, class and UPPER_CASE constant that ``notebook``'s code cells define, as its code
+    (comments and layout aside), solutions left out."""
+    found = {}
+    for cell in json.loads((NOTEBOOKS / f"{notebook}.ipynb").read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code" or {"solution", "setup"} & set(cell["metadata"].get("tags", [])):
+            continue
+        for node in ast.parse("".join(cell["source"])).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                found[node.name] = ast.unparse(node)
+            elif isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) and t.id.isupper() for t in node.targets):
+                found.update({t.id: ast.unparse(node.value) for t in node.targets})
+    return found
+
+
+def test_11b_repeats_the_objective_and_the_pruner_of_11_unchanged():
+    """11b says its first cells repeat notebook 11's code unchanged, so that it runs alone: they must stay so."""
+    taught, repeated = top_level("11_tuning"), top_level("11b_search")
+    shared = ["SEARCH_SPACE", "STARTUP_TRIALS", "baseline_params", "suggest", "prepare", "train_epoch"]
+    shared += ["make_objective", "SameBatchPruner"]
+    for name in shared:
+        assert repeated[name] == taught[name], f"11b's {name} is not notebook 11's"
+
+
+def test_lr_range_test_sweeps_upward_and_stops_once_the_loss_explodes():
+    s = tiny_splits()
+    loader = data.TensorLoader(s.train_images, s.train_labels, 20, shuffle=True)
+    torch.manual_seed(0)
+    lrs, losses = parts.lr_range_test(models.MLP(hidden=[16]), loader, lr_min=1e-4, lr_max=0.1, steps=20)
+    assert lrs[0] == pytest.approx(1e-4) and lrs[-1] == pytest.approx(0.1)  # all 20 steps, up to lr_max
+    assert [b / a for a, b in zip(lrs, lrs[1:])] == pytest.approx([1000 ** (1 / 19)] * 19)  # geometric
+    assert len(losses) == 20 and losses[-1] < losses[0]
+    lrs, losses = parts.lr_range_test(models.MLP(hidden=[16]), loader, lr_min=1e-4, lr_max=1e4, steps=20)
+    assert 11 <= len(lrs) < 20 and losses[-1] <= 4 * min(losses)  # stopped early (never before step 11): the next
+    # smoothed loss was over 4 times the minimum
 
 
 def test_the_objective_trains_the_baseline_on_tiny_data_and_reports_every_epoch():
@@ -349,7 +389,7 @@ WORKER = textwrap.dedent("""
 
 def start_workers(storage: str | None, folder: Path, numbers=(0, 1, 2), n_trials: int = 9, killed: int = -1,
                   held: int = -1, heartbeat: int = 10, lost_after: float = 600.0) -> dict:  # fmt: skip
-    """Start one process per worker number, each running notebook 11's study and search cells on a new study at
+    """Start one process per worker number, each running notebook 11b's study and search cells on a new study at
     ``storage`` (None: the journal file in ``folder``), all at the same moment; return them by number. Worker
     ``killed`` dies in its second trial; worker ``held`` holds its trials while ``folder/hold`` exists."""
     for ready in folder.glob("ready-*"):
@@ -472,7 +512,7 @@ def test_worker_0_gives_up_on_a_trial_of_a_journal_file_counted_from_its_start(t
     assert "trial 0 ran over 2 s: its worker stopped; left out" in capsys.readouterr().out
 
 
-#: A notebook that opens a study and runs its trials as notebook 11 does, then writes a file as judging would.
+#: A notebook that opens a study and runs its trials as notebook 11b does, then writes a file as judging would.
 WORKER_CELLS = [
     "worker = 0\nfolder = ''",
     "import optuna\nfrom mnist_lab import tuning\n"

@@ -1,5 +1,5 @@
 """Issue 26, item 6 and issue 31, item 8: three tuning workers, separate processes, share one study on a real
-PostgreSQL server through notebook 11's code and a ``postgresql://`` URL, as workers on several machines would; one
+PostgreSQL server through notebook 11b's code and a ``postgresql://`` URL, as workers on several machines would; one
 of them is killed in the middle of a trial, whose heartbeat then stops.
 
 The test starts its own throwaway server (Debian's ``postgresql`` package: ``initdb`` and ``pg_ctl`` from
