@@ -95,7 +95,7 @@ def plot_variants(rows: dict[str, torch.Tensor], path=None, title: str | None = 
 def plot_readings(rows: dict[str, torch.Tensor], guesses: dict, labels: Sequence[int], path=None, title=None):
     """Return a grid with one named row per way of making the 28×28 images, each image under every
     model's guess (``guesses[row][model]``), a guess in red when it differs from the label.
-    Notebook 12 shows what the models read with it."""
+    Notebook 12b shows what the models read with it."""
     names, n = list(rows), len(labels)
     fig, axes = plt.subplots(len(names), n, figsize=(1.25 * n + 1.6, 1.9 * len(names)), squeeze=False)
     for r, name in enumerate(names):
@@ -114,7 +114,7 @@ def plot_readings(rows: dict[str, torch.Tensor], guesses: dict, labels: Sequence
 
 
 def plot_probabilities(probs: dict[str, torch.Tensor], path=None, title: str | None = None) -> plt.Figure:
-    """Return one bar chart of the 10 class probabilities per name, the most likely digit in red. Notebook 12 shows the
+    """Return one bar chart of the 10 class probabilities per name, the most likely digit in red. Notebook 12b shows the
     models' probabilities with it."""
     fig, axes = plt.subplots(1, len(probs), figsize=(2.6 * len(probs), 2.4), squeeze=False, sharey=True)
     for ax, (name, p) in zip(axes[0], probs.items()):

@@ -652,6 +652,38 @@ def check_box_centring_offset(answer, boxed) -> bool:
     return _verdict(answer, math.hypot(dx, dy), "the distance of the centre of mass from (14, 14)", mistakes, 0.051)
 
 
+# ---------------------------------------------------------------------------------------------------- notebook 12b
+
+
+def check_shifted_reads(answer, model, images, labels, pixels: int, other=None, name: str = "MLP") -> bool:
+    """Notebook 12b, exercise 1: how many of ``images`` (28×28 digits, one per label of ``labels``), moved ``pixels``
+    pixels right, ``model`` (the ``name``) reads right. ``other``, the other model, gives one of the usual
+    mistakes."""
+    from mnist_lab.augment import shift
+    from mnist_lab.draw import predict_proba
+
+    def count(reader, dx: int, dy: int) -> int:
+        read = [int(predict_proba(reader, x).argmax()) for x in shift(images, dx, dy)]
+        return sum(r == int(d) for r, d in zip(read, labels))
+
+    right = count(model, pixels, 0)
+    mistakes = [
+        (len(labels) - right, "That counts the drawings it misreads: give how many it reads right."),
+        (count(model, 0, pixels), "That moves them down: shift(images, dx, dy) takes the move right first."),
+        (count(model, -pixels, 0), "That moves them left: a move right is a positive dx."),
+        (count(model, pixels, pixels), "That moves them right and down: move them right only, dy = 0."),
+        (count(model, 0, 0), "That is the count before the move: read the shifted images."),
+    ]
+    if other is not None:
+        why = f"That is the other model's count: the question asks about the {name}."
+        mistakes.append((count(other, pixels, 0), why))
+    merged: dict[int, str] = {}  # counts are small whole numbers: two mistakes may give the same one
+    for wrong, why in mistakes:
+        merged[wrong] = f"{merged[wrong]} Or t{why[1:]}" if wrong in merged else why
+    what = f"the number of the {len(labels)}, moved {pixels} pixels right, that the {name} reads right"
+    return _verdict(answer, right, what, list(merged.items()))
+
+
 def _own_random_numbers(check):
     """Return ``check`` run on its own random numbers: whether a student runs a check or not, the notebook's
     next random numbers (a model's first weights, the order of the batches) stay the same."""

@@ -489,6 +489,48 @@ def test_12_box_centring_check_names_the_usual_mistakes(capsys):
         assert message in capsys.readouterr().out
 
 
+# ---------------------------------------------------------------------------------------------------- notebook 12b
+
+
+class ReadsTheRow(torch.nn.Module):
+    """A stand-in model: it reads an image's inked row (its row minus 5) as the digit, right only where the ink lies
+    left of column ``edge``; past it, it reads the next digit. ``edge=None``: it ignores the column."""
+
+    def __init__(self, edge: int | None = 20):
+        super().__init__()
+        self.edge, self.weight = edge, torch.nn.Parameter(torch.zeros(1))  # a parameter: the device to read on
+
+    def forward(self, images):
+        flat = images.reshape(len(images), -1).argmax(dim=1)
+        row, col = flat // 28, flat % 28
+        digit = (row - 5 + (col >= self.edge if self.edge is not None else 0)) % 10
+        return torch.nn.functional.one_hot(digit, 10).float() * 10 + self.weight
+
+
+def test_12b_shifted_reads_check_names_the_usual_mistakes(capsys):
+    """Ten one-pixel digits at rows 5 to 14 and columns 10 to 19: moved 4 right, those at columns 16 to 19 cross
+    column 20 and are misread (6 right); moved down, all are misread (0); moved left or not at all, none is (10)."""
+    images, labels = torch.zeros(10, 28, 28), list(range(10))
+    for d in labels:
+        images[d, 5 + d, 10 + d] = 1.0
+    mlp, cnn = ReadsTheRow(), ReadsTheRow(edge=None)
+    assert exercises.check_shifted_reads(6, mlp, images, labels, pixels=4, other=cnn)
+    assert (
+        "Right: 6 is the number of the 10, moved 4 pixels right, that the MLP reads right." in capsys.readouterr().out
+    )
+    named = {4: "counts the drawings it misreads", 0: "moves them down", 10: "moves them left"}
+    for wrong, message in named.items():
+        assert not exercises.check_shifted_reads(wrong, mlp, images, labels, pixels=4, other=cnn)
+        assert message in capsys.readouterr().out
+    assert not exercises.check_shifted_reads(10, mlp, images, labels, pixels=4, other=cnn)
+    said = capsys.readouterr().out  # three mistakes give 10: each is named
+    assert "Or that is the count before the move" in said and "Or that is the other model's count" in said
+    assert not exercises.check_shifted_reads(0, mlp, images, labels, pixels=4, other=cnn)
+    assert "Or that moves them right and down" in capsys.readouterr().out  # down, and right and down: 0 each
+    assert not exercises.check_shifted_reads(None, mlp, images, labels, pixels=4)
+    assert "No answer yet" in capsys.readouterr().out
+
+
 def test_a_check_leaves_the_notebooks_random_numbers_as_they_were(capsys):
     """Running a check or skipping it must not change what the notebook draws next (a model's first weights, the
     order of the batches): the checks that build models and random inputs draw their own numbers."""

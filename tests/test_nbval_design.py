@@ -233,6 +233,14 @@ ANOTHER_MACHINE = [
         "gain +0.12 points, noise 0.31 points: within the seed spread",
     ),
     ("pad shrunk           MLP: 1 of 10 right", "pad shrunk           MLP: 2 of 10 right"),
+    (
+        "Right: 2 is the number of the 10, moved 4 pixels right, that the MLP reads right.",
+        "Right: 3 is the number of the 10, moved 4 pixels right, that the MLP reads right.",
+    ),
+    (
+        "4 pixel(s) right: MLP 2 of 10 right, CNN 10 of 10 right",
+        "4 pixel(s) right: MLP 3 of 10 right, CNN 9 of 10 right",
+    ),
 ]
 
 

@@ -288,17 +288,26 @@ def test_11b_searches_then_judges_the_challenger_on_new_seeds_and_tests_once(stu
     assert "notebook 05's" in out
 
 
-def test_12_reads_the_drawings_with_both_models(student, both_models, tmp_path):
+def test_12_makes_a_drawing_like_an_mnist_digit(student, tmp_path):
+    """Notebook 12 alone: the three steps by hand, equal to the library's copy; no model, one checked exercise."""
+    out = execute(student, "12_draw", tmp_path, tmp_path / "a")
+    assert "equal to draw.rasterize_strokes on all ten drawings: True" in out
+    assert "box: 20×15 pixels (height×width)" in out and "Loaded" not in out  # no model: nothing loaded, none trained
+    assert out.count("No answer yet") == 1  # exercise 1, the one exercise, not answered
+    figures(tmp_path / "a", "draw_preprocessing")
+
+
+def test_12b_reads_the_drawings_with_both_models(student, both_models, tmp_path):
     artifacts = tmp_path / "artifacts"
     shutil.copytree(both_models, artifacts)
-    out = execute(student, "12_draw", tmp_path, artifacts)
+    out = execute(student, "12b_read_drawings", tmp_path, artifacts)
     assert "Loaded the CNN trained by notebook 10 (<artifacts>/cnn.pt): the default recipe with" in out
-    assert "equal to draw.rasterize_strokes on all ten drawings: True" in out
     assert out.count("No answer yet") == 1  # exercise 1, the one exercise, not answered
     readings = json.loads((artifacts / "draw_readings.json").read_text())
     assert set(readings["right"]) == {"pad shrunk", "our steps"}
     assert all(len(values) == 10 and all(0 < p <= 1 for p in values) for values in readings["top"].values())
-    figures(artifacts, "draw_preprocessing", "draw_readings", "draw_probabilities")
+    assert readings["sides"] == [14, 16, 15, 17, 13, 18, 17, 14, 19, 13]  # the drawings, not the models: fixed
+    figures(artifacts, "draw_readings", "draw_probabilities")
 
 
 def test_a_notebook_never_overwrites_a_model_it_did_not_train(student, trained, tmp_path):
