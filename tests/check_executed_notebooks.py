@@ -511,17 +511,15 @@ def test_the_cnn_of_10(executed):
     test, val = cnn["test_accuracy"], history[-1]["val_accuracy"]
     se_diff = (test * (1 - test) / 10_000 + val * (1 - val) / 5_000) ** 0.5
     assert abs(test - val) < 2 * se_diff
-    # "It also misreads fewer of these digits than LeNet-5." and "Both LeNet-5 errors lie more than 2 SE of the
+    # "it also misreads fewer of these digits than LeNet-5" and "Both LeNet-5 errors lie more than 2 SE of the
     # difference above ours" (measured: 0.46% against 0.8% and 0.95%, 3.0 and
     # 4.1 SE, the squares added as for different digits)
     error = cnn["test_error"]
     for lenet in (0.008, 0.0095):
         assert lenet - error > 2 * (error * (1 - error) / 10_000 + lenet * (1 - lenet) / 10_000) ** 0.5
     assert error < 0.008
-    # "Our CNN, with about a third of the MLP's parameters, misreads far fewer test digits than notebook 05's MLP."
-    # (measured: 0.46% against 1.53%; 38,458 parameters against 109,386)
+    # "Our CNN misreads far fewer test digits than notebook 05's MLP" (measured: 0.46% against 1.53%)
     assert 1 - cnn["mlp_test_accuracy"] > 2 * error
-    assert 0.3 <= cnn["params"]["CNN"] / cnn["params"]["MLP"] <= 0.37
 
 
 def test_the_ablation_of_10_on_validation(executed):
@@ -560,7 +558,8 @@ def test_the_ablation_of_10_on_validation(executed):
     # gains -0.41 points clean against a noise of 1.04, all shifted gains positive)
     assert all(r[f"verdict_{c}"] != "clear loss" for r in choices for c in ("clean", "shifted"))
     # "Label smoothing's and the extra layer's gains beat their noise by little or not at all (the margins
-    # above)." and "weak verdicts, even where the rule prints \"clear gain\"" (measured on the shifted digits,
+    # above)." and answer 7 "Label smoothing, for one, beats its noise by little or not at all" and
+    # "weak verdicts, even where the rule prints \"clear gain\"" (measured on the shifted digits,
     # gain minus noise: -1.05 and +0.64 points; with ATEN_CPU_CAPABILITY=default label smoothing's gain was -0.11
     # against a noise of 4.81, so the sentence allows "not at all" and names neither verdict)
     for name in ("without label smoothing", "without the extra 7×7 layer"):
@@ -592,8 +591,9 @@ def test_the_parts_of_the_search_in_11(executed):
     flat = [loss for lr, loss in zip(lrs, losses) if lr < test["falls"]]
     assert len(flat) >= 10 and max(flat) <= 1.02 * losses[0]
     assert lrs[0] < test["falls"] < test["lowest"] < lrs[-1] and test["exploded"] and losses[-1] > min(losses)
-    # "the lower bound lies below where the loss began to fall", "So the upper bound sits at the explosion" (past
-    # the lowest loss), and the search space takes "the range test's bounds (printed above)" (0.01 to 1)
+    # "the lower bound lies below where the smoothed loss ... began to fall", "The upper bound is the power of 10
+    # nearest the explosion, past the lowest point", and the search space takes "the range test's printed bounds,
+    # written in" (0.01 to 1)
     assert test["bounds"] == [0.01, 1] and test["bounds"][0] < test["falls"] and test["bounds"][1] > test["lowest"]
     # "Each trial trains `trial_epochs` epochs on `trial_images` sampled images: the trial budget"
     assert settings["trial_epochs"] == 2 and settings["trial_images"] == 10_000
@@ -601,8 +601,12 @@ def test_the_parts_of_the_search_in_11(executed):
     assert 7.5 <= math.ceil(settings["trial_images"] / 32) / math.ceil(settings["trial_images"] / 256) < 8
     # "The trial completed." (measured: 91.38% after epoch 1, 94.00% after epoch 2)
     assert parts["baseline_trial"]["state"] == "complete" and len(parts["baseline_trial"]["accuracies"]) == 2
-    # "The weak values at batch 32 fell below their peers after epoch 1 and were pruned: an epoch saved. At batch 256
-    # they scored lower still and ended near chance, 10%, yet ran on: no complete trial shared that batch size."
+    # "The score is far below notebook 05's: a trial's small budget only ranks configurations." (measured: 94.00%
+    # against notebook 05's 98.06% on validation after 10 epochs)
+    val_05 = torch.load(executed / "mlp.pt", weights_only=True)["history"][-1]["val_accuracy"]
+    assert parts["baseline_trial"]["accuracies"][-1] < val_05 - 0.02
+    # "The weak values at batch 32 fell below their peers after epoch 1 and were pruned: an epoch saved. At batch
+    # 256, ... they ended near chance, 10%. Yet no complete trial shared that batch size, so they ran on."
     # (measured: 29.38% against a 0.25 quantile of 90.63%; 9.86% after epoch 1, 9.80% after epoch 2) and answer 16
     baseline, faster, weak_32, weak_256 = parts["four_trials"]
     assert [t["batch_size"] for t in parts["four_trials"]] == [32, 32, 32, 256]
@@ -643,12 +647,15 @@ def test_the_search_of_11b(executed):
     # "The pruner, not the loss, made every stop (printed)." (a runaway loss leaves no accuracy, or a
     # pruned trial above its peers)
     assert all(t["val_accuracy"] is not None for t in trials if t["state"] == "pruned")
-    # "Trial 10 ended near chance, as notebook 11's weak values did at batch 256: at this budget batch 256 takes few
-    # steps." (measured: 9.46%, lr 0.0138, momentum 0.025; notebook 11's weak values at batch 256: 9.80%, and at
-    # batch 32, the same values learned: 29.38% after one epoch)
+    # "Trial 10 ended near chance, like notebook 11's weak values. At batch 256, a low rate with almost no momentum
+    # hardly moves the weights in an epoch's few steps. The other trials at batch 256 had higher rates and learned."
+    # (measured: 9.46%, lr 0.0138, momentum 0.025; trials 1 and 7 at batch 256: lr 0.125 and 0.195, 85.08% and
+    # 76.14%; notebook 11's weak values at batch 256: 9.80%, and at batch 32 they learned: 29.38% after one epoch)
     trial_10 = trials[10]
     assert trial_10["number"] == 10 and trial_10["val_accuracy"] < 0.2 and trial_10["batch_size"] == 256
     assert trial_10["lr"] < 0.05 and trial_10["momentum"] < 0.1
+    other_256 = [t for t in trials if t["batch_size"] == 256 and t["number"] != 10]
+    assert other_256 and all(t["lr"] > trial_10["lr"] and t["val_accuracy"] > 0.5 for t in other_256)
     weak_32, weak_256 = read(executed, "search_parts.json")["four_trials"][2:]
     assert weak_256["batch_size"] == 256 and weak_256["accuracies"][-1] < 0.2
     assert weak_32["accuracies"][0] > weak_256["accuracies"][0] + 0.1
@@ -662,8 +669,8 @@ def test_the_search_of_11b(executed):
     challenger = max(others, key=lambda t: t["val_accuracy"])
     assert tuning["challenger"] == challenger["number"]
     # The verdict is made on validation (the challenger after a clear gain, else notebook 05's values); "The gap is
-    # under twice the noise (printed): a weak verdict, even where the rule prints "clear loss"." and "Here: notebook
-    # 05's recipe." (chosen == baseline below)
+    # under twice the noise (printed): a weak verdict, even where the rule prints "clear loss"." and "We keep `chosen`:
+    # here notebook 05's recipe." (chosen == baseline below)
     # (measured: -0.85 points against a noise of 0.82)
     (base_mean, base_std), (mean, std) = tuning["seed_spread"]["baseline"], tuning["seed_spread"]["challenger"]
     gain, noise = mean - base_mean, std + base_std
@@ -689,8 +696,8 @@ def test_the_search_of_11b(executed):
     assert test_05 > val_05
     se_05 = math.sqrt(test_05 * (1 - test_05) / 10_000 + val_05 * (1 - val_05) / settings["val_size"])
     assert 1.4 <= (test_05 - val_05) / se_05 <= 2.8  # "near 2 standard errors"
-    # "Fewer epochs than notebook 05 cost validation accuracy (printed)" and the so: line "notebook 05's 10 epochs
-    # reached ..., above our 3's" (measured: 97.96% against 97.48%)
+    # "On validation, fewer epochs than notebook 05 scored lower (printed; one seed each, no spread)" and the so:
+    # line "notebook 05's 10 epochs reached ..., above our 3's" (measured: 97.96% against 97.48%)
     assert len(mlp_history) == 10 and mlp_history[-1]["val_accuracy"] > tuning["val_accuracy"]
 
 
@@ -702,8 +709,8 @@ def test_the_steps_of_12():
     from mnist_lab import draw
 
     steps = definitions("12_draw")
-    # "The pad runs the library's copy, `draw.rasterize_strokes`" and answer 16 (the notebook's own steps against the
-    # library's, on the ten built-in drawings; the notebook prints the comparison too)
+    # "The library's copy gives exactly our pixels." and answer 16 (the notebook's own steps against the library's,
+    # on the ten built-in drawings; the notebook prints the comparison too)
     for digit in range(10):
         strokes = draw.example_strokes(digit)
         assert torch.equal(steps.rasterize(strokes), draw.rasterize_strokes(strokes))
@@ -718,9 +725,10 @@ def test_the_steps_of_12():
     # 14.3" (also printed)
     row, col = steps.center_of_mass(digit)
     assert max(abs(row - 14), abs(col - 14)) <= 0.5 and f"{max(abs(row - 14), abs(col - 14)):.1f}" == "0.4"
-    # "Shrunk, the 7 is shorter than MNIST's 20-pixel box and sits lower than row 14 (printed), with a thinner pen."
-    # (measured: 14 pixels tall, centre of mass at row 17.8; pen 1.8 pixels against 2.2)
-    assert (shrunk.sum(axis=1) > 0).sum() < 20 and steps.center_of_mass(shrunk)[0] > 14
+    # "Shrunk, the 7 is shorter than MNIST's 20-pixel box, sits lower than row 14 and has a thinner pen than our
+    # steps' (printed).", "in panel 4 the 7 is small and low" and answer 17, "the built-in 7 comes out 14 pixels
+    # tall, centred low" (measured: 14 pixels tall, centre of mass at row 17.8; pen 1.8 pixels against 2.2)
+    assert (shrunk.sum(axis=1) > 0).sum() == 14 and steps.center_of_mass(shrunk)[0] > 14
     assert draw.PEN * 28 / draw.CANVAS < draw.INK
     # exercise 1's solution: "the 7's heavy top bar puts its centre of mass high in its box" (3.6 pixels off when
     # centred by its box, the farthest of the ten)
@@ -728,8 +736,9 @@ def test_the_steps_of_12():
 
     assert check_box_centring_offset(3.6, boxed)
     # its comments: "the 9, its loop on top, is next" and "Centring by the box leaves even ink up to about a pixel off
-    # (printed): most offsets above are near that, the 9's and the 7's are beyond it" (measured: 0.3 to 1.2, the 9
-    # 2.2, the 7 3.6; the boxes' own middles at most 1.1 off)
+    # (printed): most offsets are within that floor, the 6 just passes it, the 9 and the 7 lie well beyond it"
+    # (measured: 0.3 to 1.1 and the 6 1.21, the 9 2.2, the 7 3.6; the boxes' own middles at most 1.118 off; the
+    # so: line prints the count within and the ones beyond)
     import numpy as np
 
     offsets = []
@@ -739,15 +748,20 @@ def test_the_steps_of_12():
         image = np.zeros((28, 28))
         image[(28 - h) // 2 : (28 - h) // 2 + h, (28 - w) // 2 : (28 - w) // 2 + w] = box
         offsets.append(math.dist(steps.center_of_mass(image), (14, 14)))
+    floor = max(
+        math.dist(((28 - h) // 2 + (h - 1) / 2, (28 - w) // 2 + (w - 1) / 2), (14, 14))
+        for h, w in (steps.fit_in_box(draw.example_strokes(d)).shape for d in range(10))
+    )
     assert sorted(range(10), key=offsets.__getitem__)[-2:] == [9, 7]
-    assert all(offsets[d] < 1.5 for d in range(7)) and offsets[8] < 1.5 < min(offsets[7], offsets[9])
+    assert sum(o <= floor for o in offsets) > 5 and floor < offsets[6] < 1.5 < 1.5 * floor < min(offsets[7], offsets[9])
 
 
 def test_the_drawings_of_12b(executed):
     """12b: what its prose says about its counts and drawings holds for the trained pair of models."""
     readings = read(executed, "draw_readings.json")
     right = readings["right"]
-    # "After our steps both read all ten." (measured: 10 of 10 each)
+    # "After our steps both read all ten (printed): on the drawings that may have shaped the pen." (measured: 10 of
+    # 10 each)
     assert right["our steps"] == {"MLP": 10, "CNN": 10}
     # "Shrunk as drawn, the MLP misreads most drawings and the CNN reads most." and "The MLP misreads most shrunk
     # drawings and the CNN reads most." (measured: 1 and 9 of 10; 1 and 8 in an earlier run)
@@ -756,20 +770,25 @@ def test_the_drawings_of_12b(executed):
     seven = readings["seven"]
     assert all(seven[f"pad shrunk, {m}"] < seven[f"our steps, {m}"] for m in ("MLP", "CNN"))
     # "After our steps the MLP, trained without label smoothing, gives its top digit about 1.00 on all ten. The
-    # CNN's stay well below, near the 0.91 its label smoothing aimed at" and answer 7
+    # CNN's stay well below, around the 0.91 its label smoothing aimed at: one plausible cause, untested." and answer 7,
+    # "Its top probabilities stay around that target" (the CNN's ten are also printed, digit by digit)
     # (measured: MLP 0.998 to 1.00, CNN 0.88 to 0.94; CNN 0.82 to 0.93 on CI's float path)
     assert min(readings["top"]["MLP"]) >= 0.99
     assert 0.7 <= min(readings["top"]["CNN"]) and max(readings["top"]["CNN"]) <= 0.96
-    # "On these ten, all three pens give the same counts (printed)." and answer 6, "the counts stayed the same"; "The
-    # shrunk drawings' pen, 1.8 pixels, gave the same counts after our steps as `draw.INK`" and answer 15
-    # (measured: 10 of 10 each, and with pens 1.4 to 3.4)
+    # "On these ten, all three pens give the same counts (printed)." and answer 6, "the counts stayed the same"; "On
+    # these ten, a 1.8-pixel pen, the shrunk drawings', alone made neither model misread after our steps." and answer
+    # 15, "On these ten, after our steps, a 1.8-pixel pen alone made neither model misread" (measured: 10 of 10 each,
+    # and with pens 1.4 to 3.4)
     assert set(readings["pens"]) == {"1.6", "1.8", "3.0"}
     assert all(count == 10 for counts in readings["pens"].values() for count in counts.values())
     recipes = {kind: torch.load(executed / f"{kind}.pt", weights_only=True)["recipe"] for kind in ("mlp", "cnn")}
     assert recipes["mlp"].get("label_smoothing", 0.0) == 0.0 and recipes["cnn"]["label_smoothing"] == 0.1
+    # exercise 1's solution: "trained in notebook 10 on digits moved up to 2 pixels per axis and turned up to 10°"
+    assert recipes["cnn"]["max_shift"] == 2 and recipes["cnn"]["max_rotation"] == 10.0
     # "Shrunk drawings are unlikely in MNIST's distribution (printed above). Their ink's longer side is under 20
     # pixels, rare among MNIST's training digits. Their centres of mass lie farther from (14, 14) than any of
-    # theirs." and answers 9 and 10
+    # theirs." and answers 9 and 10; "In the figure, the shrunk digits are small and off-centre; our steps' fill the
+    # middle." (our steps: 20 pixels, centre within half a pixel of 14, by construction: guarded in 12's test)
     # (measured: sides 13 to 19; MNIST's longer side 20 in 54,858 of 55,000; offsets 3.8 to 8.3 against at most 0.71)
     assert max(readings["sides"]) < 20 and readings["mnist_side_20"] > 0.99
     assert min(readings["offsets"]) > readings["mnist_offset"]
@@ -784,7 +803,8 @@ def test_the_drawings_of_12b(executed):
     # "The shrunk drawings' pen, 1.8 pixels" (the pen 1.8 reads like draw.INK after our steps: asserted above)
     assert f"{draw.PEN * 28 / draw.CANVAS:.1f}" == "1.8"
     # Exercise 1's solution, "place alone can make the MLP misread these drawings, a few pixels off; the CNN,
-    # trained on digits moved up to 2 pixels (notebook 09), reads all ten moved farther", and answer 12, "that alone
+    # trained in notebook 10 on digits moved up to 2 pixels per axis and turned up to 10° (augmentation, notebook
+    # 09), reads all ten moved farther", and answer 12, "that alone
     # makes the MLP misread these drawings once moved a few pixels" (measured: the MLP reads all ten up to 2 pixels
     # right, 2 of 10 moved 4; the CNN all ten up to 5 pixels, 10 of 10 moved 4)
     from mnist_lab import train
