@@ -346,7 +346,7 @@ def test_the_readings_of_07(executed):
     r = read(executed, "visualization.json")
     history = r["history"]
     val_loss = [row["val_loss"] for row in history]
-    # "A gap alone is not over-fitting (notebook 04), and the screen found no sign of it." (printed verdict: "so: no
+    # "A gap alone is not over-fitting (notebook 04b), and the screen found no sign of it." (printed verdict: "so: no
     # sign of over-fitting by this screen: the last is within 10% of the lowest"; measured: 2%)
     assert val_loss[-1] <= 1.1 * min(val_loss)
     # "Yet the dashed curves start worse, the loss above the validation one and the accuracy below"
@@ -514,7 +514,7 @@ def test_the_cnn_of_10(executed):
     assert history[0]["train_accuracy"] < history[0]["val_accuracy"]
     assert history[-1]["train_accuracy"] > history[-1]["val_accuracy"] - 0.003
     # "Its rule needs 10 epochs after the lowest; ours has fewer (printed), so this run cannot settle the
-    # question." and answer 11 "Our 8 epochs are too few to settle it either way (printed)." (notebook 04's
+    # question." and answer 11 "Our 8 epochs are too few to settle it either way (printed)." (notebook 04b's
     # rule is for runs that go on 10 epochs past the lowest; the code prints this verdict from the same count)
     val_losses = [h["val_loss"] for h in history]
     assert len(history) == 8 and len(history) - 1 - val_losses.index(min(val_losses)) < 10
