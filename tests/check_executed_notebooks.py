@@ -182,7 +182,7 @@ def test_the_over_fitting_and_the_checkpoint_of_04b(executed):
     (loss_1, acc_1), (loss_2, acc_2) = gaps(lowest), gaps(end)
     assert loss_2 > loss_1 and acc_2 > acc_1
     # "Many texts call a wide gap over-fitting; we do not: this run's gap was already wide at its lowest validation
-    # loss", answer 9, and 04's "With only 1,000 training images, the gap grows wide and the validation loss turns
+    # loss", answer 9, and 04's "With far fewer training images, the gap grows wide and the validation loss turns
     # up" (measured: +0.27 in loss,
     # +10.34 points; "wide": over 0.05 in loss and 1 point, where the loop's gap above was under 0.05)
     assert loss_1 > 0.05 and acc_1 > 0.01
