@@ -375,6 +375,27 @@ def check_sgd_step(sgd_step) -> bool:
     return _compare(got, reference(), usual)
 
 
+# ---------------------------------------------------------------------------------------------------- notebook 04b
+
+
+def check_lowest_epoch(answer, history: list[dict]) -> bool:
+    """Notebook 04b, exercise 1: the epoch (counted from 1, as ``row["epoch"]``) with the lowest validation loss in
+    ``history``, the one early stopping keeps. Names a position counted from 0, the loss itself, the epoch of the
+    highest validation accuracy, that of the lowest training loss, and the last epoch."""
+    lowest = min(history, key=lambda row: row["val_loss"])
+    train_key = "end_train_loss" if "end_train_loss" in history[0] else "train_loss"
+    mistakes = [
+        (lowest["epoch"] - 1, "That is its position in the list, counted from 0: epochs count from 1 (row['epoch'])."),
+        (lowest["val_loss"], "That is the lowest validation loss itself: the exercise asks for its epoch."),
+        (max(history, key=lambda row: row["val_accuracy"])["epoch"],
+         "That is the epoch of the highest validation accuracy: early stopping here reads the validation loss."),
+        (min(history, key=lambda row: row[train_key])["epoch"],
+         "That is the epoch of the lowest training loss: early stopping reads the validation loss."),
+        (history[-1]["epoch"], "That is the last epoch, the one the checkpoint holds: find the lowest val_loss."),
+    ]  # fmt: skip
+    return _verdict(answer, lowest["epoch"], "the epoch with the lowest validation loss", mistakes)
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 05
 
 

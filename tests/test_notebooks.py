@@ -155,11 +155,21 @@ def test_04_steps_by_hand_equal_the_optimizers_and_the_loop_runs(student, tmp_pa
                   "after optimizer.zero_grad() the gradient is None: True"):  # fmt: skip
         assert check in out
     assert out.count("No answer yet") == 2  # the student edition: two checked exercises, none answered
-    figures(tmp_path / "a", "learning_curves", "overfitting_curves")
+    figures(tmp_path / "a", "learning_curves")
     curves = json.loads((tmp_path / "a" / "training_curves.json").read_text())
-    assert len(curves["history"]) == 1 and len(curves["small_history"]) == 100  # epochs=1; the run on 1,000 images
+    assert len(curves["history"]) == 1 and len(curves["end_train"]) == 2  # epochs=1
+
+
+def test_04b_over_fits_on_1000_images_and_rebuilds_the_model_from_its_checkpoint(student, tmp_path):
+    out = execute(student, "04b_overfitting", tmp_path, tmp_path / "a", subset=2000)
+    assert "so: the same numbers: the checkpoint holds the last epoch's parameters" in out
+    assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
+    figures(tmp_path / "a", "overfitting_curves")
+    small = json.loads((tmp_path / "a" / "overfitting_history.json").read_text())
+    assert len(small) == 100  # the run on 1,000 images
     # every row of the run on 1,000 images holds the training images' numbers at the end of its epoch (measure)
-    assert all(0 <= row["end_train_accuracy"] <= 1 and row["end_train_loss"] > 0 for row in curves["small_history"])
+    assert all(0 <= row["end_train_accuracy"] <= 1 and row["end_train_loss"] > 0 for row in small)
+    assert train.read_checkpoint(tmp_path / "a" / "overfitting_run.pt")["epoch"] == 100
 
 
 def test_05_writes_the_mlp_its_recipe_and_the_ablation(trained):
