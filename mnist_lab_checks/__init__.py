@@ -440,8 +440,43 @@ def check_gap_in_standard_errors(answer, val_logits, val_labels, test_logits, te
 # ----------------------------------------------------------------------------------------------------- notebook 07
 
 
+def check_unit_top_digits(answer, layers, images: torch.Tensor, labels: torch.Tensor, unit: int, k: int = 100) -> bool:
+    """Notebook 07, exercise 1: how many of the ``k`` digits of ``images`` that raise unit ``unit`` of ``layers`` (the
+    first layer and its ReLU) most are the unit's digit, the commonest among the 8 that raise it most."""
+    with torch.no_grad():
+        h = layers(images.flatten(1).to(next(layers.parameters()).device)).cpu()  # one row of units per digit
+    labels = labels.cpu()
+    column = h[:, unit]
+    digit = int(labels[column.topk(8).indices].bincount().argmax())
+
+    def count(rows: torch.Tensor) -> int:
+        return int((labels[rows] == digit).sum())
+
+    right = count(column.topk(k).indices)
+    mistakes = [
+        (k - right, f"That counts the other digits among the {k}: give how many are the unit's digit."),
+        (right / k, "That is the share: give the count."),
+        (count(column.topk(8).indices), f"That counts among its 8: take the {k} digits that raise it most."),
+        (count(column.topk(k, largest=False).indices), "That takes the digits that raise it least: topk gives the "
+         "largest."),
+        (int((labels == digit).sum()), f"That counts the digit among all the digits: keep only the {k} that raise "
+         "the unit most."),
+    ]  # fmt: skip
+    if k <= h.shape[1]:  # h[unit] is a row: one digit's units, not one unit's digits
+        mistakes.append((count(h[unit].topk(k).indices), f"That ranks row {unit}, one digit's units: the unit is "
+                         f"column {unit}, h[:, {unit}]."))  # fmt: skip
+    merged: dict[float, str] = {}  # two mistakes may give the same count: name both
+    for wrong, why in mistakes:
+        merged[wrong] = f"{merged[wrong]} Or t{why[1:]}" if wrong in merged else why
+    what = f"the count of unit {unit}'s digit among the {k} digits that raise it most"
+    return _verdict(answer, right, what, list(merged.items()), 1e-3)
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 07b
+
+
 def check_first_mistake(answer, preds: torch.Tensor, labels: torch.Tensor) -> bool:
-    """Notebook 07, exercise 1: the index (from 0) of the first digit whose prediction differs from its label."""
+    """Notebook 07b, exercise 1: the index (from 0) of the first digit whose prediction differs from its label."""
     wrong = (preds != labels).nonzero().flatten().tolist()
     if not wrong:
         print("The model reads every one of these digits right: this check has nothing to compare.")

@@ -289,7 +289,7 @@ def test_the_default_mlp_of_05_and_its_evaluation_by_06(executed):
     assert val.index(min(val)) >= len(val) - 2  # a rise, if any, in the last epoch only
     train = [row["train_loss"] for row in history]
     assert all(b < a for a, b in zip(train[-4:], train[-3:])) and abs(val[-1] - val[-2]) < 0.1 * val[-2]
-    # the printed "so: 1 epoch(s) after the lowest: too few for notebook 04's over-fitting rule to settle it either
+    # the printed "so: 1 epoch(s) after the lowest: too few for notebook 04b's over-fitting rule to settle it either
     # way" is printed from the numbers (04's rule needs 10 epochs past the lowest; 05 trains 10 in all)
     metrics = read(executed, "metrics.json")
     assert metrics["n_test"] == 10_000 and 0.978 <= metrics["test_accuracy"] <= 0.99  # the recipe's target: 98%
@@ -341,27 +341,26 @@ def test_the_readings_of_06(executed):
 
 
 def test_the_readings_of_07(executed):
-    """07: what its prose (and its questionnaire's answers) read from the saved history, the first-layer weights,
-    the damaged validation digits and the grid (visualization.json)."""
+    """07: what its prose (and its questionnaire's answers) read from the saved history and the first-layer weights
+    (visualization.json), and what its exercise's solution reads from unit 4's digits."""
     r = read(executed, "visualization.json")
     history = r["history"]
     val_loss = [row["val_loss"] for row in history]
     # "A gap alone is not over-fitting (notebook 04b), and the screen found no sign of it." (printed verdict: "so: no
     # sign of over-fitting by this screen: the last is within 10% of the lowest"; measured: 2%)
     assert val_loss[-1] <= 1.1 * min(val_loss)
-    # "Yet the dashed curves start worse, the loss above the validation one and the accuracy below"
+    # "Yet the dashed curves start worse, the loss above the validation one and the accuracy below" and answer 2
     # (measured: 0.6909 against 0.1968, 78.5% against 93.78% at epoch 1)
     first = history[0]
     assert first["train_loss"] > first["val_loss"] and first["train_accuracy"] < first["val_accuracy"]
     # "Notebook 06 measured how often the MLP of notebook 05 is right": 07 reads the very model that 05 saved and 06
-    # measured (its history, and the clean validation accuracy it re-measures, are mlp.pt's last epoch's)
+    # measured (its history is mlp.pt's)
     assert history == torch.load(executed / "mlp.pt", weights_only=True)["history"]
-    assert abs(r["clean"] - history[-1]["val_accuracy"]) < 1e-9
     # "The training digits do better, in loss and in accuracy; the accuracy by over notebook 04's 1-point margin."
     # (04's margin: 1 point; measured: 99.77% against 98.06%, +1.71 points)
     gap = r["end_train"] - history[-1]["val_accuracy"]
     assert r["end_train_loss"] < history[-1]["val_loss"] and gap > 0.01
-    # "A fraction of a point. [...] Saving the last epoch cost little." (also answer 14; measured: 2 of 5,000
+    # "A fraction of a point. [...] Saving the last epoch cost little." (also answer 7; measured: 2 of 5,000
     # digits, +0.04 points)
     lowest = history[val_loss.index(min(val_loss))]
     assert abs(r["behind"]) / r["n"] < 0.01 and r["n"] == 5000
@@ -371,9 +370,9 @@ def test_the_readings_of_07(executed):
     # ranks 9s first" on the committed run, 2 of 8 on another float path), so no sentence reads them
     assert len(r["alike"]) == 8 and all(1 <= a <= 8 for a in r["alike"]) and 0 <= r["pale"] < 8
     # "Even untrained units' top eights often share a kind, perhaps because digits of one kind look alike; trained
-    # units do so far more often (printed)." (6 or more of one kind over all 128 units; measured: 79 trained
-    # against 37 of a newly built MLP; 27 to 37 over newly built MLPs of seeds 0 to 4): "far more", at least 1.5 times
-    # as many
+    # units do so far more often (printed)." and answer 17, "Far more trained units than untrained ones have 6 or
+    # more of one digit among their 8" (6 or more of one kind over all 128 units; measured: 79 trained against 37 of
+    # a newly built MLP; 27 to 37 over newly built MLPs of seeds 0 to 4): "far more", at least 1.5 times as many
     trained = sum(a >= 6 for a in r["alike_trained"])
     untrained = sum(a >= 6 for a in r["alike_untrained"])
     assert len(r["alike_trained"]) == len(r["alike_untrained"]) == 128 and untrained > 10
@@ -384,47 +383,61 @@ def test_the_readings_of_07(executed):
     # "Inside it most weights are red, on average for the newly built MLP too (printed)" (measured: 55% to 63% in
     # the 8 rows, mean printed): over half on average, where "on average" reads no single row
     assert len(r["red_new"]) == 8 and sum(r["red_new"]) / 8 > 0.5
-    # "That MLP is this model before training; the last line compares the two row by row." (the newly built MLP is
-    # seeded and sized as 05's; measured: 64% to 73% trained against 55% to 63% untrained; whether every trained
-    # row is above every untrained one is only printed, in a so: line, with "over only 8 units"). The means, which
-    # no sentence reads, are 9 points apart:
+    # answer 17, "more of the weights inside the black line are red, on average (printed)" (the newly built MLP is
+    # seeded and sized as 05's; measured: means 68% trained against 59% untrained; the means are compared, with a
+    # margin of 3 points). "the last line compares the two row by row" reads no side: the line prints it.
     assert sum(r["red"]) / 8 > sum(r["red_new"]) / 8 + 0.03
-    # "The first lines give each kind's first σ tried that costs over a point (our choice), its mean change, and its
-    # drop in SE: beyond 2 SE, so not digit luck." (the SE of a difference on the same digits: at most
-    # sqrt(d / n), d the share read differently; measured: blur σ 1.5, 3.94 points, 13 SE; noise σ 0.2, 1.36
-    # points, 7 SE): each kind has such a σ, its drop over 3 SE, so that a near call fails here
+    # exercise 1's solution reads its verdict ("unit 4 prefers 2s well beyond its top eight") only in so: lines;
+    # its comment is conditional ("Far above the digit's share [...], it says"), so no sentence reads a side.
+
+
+def test_the_readings_of_07b(executed):
+    """07b: what its prose (and its questionnaire's answers) read from the damaged validation digits, the answers the
+    model gives them and the grid (robustness.json)."""
+    r = read(executed, "robustness.json")
+    # "We load the MLP that notebook 05 trained": the clean validation accuracy it measures is mlp.pt's last epoch's
+    history = torch.load(executed / "mlp.pt", weights_only=True)["history"]
+    assert abs(r["clean"] - history[-1]["val_accuracy"]) < 1e-9 and r["n"] == 5000
+    # "Each kind's first σ that costs over a point (our choice) drops it beyond 2 SE (printed): not the luck of the
+    # digits." (the SE of a difference on the same digits: at most sqrt(d / n), d the share read differently;
+    # measured: blur σ 1.5, 3.94 points, 13 SE; noise σ 0.2, 1.36 points, 7 SE): each kind has such a σ, its drop
+    # over 3 SE, so that a near call fails here
+    firsts = {}
     for kind in ("blur", "noise"):
         out = [row for row in r["damage"] if row["kind"] == kind and abs(row["accuracy"] - r["clean"]) > 0.01]
-        first_out = min(out, key=lambda row: row["sigma"])
-        assert r["clean"] - first_out["accuracy"] > 3 * math.sqrt(first_out["differ"] / r["n"])
-    # "Their mean changes nearly match, and there blur costs more points." (the first σ of each kind past 1 point;
-    # measured: blur σ 1.5, change 0.088, 3.94 points; noise σ 0.2, change 0.087, 1.36 points): changes within 0.01
-    # of each other, blur's drop over twice noise's
-    first_out = {}
-    for kind in ("blur", "noise"):
-        out = [row for row in r["damage"] if row["kind"] == kind and abs(row["accuracy"] - r["clean"]) > 0.01]
-        first_out[kind] = min(out, key=lambda row: row["sigma"])
-    assert abs(first_out["blur"]["change"] - first_out["noise"]["change"]) < 0.01
-    assert r["clean"] - first_out["blur"]["accuracy"] > 2 * (r["clean"] - first_out["noise"]["accuracy"])
-    # "The last line compares larger changes: a stronger noise reads far more digits right than the strongest blur.
-    # So at the larger strengths tried, blur hurts more on this scale." (also answer 10: "a noise that changes the
-    # pixels more reads far more digits right"; the margin, 5 points, is 250 of the 5,000 digits and over 3 SE
-    # bounds; measured: noise σ 0.5, change 0.204, 65.22%, against blur σ 3, change 0.143, 29.48%: 25 bounds)
+        firsts[kind] = min(out, key=lambda row: row["sigma"])
+        assert r["clean"] - firsts[kind]["accuracy"] > 3 * math.sqrt(firsts[kind]["differ"] / r["n"])
+    # "Their mean changes nearly match, and there blur costs more points." (measured: 0.088 and 0.087; 3.94 points
+    # against 1.36: the mean changes need no model, the same on every machine; the drops are 2.6 points apart)
+    blur_first, noise_first = firsts["blur"], firsts["noise"]
+    assert abs(blur_first["change"] - noise_first["change"]) < 0.005
+    assert blur_first["accuracy"] < noise_first["accuracy"] - 0.01
+    # "The last line compares larger changes: a stronger noise reads far more digits right than the strongest
+    # blur. So at the larger strengths tried, blur hurts more on this scale." (also answer 11: "a noise that changes
+    # the pixels more reads far more digits right"; the margin, 5 points, is 250 of the 5,000 digits and over 3 SE
+    # bounds; measured: noise σ 0.5, change 0.204, 65.22%, against blur σ 3, change 0.143, 29.48%: 40 bounds)
     blur = max((row for row in r["damage"] if row["kind"] == "blur"), key=lambda row: row["change"])
     more = [row for row in r["damage"] if row["kind"] == "noise" and row["change"] >= blur["change"]]
     assert more and all(row["accuracy"] > blur["accuracy"] + 0.05 for row in more)
-    # printed "... 40 times the SE": the SE of that difference on the same digits is at most sqrt(d / n), d the share
-    # of digits the two read differently; "far more": over 10 of them
+    # printed "... 40 times the SE's upper bound": the SE of that difference on the same digits is at most
+    # sqrt(d / n), d the share of digits the two read differently; "far more": over 10 of them
     noise = more[0]
     ahead = noise["accuracy"] - blur["accuracy"]
     assert r["blur_noise_differ"] is not None and ahead > 10 * math.sqrt(r["blur_noise_differ"] / r["n"])
-    # "Read the lines under the grid: [...] which right answers fall below 95%?" (measured: right answers at 62.7%
-    # and 76.5%)
+    # "On clean digits the mistakes spread over many answers. The strongest blur and noise pull most of them to one
+    # answer, 8 (printed)." and answer 13 (measured: clean, at most 12 of 97 to one answer, 12%; blur σ 3, 3,448 of
+    # 3,526 read as 8, 98%; noise σ 0.7, 2,042 of 2,757, 74%)
+    turned = r["misread_answers"]
+    assert set(turned) == {"clean", "blur σ 3", "noise σ 0.7"}
+    assert turned["clean"]["most"] < 0.25 * turned["clean"]["misread"]
+    for name in ("blur σ 3", "noise σ 0.7"):
+        assert turned[name]["answers"] == [8] and turned[name]["most"] > 0.5 * turned[name]["misread"]
+    # "Read the lines under the grid: [...] which right answers fall below 95%?" and answer 15, "A right answer can
+    # come with a low confidence (printed under the grid)" (measured: right answers at 62.7% and 76.5%)
     confidence, right = r["grid_confidence"], r["grid_right"]
     assert any(ok and c <= 0.95 for c, ok in zip(confidence, right))
-    # question 15 ("one grid of 32 digits"), answer 15: "at this accuracy about half the grids are clean
-    # (printed), the rest hold one mistake or more." (32 digits each right with the clean validation accuracy;
-    # measured at 98.06%: 53.4% clean)
+    # questions 16 and 17, answers 16 and 17: "at this accuracy about half the grids are clean (printed)" (32 digits
+    # each right with the clean validation accuracy; measured at 98.06%: 53.4% clean)
     a, n = r["clean"], len(right)
     assert r["grid_wrong"] == n - sum(right) and 0.35 < a**n < 0.65
 

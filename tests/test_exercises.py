@@ -146,6 +146,40 @@ def test_first_mistake_names_the_usual_mistakes(capsys):
         assert named in capsys.readouterr().out, wrong
 
 
+def _one_pixel_units(n_units: int = 32):
+    """A first layer and its ReLU whose unit j reads pixel j alone (weight 1, bias 0)."""
+    linear = torch.nn.Linear(784, n_units)
+    with torch.no_grad():
+        linear.weight.zero_()
+        linear.weight[:, :n_units] = torch.eye(n_units)
+        linear.bias.zero_()
+    return torch.nn.Sequential(linear, torch.nn.ReLU())
+
+
+def test_07_unit_top_digits_check_names_the_usual_mistakes(capsys):
+    """40 digits: unit 4 reads pixel 4, highest on digit 0 and falling; 2s at ranks 0-5 (its 8 hold six: its digit
+    is 2), 10, 12 and 15 (9 of its top 20), and 25, 30 and 35 (3 of the 20 that raise it least)."""
+    layers = _one_pixel_units()
+    pixels = torch.rand(40, 784, generator=torch.Generator().manual_seed(0)) * 0.5
+    pixels[:, 4] = torch.arange(40, 0, -1).float()  # pixel 4: unit 4
+    pixels[4, :4], pixels[4, 5:32] = torch.arange(4.0), torch.arange(5.0, 32.0)  # digit #4: unit j is j
+    images = pixels.reshape(40, 1, 28, 28)
+    twos = [0, 1, 2, 3, 4, 5, 10, 12, 15, 25, 30, 35]
+    labels = torch.tensor([2 if i in twos else i % 7 + 3 for i in range(40)])
+    assert exercises.check_unit_top_digits(9, layers, images, labels, unit=4, k=20)
+    assert "Right: 9 is the count of unit 4's digit among the 20 digits that raise it most." in capsys.readouterr().out
+    assert exercises.check_unit_top_digits(torch.tensor(9), layers, images, labels, unit=4, k=20)
+    # row 4 ranked: digit #4's units 4 (pixel 4 is 36) and 31 down to 13, of which 4, 15, 25 and 30 are 2s
+    named = {11: "counts the other digits", 0.45: "the share", 6: "counts among its 8", 3: "raise it least",
+             12: "among all the digits", 4: "ranks row 4"}  # fmt: skip
+    for wrong, message in named.items():
+        assert not exercises.check_unit_top_digits(wrong, layers, images, labels, unit=4, k=20)
+        assert message in capsys.readouterr().out, wrong
+    assert not exercises.check_unit_top_digits(None, layers, images, labels, unit=4, k=20)
+    assert "No answer yet" in capsys.readouterr().out
+    assert not exercises.check_unit_top_digits("9 twos", layers, images, labels, unit=4, k=20)  # never raises
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 03
 
 
