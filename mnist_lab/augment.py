@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
     """Return ``images`` blurred by a Gaussian of standard deviation ``sigma`` pixels (0 = unchanged). Notebook 01 shows
-    it on digits; notebooks 07 and 10 measure the models on blurred validation digits."""
+    it on digits; notebooks 07b and 10 measure the models on blurred validation digits."""
     if sigma <= 0:
         return images.clone()
     # 3 sigma each side, but less than the image's side: reflect padding needs that, and a wider kernel
@@ -30,7 +30,7 @@ def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
 
 def add_noise(images: torch.Tensor, std: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """Return ``images`` plus Gaussian noise of standard deviation ``std``, clipped to [0, 1]. Notebook 01 shows it on
-    digits; notebooks 07 and 10 measure the models on noisy validation digits."""
+    digits; notebooks 07b and 10 measure the models on noisy validation digits."""
     if std <= 0:
         return images.clone()
     noise = torch.randn(images.shape, generator=generator, dtype=images.dtype, device="cpu").to(images.device)

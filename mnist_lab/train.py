@@ -1,4 +1,4 @@
-"""The training loop of notebooks 04 and 05, saved: one epoch, evaluation, ``fit``, and checkpoints.
+"""The training loop of notebooks 04, 04b and 05, saved: one epoch, evaluation, ``fit``, and checkpoints.
 
 ``train_one_epoch`` is the loop notebook 04 writes by hand (``zero_grad``, forward, loss, ``backward``, ``step``);
 ``fit`` repeats it for several epochs with a history, a checkpoint after every epoch, a stop at the first NaN
@@ -269,7 +269,7 @@ def fit(model: nn.Module, train_loader, val_loader=None, *, epochs: int = 1, lr:
 
 def save_checkpoint(path: str | os.PathLike, checkpoint: dict) -> Path:
     """Write a checkpoint dict with ``torch.save`` (to a temporary file, then renamed: never half-written); return
-    the path. Notebook 04 saves and loads a model this way."""
+    the path. Notebook 04b opens what ``fit`` saved this way."""
     return runtime.replace_file(path, lambda tmp: torch.save(checkpoint, tmp))
 
 

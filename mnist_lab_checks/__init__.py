@@ -375,6 +375,27 @@ def check_sgd_step(sgd_step) -> bool:
     return _compare(got, reference(), usual)
 
 
+# ---------------------------------------------------------------------------------------------------- notebook 04b
+
+
+def check_lowest_epoch(answer, history: list[dict]) -> bool:
+    """Notebook 04b, exercise 1: the epoch (counted from 1, as ``row["epoch"]``) with the lowest validation loss in
+    ``history``, the one early stopping keeps. Names a position counted from 0, the loss itself, the epoch of the
+    highest validation accuracy, that of the lowest training loss, and the last epoch."""
+    lowest = min(history, key=lambda row: row["val_loss"])
+    train_key = "end_train_loss" if "end_train_loss" in history[0] else "train_loss"
+    mistakes = [
+        (lowest["epoch"] - 1, "That is its position in the list, counted from 0: epochs count from 1 (row['epoch'])."),
+        (lowest["val_loss"], "That is the lowest validation loss itself: the exercise asks for its epoch."),
+        (max(history, key=lambda row: row["val_accuracy"])["epoch"],
+         "That is the epoch of the highest validation accuracy: early stopping here reads the validation loss."),
+        (min(history, key=lambda row: row[train_key])["epoch"],
+         "That is the epoch of the lowest training loss: early stopping reads the validation loss."),
+        (history[-1]["epoch"], "That is the last epoch, the one the checkpoint holds: find the lowest val_loss."),
+    ]  # fmt: skip
+    return _verdict(answer, lowest["epoch"], "the epoch with the lowest validation loss", mistakes)
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 05
 
 
@@ -419,8 +440,43 @@ def check_gap_in_standard_errors(answer, val_logits, val_labels, test_logits, te
 # ----------------------------------------------------------------------------------------------------- notebook 07
 
 
+def check_unit_top_digits(answer, layers, images: torch.Tensor, labels: torch.Tensor, unit: int, k: int = 100) -> bool:
+    """Notebook 07, exercise 1: how many of the ``k`` digits of ``images`` that raise unit ``unit`` of ``layers`` (the
+    first layer and its ReLU) most are the unit's digit, the commonest among the 8 that raise it most."""
+    with torch.no_grad():
+        h = layers(images.flatten(1).to(next(layers.parameters()).device)).cpu()  # one row of units per digit
+    labels = labels.cpu()
+    column = h[:, unit]
+    digit = int(labels[column.topk(8).indices].bincount().argmax())
+
+    def count(rows: torch.Tensor) -> int:
+        return int((labels[rows] == digit).sum())
+
+    right = count(column.topk(k).indices)
+    mistakes = [
+        (k - right, f"That counts the other digits among the {k}: give how many are the unit's digit."),
+        (right / k, "That is the share: give the count."),
+        (count(column.topk(8).indices), f"That counts among its 8: take the {k} digits that raise it most."),
+        (count(column.topk(k, largest=False).indices), "That takes the digits that raise it least: topk gives the "
+         "largest."),
+        (int((labels == digit).sum()), f"That counts the digit among all the digits: keep only the {k} that raise "
+         "the unit most."),
+    ]  # fmt: skip
+    if k <= h.shape[1]:  # h[unit] is a row: one digit's units, not one unit's digits
+        mistakes.append((count(h[unit].topk(k).indices), f"That ranks row {unit}, one digit's units: the unit is "
+                         f"column {unit}, h[:, {unit}]."))  # fmt: skip
+    merged: dict[float, str] = {}  # two mistakes may give the same count: name both
+    for wrong, why in mistakes:
+        merged[wrong] = f"{merged[wrong]} Or t{why[1:]}" if wrong in merged else why
+    what = f"the count of unit {unit}'s digit among the {k} digits that raise it most"
+    return _verdict(answer, right, what, list(merged.items()), 1e-3)
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 07b
+
+
 def check_first_mistake(answer, preds: torch.Tensor, labels: torch.Tensor) -> bool:
-    """Notebook 07, exercise 1: the index (from 0) of the first digit whose prediction differs from its label."""
+    """Notebook 07b, exercise 1: the index (from 0) of the first digit whose prediction differs from its label."""
     wrong = (preds != labels).nonzero().flatten().tolist()
     if not wrong:
         print("The model reads every one of these digits right: this check has nothing to compare.")

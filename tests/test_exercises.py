@@ -146,6 +146,40 @@ def test_first_mistake_names_the_usual_mistakes(capsys):
         assert named in capsys.readouterr().out, wrong
 
 
+def _one_pixel_units(n_units: int = 32):
+    """A first layer and its ReLU whose unit j reads pixel j alone (weight 1, bias 0)."""
+    linear = torch.nn.Linear(784, n_units)
+    with torch.no_grad():
+        linear.weight.zero_()
+        linear.weight[:, :n_units] = torch.eye(n_units)
+        linear.bias.zero_()
+    return torch.nn.Sequential(linear, torch.nn.ReLU())
+
+
+def test_07_unit_top_digits_check_names_the_usual_mistakes(capsys):
+    """40 digits: unit 4 reads pixel 4, highest on digit 0 and falling; 2s at ranks 0-5 (its 8 hold six: its digit
+    is 2), 10, 12 and 15 (9 of its top 20), and 25, 30 and 35 (3 of the 20 that raise it least)."""
+    layers = _one_pixel_units()
+    pixels = torch.rand(40, 784, generator=torch.Generator().manual_seed(0)) * 0.5
+    pixels[:, 4] = torch.arange(40, 0, -1).float()  # pixel 4: unit 4
+    pixels[4, :4], pixels[4, 5:32] = torch.arange(4.0), torch.arange(5.0, 32.0)  # digit #4: unit j is j
+    images = pixels.reshape(40, 1, 28, 28)
+    twos = [0, 1, 2, 3, 4, 5, 10, 12, 15, 25, 30, 35]
+    labels = torch.tensor([2 if i in twos else i % 7 + 3 for i in range(40)])
+    assert exercises.check_unit_top_digits(9, layers, images, labels, unit=4, k=20)
+    assert "Right: 9 is the count of unit 4's digit among the 20 digits that raise it most." in capsys.readouterr().out
+    assert exercises.check_unit_top_digits(torch.tensor(9), layers, images, labels, unit=4, k=20)
+    # row 4 ranked: digit #4's units 4 (pixel 4 is 36) and 31 down to 13, of which 4, 15, 25 and 30 are 2s
+    named = {11: "counts the other digits", 0.45: "the share", 6: "counts among its 8", 3: "raise it least",
+             12: "among all the digits", 4: "ranks row 4"}  # fmt: skip
+    for wrong, message in named.items():
+        assert not exercises.check_unit_top_digits(wrong, layers, images, labels, unit=4, k=20)
+        assert message in capsys.readouterr().out, wrong
+    assert not exercises.check_unit_top_digits(None, layers, images, labels, unit=4, k=20)
+    assert "No answer yet" in capsys.readouterr().out
+    assert not exercises.check_unit_top_digits("9 twos", layers, images, labels, unit=4, k=20)  # never raises
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 03
 
 
@@ -307,6 +341,46 @@ def test_04_sgd_step_check_accepts_the_solution_and_never_raises(capsys):
     assert not exercises.check_sgd_step(lambda *args: 1 / 0)
     out = capsys.readouterr().out
     assert out.count("Your function raised ZeroDivisionError") == 1 and "Right" not in out
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 04b
+
+
+def _history():
+    """A made-up run: validation loss lowest at epoch 3, validation accuracy highest at epoch 4, training loss lowest
+    at the last epoch, 6."""
+    val_loss, val_acc = [0.9, 0.6, 0.4, 0.45, 0.5, 0.7], [0.6, 0.7, 0.8, 0.85, 0.82, 0.81]
+    train_loss = [1.0, 0.5, 0.3, 0.2, 0.1, 0.05]
+    return [
+        {"epoch": e + 1, "val_loss": v, "val_accuracy": a, "end_train_loss": t}
+        for e, (v, a, t) in enumerate(zip(val_loss, val_acc, train_loss))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (2, "counted from 0"),
+        (0.4, "the lowest validation loss itself"),
+        (4, "highest validation accuracy"),
+        (6, "the lowest training loss"),
+        (1, "Open the next hint"),
+    ],
+)
+def test_04b_lowest_epoch_check_names_the_usual_mistake(wrong, message, capsys):
+    assert not exercises.check_lowest_epoch(wrong, _history())
+    out = capsys.readouterr().out
+    assert message in out and "Not quite" in out
+
+
+def test_04b_lowest_epoch_check_names_the_last_epoch_and_accepts_the_right_one(capsys):
+    rows = [dict(row, end_train_loss=1.0) for row in _history()]  # every training loss equal: min is epoch 1
+    assert not exercises.check_lowest_epoch(6, rows)
+    assert "the last epoch" in capsys.readouterr().out
+    assert exercises.check_lowest_epoch(3, _history())
+    assert exercises.check_lowest_epoch(torch.tensor(3), _history())  # a tensor of one number
+    assert not exercises.check_lowest_epoch(None, _history())
+    assert "No answer yet" in capsys.readouterr().out
 
 
 # ----------------------------------------------------------------------------------------------------- notebook 08

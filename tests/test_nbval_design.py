@@ -241,6 +241,14 @@ ANOTHER_MACHINE = [
         "4 pixel(s) right: MLP 2 of 10 right, CNN 10 of 10 right",
         "4 pixel(s) right: MLP 3 of 10 right, CNN 9 of 10 right",
     ),
+    (
+        "Right: 91 is the count of unit 4's digit among the 100 digits that raise it most.",
+        "Right: 87 is the count of unit 4's digit among the 100 digits that raise it most.",
+    ),
+    (
+        "Right: 4 is the index of the first digit the model gets wrong.",
+        "Right: 9 is the index of the first digit the model gets wrong.",
+    ),
 ]
 
 

@@ -155,11 +155,21 @@ def test_04_steps_by_hand_equal_the_optimizers_and_the_loop_runs(student, tmp_pa
                   "after optimizer.zero_grad() the gradient is None: True"):  # fmt: skip
         assert check in out
     assert out.count("No answer yet") == 2  # the student edition: two checked exercises, none answered
-    figures(tmp_path / "a", "learning_curves", "overfitting_curves")
+    figures(tmp_path / "a", "learning_curves")
     curves = json.loads((tmp_path / "a" / "training_curves.json").read_text())
-    assert len(curves["history"]) == 1 and len(curves["small_history"]) == 100  # epochs=1; the run on 1,000 images
+    assert len(curves["history"]) == 1 and len(curves["end_train"]) == 2  # epochs=1
+
+
+def test_04b_over_fits_on_1000_images_and_rebuilds_the_model_from_its_checkpoint(student, tmp_path):
+    out = execute(student, "04b_overfitting", tmp_path, tmp_path / "a", subset=2000)
+    assert "so: the same numbers: the checkpoint holds the last epoch's parameters" in out
+    assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
+    figures(tmp_path / "a", "overfitting_curves")
+    small = json.loads((tmp_path / "a" / "overfitting_history.json").read_text())
+    assert len(small) == 100  # the run on 1,000 images
     # every row of the run on 1,000 images holds the training images' numbers at the end of its epoch (measure)
-    assert all(0 <= row["end_train_accuracy"] <= 1 and row["end_train_loss"] > 0 for row in curves["small_history"])
+    assert all(0 <= row["end_train_accuracy"] <= 1 and row["end_train_loss"] > 0 for row in small)
+    assert train.read_checkpoint(tmp_path / "a" / "overfitting_run.pt")["epoch"] == 100
 
 
 def test_05_writes_the_mlp_its_recipe_and_the_ablation(trained):
@@ -198,13 +208,27 @@ def test_06_evaluates_the_model_it_finds_with_its_recipe(student, trained, tmp_p
 
 
 def test_07_draws_its_figures_and_writes_its_readings(student, trained, tmp_path):
-    out = execute(student, "07_visualization", tmp_path, trained, blur_sigmas=[0.0, 2.0], noise_stds=[0.0, 0.5])
+    """Notebook 07: the curves and the first-layer units of 05's MLP, one checked exercise; no damaged digits."""
+    out = execute(student, "07_visualization", tmp_path, trained)
+    assert "first-layer weights: (128, 784)" in out and "unit 7 is raised most by the digits" in out
     assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
-    figures(trained, "history_curves", "first_layer_weights", "what_raises_units", "robustness", "predictions")
+    figures(trained, "history_curves", "first_layer_weights", "what_raises_units")
     readings = json.loads((trained / "visualization.json").read_text())  # what check_executed_notebooks reads
-    assert len(readings["history"]) == 1 and len(readings["damage"]) == 4 and len(readings["alike"]) == 8
+    assert len(readings["history"]) == 1 and len(readings["alike"]) == 8 and len(readings["alike_trained"]) == 128
+    assert "damage" not in readings and "grid_right" not in readings  # 07b's
+
+
+def test_07b_damages_the_digits_and_reads_a_grid(student, trained, tmp_path):
+    """Notebook 07b alone: blur and noise on 05's MLP, the answers to the misread digits, the grid; one exercise."""
+    out = execute(student, "07b_robustness", tmp_path, trained, blur_sigmas=[0.0, 2.0], noise_stds=[0.0, 0.5])
+    assert "validation digits: (2000, 1, 28, 28), labels (2000,)" in out  # the recipe's subset of 2,000
+    assert "blur  σ 2  : mean change" in out and "noise σ 0.5: mean change" in out
+    assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
+    figures(trained, "damaged_digits", "robustness", "predictions")
+    readings = json.loads((trained / "robustness.json").read_text())  # what check_executed_notebooks reads
+    assert len(readings["damage"]) == 4 and readings["n"] == 2000 and 0 <= readings["clean"] <= 1
+    assert set(readings["misread_answers"]) == {"clean", "blur σ 2", "noise σ 0.5"}
     assert len(readings["grid_confidence"]) == len(readings["grid_right"]) == 32
-    assert 0 <= readings["clean"] <= 1
 
 
 def test_08_convolves_and_pools_by_hand(student, tmp_path):
