@@ -147,8 +147,25 @@ def check_parameter_count(answer, hidden: list[int]) -> bool:
     return _verdict(answer, right, f"the parameter count of the MLP with hidden layers {list(hidden)}", mistakes)
 
 
+def check_broadcast_shape(answer, a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    """Notebook 02, exercise 2: the shape of a tensor of shape ``a`` plus one of shape ``b`` (broadcasting), a tuple."""
+    right = tuple(torch.broadcast_shapes(a, b))
+    padded = (1,) * (len(a) - len(b)) + tuple(b)  # b with size-1 dimensions on its left
+    mistakes = [
+        (tuple(a), "That is the first shape unchanged: its size-1 dimensions are repeated to match the other's."),
+        (tuple(b), "That is the second shape unchanged: it gains size-1 dimensions on its left, then repeated."),
+        (right[::-1], "The sizes are swapped: shapes line up from the right, so the last sizes stay last."),
+        (padded, "That is the second shape with its new dimension: that size 1 is then repeated to match."),
+        (math.prod(right), "That is the number of entries: give the shape, a tuple such as (2, 5)."),
+    ]
+    return _verdict(answer, right, f"the shape of a {tuple(a)} tensor plus a {tuple(b)} tensor", mistakes)
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 02b
+
+
 def check_cross_entropy(answer, logits: list[float], label: int) -> bool:
-    """Notebook 02, exercise 2: the cross-entropy of one image with these ``logits`` and true class ``label``."""
+    """Notebook 02b, exercise 1: the cross-entropy of one image with these ``logits`` and true class ``label``."""
     p = torch.softmax(torch.tensor(logits, dtype=torch.float64), 0)[label].item()
     mistakes = [
         (-math.log10(p), "That uses log base 10: cross-entropy uses the natural log, ln (math.log)."),

@@ -80,10 +80,64 @@ def test_the_model_readings_of_02():
     # "`fc1`'s weights, one per pixel per hidden unit, are 92% of the parameters."
     assert f"{784 * 128 / MLP_PARAMETERS:.0%}" == "92%"
     assert models.count_parameters(library) == MLP_PARAMETERS
-    # "an `nn.Sequential` that calls the same layers, ...; its state-dict names are `layers.0`, not `fc1`"
+    # "its `layers`, an `nn.Sequential` (steps run in order), holds our three linear layers with `nn.ReLU()` ...
+    # between them: `layers.0`, `layers.2`, `layers.4`"
     shapes = [tuple(t.shape) for t in library.state_dict().values()]
     assert shapes == [(128, 784), (128,), (64, 128), (64,), (10, 64), (10,)]
-    assert next(iter(library.state_dict())) == "layers.0.weight"
+    names = [f"layers.{i}.{kind}" for i in (0, 2, 4) for kind in ("weight", "bias")]
+    assert list(library.state_dict()) == names
+    assert isinstance(library.layers, torch.nn.Sequential)
+    assert isinstance(library.layers[1], torch.nn.ReLU) and isinstance(library.layers[3], torch.nn.ReLU)
+    # "One digit tops most images, whatever they show, and about as many are right as blind guessing gets": printed
+    # ("so: 27 of 32 guesses are 3; 3 of 32 are right"), compared by nbval
+
+
+def test_the_loss_readings_of_02b():
+    """02b: what its prose reads from the untrained MLP's logits on its one batch. No training makes them: they are
+    computed again here as the notebook computes them with its default seed (the library's MLP drawn right after
+    seeding, the first training batch of 32)."""
+    import torch.nn.functional as F
+
+    from mnist_lab import models, runtime
+
+    runtime.seed_everything(0)
+    model = models.MLP()
+    images, labels = next(iter(data.make_loaders(None, batch_size=32, seed=0)[0]))
+    with torch.no_grad():
+        logits = model(images)
+    guesses = logits.argmax(dim=1)
+    # "Which digit it favours (3 in notebook 02, 0 here) is chance, set by the random draw."
+    # "Image 0's ten logits are all close to 0, and most images get the same guess, 0 (last lines)" (measured: 30 of
+    # 32 guesses are 0, image 0's logits within 0.16 of 0)
+    assert logits[0].abs().max() < 0.25 and int((guesses == 0).sum()) > 16
+    assert int(torch.bincount(guesses, minlength=10).argmax()) == 0
+    # "Every probability is close to one tenth: the small initial weights and biases keep the logits close to 0"
+    # (printed: the probabilities run from 0.088 to 0.117, the logits from -0.134 to 0.162)
+    probs = torch.softmax(logits, dim=1)
+    assert (probs - 0.1).abs().max() < 0.025 and logits.abs().max() < 0.25
+    # "Ours is close to ln 10 (last two lines): its probabilities are near 1/10" (printed: 2.2951 against 2.3026)
+    loss = F.cross_entropy(logits, labels).item()
+    assert abs(loss - math.log(10)) < 0.05
+    # "Most of our guesses are wrong, so the surer the model, the more it pays: at ×100 its loss is several times
+    # ln 10 (last line), for the same guesses" (printed: 2 of 32 right; loss 2.295, 2.457, 3.906, 11.409 at ×1, ×10,
+    # ×30, ×100; "so: at ×100 the loss is 5.0 times ln 10")
+    assert int((guesses == labels).sum()) < 16
+    scaled = [F.cross_entropy(logits * k, labels).item() for k in (1, 10, 30, 100)]
+    assert scaled == sorted(scaled) and scaled[-1] > 3 * math.log(10)
+    # "from ×1 to ×100 the mean largest probability climbs from 0.113 to 0.903, and the loss from 2.295 to 11.409"
+    tops = [torch.softmax(logits * k, dim=1).max(dim=1).values.mean().item() for k in (1, 10, 30, 100)]
+    assert tops == sorted(tops) and tops[0] < 0.15 and tops[-1] > 0.85
+    assert all(torch.equal((logits * k).argmax(dim=1), guesses) for k in (10, 30, 100))
+    # "The loss slopes, up one way and down the other (last line)", and "our nudges flip none": the nudges of 0.001
+    # of the digit-9 logits (printed: +8.9e-05 and -8.9e-05; "so: the loss goes up one way and down the other: True;
+    # no guess changes: True")
+    changes = []
+    for nudge in (-0.001, 0.001):
+        nudged = logits.clone()
+        nudged[:, 9] += nudge
+        changes.append(F.cross_entropy(nudged, labels).item() - loss)
+        assert torch.equal(nudged.argmax(dim=1), guesses)
+    assert changes[0] * changes[1] < 0
 
 
 def test_the_training_loop_of_04(executed):

@@ -97,19 +97,19 @@ def test_every_autograded_exercise_has_points_and_hidden_tests_and_no_entry_is_s
 
 
 def test_a_missing_stale_or_bad_entry_is_named(tmp_path):
-    nb = NOTEBOOKS[GRADED]
-    spec = fitting_spec([GRADED])
-    assert make_assignments.spec_problems(spec, {GRADED: nb}, every_notebook=False) == []
+    nb, other = NOTEBOOKS[GRADED], "02b_loss"  # other: a second notebook with an autograded exercise 1
+    spec = fitting_spec([GRADED, other])
+    assert make_assignments.spec_problems(spec, {GRADED: nb, other: NOTEBOOKS[other]}, every_notebook=False) == []
     entries = spec[GRADED]
     del entries["1"]
-    entries["2"]["check"] = "check_cross_entropy(answer, logits=[1.0, 0.0], label=0)"  # the notebook changed
-    entries["2"]["hidden"] = "from mnist_lab_checks import check_cross_entropy"
+    spec[other]["1"]["check"] = "check_cross_entropy(answer, logits=[1.0, 0.0], label=0)"  # the notebook changed
+    spec[other]["1"]["hidden"] = "from mnist_lab_checks import check_cross_entropy"
     entries["9"] = {"check": "check_x(answer)", "points": 1, "hidden": "assert True"}  # no such exercise
-    problems = make_assignments.spec_problems({**spec, "99_gone": {}}, {GRADED: nb})
+    problems = make_assignments.spec_problems({**spec, "99_gone": {}}, {GRADED: nb, other: NOTEBOOKS[other]})
     text = "\n".join(problems)
     assert len(problems) == 5, text
     assert f'{GRADED} exercise 1: assignments.toml has no ["{GRADED}".1]' in text
-    assert f'["{GRADED}".2] in assignments.toml is stale: its check is' in text
+    assert f'["{other}".1] in assignments.toml is stale: its check is' in text
     assert "its hidden tests use mnist_lab_checks" in text
     assert f'["{GRADED}".9] in assignments.toml is stale: {GRADED} has no autograded exercise 9' in text
     assert '["99_gone"] in assignments.toml is stale: there is no notebook 99_gone' in text

@@ -49,6 +49,33 @@ def test_parameter_count_of_lecuns_300_100_network():
     assert exercises.check_parameter_count(109_386, hidden=[128, 64])
 
 
+def test_02_broadcast_shape_check_names_the_usual_mistakes(capsys):
+    assert exercises.check_broadcast_shape((3, 4), (3, 1), (4,))
+    assert exercises.check_broadcast_shape([3, 4], (3, 1), (4,))  # a list, or the torch.Size PyTorch prints
+    assert exercises.check_broadcast_shape((torch.zeros(3, 1) + torch.zeros(4)).shape, (3, 1), (4,))
+    assert exercises.check_broadcast_shape((32, 10), (32, 10), (32, 1))  # notebook 02b's division by each row's sum
+    said = {(3, 1): "first shape unchanged", (4,): "second shape unchanged", (4, 3): "sizes are swapped",
+            (1, 4): "second shape with its new dimension", 12: "number of entries"}  # fmt: skip
+    for wrong, named in said.items():
+        assert not exercises.check_broadcast_shape(wrong, (3, 1), (4,))
+        assert named in capsys.readouterr().out, named
+    for wrong in (None, "3, 4", (3, 4, 1)):  # no answer, a string, another shape: a verdict, never an error
+        assert not exercises.check_broadcast_shape(wrong, (3, 1), (4,))
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 02b
+
+
+def test_02b_cross_entropy_check_names_the_usual_mistakes(capsys):
+    logits = [2.0, 1.0, 0.0]
+    p = math.exp(2.0) / (math.exp(2.0) + math.exp(1.0) + math.exp(0.0))  # the right digit's probability
+    assert exercises.check_cross_entropy(round(-math.log(p), 4), logits, label=0)
+    for wrong, named in [(-math.log10(p), "log base 10"), (p, "the probability of the right digit"),
+                         (math.log(p), "sign is flipped"), (-2.0, "minus the logit")]:  # fmt: skip
+        assert not exercises.check_cross_entropy(round(wrong, 4), logits, label=0)
+        assert named in capsys.readouterr().out, named
+
+
 def test_the_checks_of_06_name_the_usual_mistakes(capsys):
     digits = torch.arange(100) % 10
     val = torch.eye(10)[digits], (digits + (torch.arange(100) < 5)) % 10  # 95% right

@@ -125,6 +125,7 @@ def computed_facts() -> dict[str, list[str]]:
         "01_data": [f"{batches:,}", str(tuple(batch[0].shape))],
         "02_model": [f"{count(mlp):,}", f"{count(torch.nn.Linear(784, 10)):,}"]
         + [f"{row['params']:,}" for row in layers if row["params"]],
+        "02b_loss": [f"{math.log(10):.4f}", f"{math.log(2):.3f}"],
         "03_autograd": [f"{count(mlp):,}"],
         "03b_backprop": [f"{count(mlp):,}"],
         "04_training": [f"{count(mlp):,}", f"{batches:,}"],

@@ -111,17 +111,27 @@ def test_01_checks_its_loader_against_dataloader(student, tmp_path):
     assert out.count("No answer yet") == 2  # the student edition: two checked exercises, none answered
 
 
-def test_02_builds_the_mlp_and_its_untrained_loss_is_near_ln_10(student, tmp_path):
+def test_02_builds_the_mlp_and_reads_its_untrained_logits(student, tmp_path):
     out = execute(student, "02_model", tmp_path, tmp_path / "a")
     assert "parameters: 109,386 (by hand 109,386)" in out
-    loss = float(re.search(r"untrained[^\n]*?(\d\.\d{4})", out).group(1))
-    assert abs(loss - math.log(10)) < 0.1
-    assert "cross-entropy by formula equals F.cross_entropy: True" in out  # it takes the logits
-    assert out.count("the same guesses: True") == 2  # the nudges of fc3's bias change no guess
-    assert "p_y of each image: shape (32,)" in out
+    assert "input (32, 1, 28, 28) -> logits (32, 10)" in out
+    assert "layer(x) equals x @ W.T + b: True" in out
     assert "shuffled alike, fc1's sums stay the same: True" in out  # the MLP ignores pixel order
     assert "the pixel's effect after the ReLU: [0.0, 2.0]" in out  # nothing at -3, all of it at 3
     assert out.count("No answer yet") == 2  # the student edition: two checked exercises, none answered
+
+
+def test_02b_turns_the_logits_into_a_loss_near_ln_10(student, tmp_path):
+    out = execute(student, "02b_loss", tmp_path, tmp_path / "a", seed=1)  # other weights than the committed run's
+    loss = float(re.search(r"untrained[^\n]*?(\d\.\d{4})", out).group(1))
+    assert abs(loss - math.log(10)) < 0.1
+    for check in ("softmax of z + 10: [0.114, 0.844, 0.042]", "softmax by formula equals torch.softmax: True",
+                  "each row sums to 1: True", "p_y of each image: shape (32,)",
+                  "cross-entropy by formula equals F.cross_entropy: True",
+                  "so: the loss goes up one way and down the other: True; no guess changes: True"):  # fmt: skip
+        assert check in out
+    assert out.count("same guesses True") == 4  # scaled logits keep every guess
+    assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
 
 
 def test_03_finds_derivatives_by_nudging_and_with_autograd(student, tmp_path):
