@@ -161,14 +161,13 @@ def test_the_training_loop_of_04(executed):
     # the printed "so: under our margin of 1 point: the model does about as well on images it never trained on"
     # (the margin that notebooks 05 and 07 cite; measured: -0.06 points), with room so that a near call fails here,
     # the sentence after it, "A small gap says that the model has not learned its training images by heart: it reads
-    # new digits about as well as the ones it trained on", and 04b's "In notebook 04 it stayed under 1 point of
-    # accuracy."
+    # new digits about as well as the ones it trained on", and 04b's "After epoch 3 in notebook 04 it was under 1 point
+    # of accuracy."
     assert abs(end_train_acc - history[-1]["val_accuracy"]) < 0.007
-    # "Were both sets equally easy for the model, chance would move the gap by the root of the squares' sum; within 2
-    # of these, either sign can be chance", the printed "the gap's
+    # "A gap within 2 of these can be luck", the printed "the gap's
     # standard error is 0.41 points; ours is within 2 of them: chance could explain it" (notebook 06's SE of a
-    # difference, each accuracy with its own n), and answer 14's "Measured at the same moment, a small gap can still
-    # take either sign by chance" (measured: -0.06 points against 2 x 0.41)
+    # difference, each accuracy with its own n), and answer 14's "Measured at the same moment, a gap within 2 standard
+    # errors can take either sign by luck" (measured: -0.06 points against 2 x 0.41)
     acc = history[-1]["val_accuracy"]
     se = math.sqrt(end_train_acc * (1 - end_train_acc) / 55_000 + acc * (1 - acc) / 5_000)
     assert abs(end_train_acc - acc) < 2 * se - 0.002  # a margin, so that a near call fails here
@@ -182,9 +181,11 @@ def test_the_over_fitting_and_the_checkpoint_of_04b(executed):
     training images' numbers at the end of its epoch (``end_train_loss``, ``end_train_accuracy``), measured at the
     same moment as the validation numbers."""
     small = read(executed, "overfitting_history.json")
-    # "`fit` is written to save a **checkpoint** after every epoch, overwriting the last" (the file holds epoch 100),
+    # "`fit` saves a **checkpoint**, a training's state, after every epoch, overwriting the last"
+    # (the file holds epoch 100),
     # "for plain SGD, only its settings (`param_groups`)" (the printed `{}`, lr 0.03, momentum 0.0 "(momentum: notebook
-    # 05; 0 is plain SGD)"), and "A schedule's state and the recipe stay empty until notebook 05." (printed: None, {})
+    # 05; 0 is plain SGD)"), and "A schedule (changing the learning rate) and the recipe (notebook 05's training
+    # options) stay empty here." (printed: None, {})
     checkpoint = torch.load(executed / "overfitting_run.pt", weights_only=True)
     assert checkpoint["optimizer_state"]["state"] == {} and checkpoint["epoch"] == 100
     assert checkpoint["scheduler_state"] is None and checkpoint["recipe"] == {}
@@ -235,9 +236,9 @@ def test_the_over_fitting_and_the_checkpoint_of_04b(executed):
 
     (loss_1, acc_1), (loss_2, acc_2) = gaps(lowest), gaps(end)
     assert loss_2 > loss_1 and acc_2 > acc_1
-    # "Many texts call a wide gap over-fitting; we do not: this run's gap was already wide at its lowest validation
-    # loss", answer 9, and 04's "With far fewer training images, the gap grows wide and the validation loss turns
-    # up" (measured: +0.27 in loss,
+    # "Many texts call a wide gap over-fitting; this course keeps the word for a rising validation loss: this run's
+    # gap was already wide at its lowest", answer 9, and 04's "With far fewer training images, the gap grows wide
+    # and the validation loss turns up" (measured: +0.27 in loss,
     # +10.34 points; "wide": over 0.05 in loss and 1 point, where the loop's gap above was under 0.05)
     assert loss_1 > 0.05 and acc_1 > 0.01
     assert abs(end["val_accuracy"] - lowest["val_accuracy"]) < 0.01
@@ -437,9 +438,10 @@ def test_the_readings_of_07(executed):
     # "Inside it most weights are red, on average for the newly built MLP too (printed)" (measured: 55% to 63% in
     # the 8 rows, mean printed): over half on average, where "on average" reads no single row
     assert len(r["red_new"]) == 8 and sum(r["red_new"]) / 8 > 0.5
-    # answer 17, "more of the weights inside the black line are red, on average (printed)" (the newly built MLP is
-    # seeded and sized as 05's; measured: means 68% trained against 59% untrained; the means are compared, with a
-    # margin of 3 points). "the last line compares the two row by row" reads no side: the line prints it.
+    # "Training adds the difference of the means, 68% against 59%" and answer 17, "In the 8 rows drawn, more of the
+    # weights inside the black line are red on average (printed)" (the newly built MLP is seeded and sized as 05's;
+    # the means are compared, with a margin of 3 points). "the last line asks whether every trained row lies above
+    # every newly built one" reads no side: the line prints it.
     assert sum(r["red"]) / 8 > sum(r["red_new"]) / 8 + 0.03
     # exercise 1's solution reads its verdict ("unit 4 prefers 2s well beyond its top eight") only in so: lines;
     # its comment is conditional ("Far above the digit's share [...], it says"), so no sentence reads a side.
@@ -452,9 +454,10 @@ def test_the_readings_of_07b(executed):
     # "We load the MLP that notebook 05 trained": the clean validation accuracy it measures is mlp.pt's last epoch's
     history = torch.load(executed / "mlp.pt", weights_only=True)["history"]
     assert abs(r["clean"] - history[-1]["val_accuracy"]) < 1e-9 and r["n"] == 5000
-    # "Each kind's first σ that costs over a point (our choice) drops it beyond 2 SE (printed): not the luck of the
-    # digits." (the SE of a difference on the same digits: at most sqrt(d / n), d the share read differently;
-    # measured: blur σ 1.5, 3.94 points, 13 SE; noise σ 0.2, 1.36 points, 7 SE): each kind has such a σ, its drop
+    # "Each kind's first σ that costs over a point (our choice) costs over 2 SE (printed): the luck of the digits
+    # would rarely do that." (the SE of a difference on the same digits: at most sqrt(d / n), d the share read
+    # differently; measured: blur σ 1.5, 3.94 points, 13 times the bound; noise σ 0.2, 1.36, 7 times): each kind
+    # has such a σ, its drop
     # over 3 SE, so that a near call fails here
     firsts = {}
     for kind in ("blur", "noise"):
@@ -473,13 +476,13 @@ def test_the_readings_of_07b(executed):
     blur = max((row for row in r["damage"] if row["kind"] == "blur"), key=lambda row: row["change"])
     more = [row for row in r["damage"] if row["kind"] == "noise" and row["change"] >= blur["change"]]
     assert more and all(row["accuracy"] > blur["accuracy"] + 0.05 for row in more)
-    # printed "... 40 times the SE's upper bound": the SE of that difference on the same digits is at most
+    # "The gap is 40 times its SE bound" (printed): the SE of that difference on the same digits is at most
     # sqrt(d / n), d the share of digits the two read differently; "far more": over 10 of them
     noise = more[0]
     ahead = noise["accuracy"] - blur["accuracy"]
     assert r["blur_noise_differ"] is not None and ahead > 10 * math.sqrt(r["blur_noise_differ"] / r["n"])
     # "On clean digits the mistakes spread over many answers. The strongest blur and noise pull most of them to one
-    # answer, 8 (printed)." and answer 13 (measured: clean, at most 12 of 97 to one answer, 12%; blur σ 3, 3,448 of
+    # answer, 8 (printed)." and answer 13 (measured: clean, 12 of 97 to each of 4 answers, 12%; blur σ 3, 3,448 of
     # 3,526 read as 8, 98%; noise σ 0.7, 2,042 of 2,757, 74%)
     turned = r["misread_answers"]
     assert set(turned) == {"clean", "blur σ 3", "noise σ 0.7"}
