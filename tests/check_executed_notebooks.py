@@ -438,7 +438,7 @@ def test_the_readings_of_07(executed):
     # "Inside it most weights are red, on average for the newly built MLP too (printed)" (measured: 55% to 63% in
     # the 8 rows, mean printed): over half on average, where "on average" reads no single row
     assert len(r["red_new"]) == 8 and sum(r["red_new"]) / 8 > 0.5
-    # "Training adds the difference of the means, 68% against 59%" and answer 17, "In the 8 rows drawn, more of the
+    # "The trained rows' mean is higher, 68% against 59%" and answer 17, "In the 8 rows drawn, more of the
     # weights inside the black line are red on average (printed)" (the newly built MLP is seeded and sized as 05's;
     # the means are compared, with a margin of 3 points). "the last line asks whether every trained row lies above
     # every newly built one" reads no side: the line prints it.
