@@ -464,11 +464,6 @@ def test_the_readings_of_07b(executed):
         out = [row for row in r["damage"] if row["kind"] == kind and abs(row["accuracy"] - r["clean"]) > 0.01]
         firsts[kind] = min(out, key=lambda row: row["sigma"])
         assert r["clean"] - firsts[kind]["accuracy"] > 3 * math.sqrt(firsts[kind]["differ"] / r["n"])
-    # "Their mean changes nearly match, and there blur costs more points." (measured: 0.088 and 0.087; 3.94 points
-    # against 1.36: the mean changes need no model, the same on every machine; the drops are 2.6 points apart)
-    blur_first, noise_first = firsts["blur"], firsts["noise"]
-    assert abs(blur_first["change"] - noise_first["change"]) < 0.005
-    assert blur_first["accuracy"] < noise_first["accuracy"] - 0.01
     # "The last line compares larger changes: a stronger noise reads far more digits right than the strongest
     # blur. So at the larger strengths tried, blur hurts more on this scale." (also answer 11: "a noise that changes
     # the pixels more reads far more digits right"; the margin, 5 points, is 250 of the 5,000 digits and over 3 SE

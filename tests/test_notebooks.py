@@ -94,7 +94,7 @@ def both_models(student, trained, tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("nb10")
     shutil.copytree(trained, tmp / "artifacts")
     out = execute(student, "10_cnn_training", tmp, tmp / "artifacts", **QUICK, ablation_images=500, ablation_seeds=2)
-    assert "CNN: 38,458 parameters" in out and "floor of the training loss with eps = 0.1: 0.5003" in out
+    assert "CNN: 38,458 parameters" in out and "floor of the training loss with ε = 0.1: 0.5003" in out
     assert not re.search(r"accuracy: (reached|missed)", out)  # a release's target is a test, not a lesson
     assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
     return tmp / "artifacts"
@@ -126,7 +126,7 @@ def test_02b_turns_the_logits_into_a_loss_near_ln_10(student, tmp_path):
     loss = float(re.search(r"untrained[^\n]*?(\d\.\d{4})", out).group(1))
     assert abs(loss - math.log(10)) < 0.1
     for check in ("softmax of z + 10: [0.114, 0.844, 0.042]", "softmax by formula equals torch.softmax: True",
-                  "each row sums to 1: True", "p_y of each image: shape (32,)",
+                  "each row sums to 1: True",
                   "cross-entropy by formula equals F.cross_entropy: True",
                   "so: the loss goes up one way and down the other: True; no guess changes: True"):  # fmt: skip
         assert check in out
@@ -137,7 +137,7 @@ def test_02b_turns_the_logits_into_a_loss_near_ln_10(student, tmp_path):
 def test_03_finds_derivatives_by_nudging_and_with_autograd(student, tmp_path):
     out = execute(student, "03_autograd", tmp_path, tmp_path / "a", seed=1)
     for check in ("notebook 02's MLP has 109,386 parameters",
-                  "so: the central difference is over 100 times closer to 2",
+                  "so: in exact fractions the central difference gives 2: the float64 error is rounding",
                   "so: the nudge gives b + 1, the two paths' rates added",
                   "autograd agrees with the chain rule: True", "a.grad before backward: None",
                   "so: autograd's gradient has w's shape and the chain rule's values"):  # fmt: skip
@@ -147,13 +147,13 @@ def test_03_finds_derivatives_by_nudging_and_with_autograd(student, tmp_path):
 
 def test_03b_computes_the_mlps_gradients_by_hand(student, tmp_path):
     out = execute(student, "03b_backprop", tmp_path, tmp_path / "a", seed=1)
-    for check in ("our forward pass gives the model's logits, to within rounding: True",
+    for check in ("our forward pass gives the model's logits (allclose): True",
                   "so: the nudges agree with exp's and ln's slopes used above: True",
-                  "delta3 (32, 10) agrees with autograd's dL/dz3 to within rounding: True",
+                  "delta3 (32, 10) agrees with autograd's dL/dz3 (allclose): True",
                   "so: delta3.T @ a2 adds up the images' terms, one sum per entry",
-                  "every gradient by hand agrees with autograd's to within rounding: True",
-                  "of the largest value: float32's rounding",
-                  "so: a column is all 0 exactly where its pixel is blank in every image"):  # fmt: skip
+                  "every gradient by hand is within allclose's tolerance of autograd's: True",
+                  "of its largest value: about",
+                  "so: on this batch the all-0 columns are exactly the blank pixels'"):  # fmt: skip
         assert check in out  # with other starting weights than the committed run's
     assert out.count("No answer yet") == 1  # the student edition: one exercise, not answered, not raising
 
@@ -255,7 +255,7 @@ def test_08b_trains_a_small_cnn_and_reads_its_kernels(student, tmp_path):
     out = execute(student, "08b_first_cnn", tmp_path, tmp_path / "a", train_images=1000, ablation_seeds=2)
     assert "digit (1, 1, 28, 28) -> maps (1, 8, 28, 28) -> pooled (1, 8, 14, 14)" in out
     assert "SmallCNN: 9,098 parameters, 86% of them in the linear head" in out
-    assert "SmallCNN trained on 1,000 images for 1 epoch(s), and the MLP alike, each with the seeds [0, 1]" in out
+    assert "SmallCNN trained on 1,000 images for 1 epoch(s), " in out and "each with the seeds [0, 1]" in out
     accuracy = json.loads((tmp_path / "a" / "first_cnn.json").read_text())  # what check_executed_notebooks reads
     assert set(accuracy) == {"SmallCNN", "MLP"} and all(0 <= a <= 1 for a in accuracy.values())
     kernels = json.loads((tmp_path / "a" / "first_cnn_kernels.json").read_text())
