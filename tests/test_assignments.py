@@ -45,6 +45,14 @@ MISTAKE = {
 }
 
 
+def test_notebooks_are_picked_as_the_runner_picks_them():
+    paths = [REPO / "notebooks" / f"{name}.ipynb" for name in ("03_autograd", "03b_backprop")]
+    assert make_assignments.select("3b", paths) == paths[1:]
+    assert make_assignments.select("03,backprop", paths) == paths
+    with pytest.raises(make_assignments.UsageError, match="no notebook '3c'"):
+        make_assignments.select("3c", paths)
+
+
 def nbgrader_meta(cell) -> dict:
     return cell.metadata.get("nbgrader", {})
 

@@ -14,10 +14,11 @@ import nbformat
 import papermill
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
+from notebook_names import course_notebooks  # tools/notebook_names.py
 
 from mnist_lab import draw
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+NOTEBOOKS = course_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 

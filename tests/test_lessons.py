@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from notebook_names import course_notebooks  # tools/notebook_names.py
 
 import mnist_lab
 
@@ -23,7 +24,7 @@ LESSON_MODULES = [
 ]
 NOTEBOOKS = {
     path.stem.split("_")[0]: "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"])
-    for path in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+    for path in course_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
 }
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 from nbval.plugin import get_sanitize_patterns
+from notebook_names import course_notebooks  # tools/notebook_names.py
 
 from mnist_lab import course, data, models, runtime, train
 
@@ -45,7 +46,7 @@ def outputs(name: str) -> list[str]:
     ]
 
 
-COMMITTED = sorted(path.stem for path in NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))
+COMMITTED = [path.stem for path in course_notebooks(NOTEBOOKS)]
 
 
 def blows_up_at(step: int, value: float):

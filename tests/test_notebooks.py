@@ -20,11 +20,12 @@ import papermill
 import pytest
 from device_check import startup_dir
 from nbconvert.preprocessors import TagRemovePreprocessor
+from notebook_names import course_notebooks  # tools/notebook_names.py
 
 from mnist_lab import course, train
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-NOTEBOOKS = sorted(p.stem for p in NB_DIR.glob("[0-9][0-9]*_*.ipynb"))
+NOTEBOOKS = [p.stem for p in course_notebooks(NB_DIR)]
 QUICK = {"subset": 2000, "epochs": 1}
 pytestmark = pytest.mark.integration
 

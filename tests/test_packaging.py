@@ -16,12 +16,13 @@ from types import SimpleNamespace
 import pytest
 import yaml
 from IPython.core.inputtransformer2 import TransformerManager
+from notebook_names import course_notebooks  # tools/notebook_names.py
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 URL = PROJECT["urls"]["Repository"]
-NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if re.fullmatch(r"\d\d[a-z]?_\w+", p.stem))
+NOTEBOOKS = course_notebooks(ROOT / "notebooks")
 #: Addresses that name a GitHub repository, and the part of each that names it (owner/name).
 REPOSITORY_MENTIONS = [
     r"colab\.research\.google\.com/github/([\w.-]+/[\w.-]+)/",

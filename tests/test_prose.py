@@ -13,8 +13,9 @@ import re
 from pathlib import Path
 
 import pytest
+from notebook_names import course_notebooks  # tools/notebook_names.py
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+NOTEBOOKS = course_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
 NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(\s?%)?(?![\w])")
 MACHINERY = re.compile(
     r"\b(AVX\S*|BLAS|MKL|OMP_NUM_THREADS|threads?|float paths?|vector units?|SQLite|lock(s|ing)?|FOR UPDATE|"

@@ -106,11 +106,14 @@ def test_notebooks_are_chosen_by_number_or_name(tmp_path):
     names = ["01_data", "02_model", "05_better_training"]
     assert run_course.select("1,02 better_training", names) == names
     assert run_course.select(None, names) == names
-    with pytest.raises(run_course.UsageError, match="No notebook '9'"):
+    with pytest.raises(run_course.UsageError, match="no notebook '9'"):
         run_course.select("9", names)
     halves = ["03_autograd", "03b_backprop", "04_training"]
     assert run_course.select("03", halves) == ["03_autograd"]
     assert run_course.select("03b,backprop", halves) == ["03b_backprop"]
+    assert run_course.select("3b 3", halves) == ["03b_backprop", "03_autograd"]  # one digit, as for "1"
+    with pytest.raises(run_course.UsageError, match="no notebook '3c'"):
+        run_course.select("3c", halves)
     for name in [*reversed(halves), "draft", "3_short"]:
         (tmp_path / f"{name}.ipynb").write_text("{}")
     assert run_course.course_notebooks(tmp_path) == halves

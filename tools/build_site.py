@@ -20,13 +20,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import re
 import shutil
 import sys
 import time
 from pathlib import Path
 
 import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/, for notebook_names
+import notebook_names  # noqa: E402  (the course's notebook names, shared by the tools)
 
 REPO = Path(__file__).resolve().parent.parent
 STAGE = REPO / "build" / "site-src"
@@ -45,7 +47,7 @@ class UsageError(ValueError):
 
 def course_notebooks(folder: Path = REPO / "notebooks") -> list[Path]:
     """Return the course's notebooks (``01_data.ipynb`` ...) in order."""
-    return sorted(p for p in folder.glob("*.ipynb") if re.fullmatch(r"\d\d[a-z]?_\w+", p.stem))
+    return notebook_names.course_notebooks(folder)
 
 
 def without_widgets(path: Path, out: Path) -> None:

@@ -47,6 +47,9 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/, for notebook_names
+import notebook_names  # noqa: E402  (the course's notebook names, shared by the tools)
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 SPEC = REPO / "tools" / "assignments.toml"
@@ -101,21 +104,16 @@ class Exercise:
 
 def course_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
     """Return the course's notebooks in ``folder`` (``01_data.ipynb``, ...), in order."""
-    return sorted(p for p in folder.glob("*.ipynb") if re.fullmatch(r"\d\d[a-z]?_\w+", p.stem))
+    return notebook_names.course_notebooks(folder)
 
 
 def select(spec: str | None, paths: list[Path]) -> list[Path]:
-    """Return the notebooks that ``spec`` picks ("01,02" or "02_model"); all of them when it is empty."""
-    if not spec:
-        return list(paths)
-    picked = []
-    for item in filter(None, re.split(r"[,\s]+", spec)):
-        match = [p for p in paths if item in (p.stem, *p.stem.split("_", 1)) or p.stem.split("_")[0] == item.zfill(2)]
-        if not match:
-            names = ", ".join(p.stem for p in paths)
-            raise UsageError(f"--notebooks: no notebook {item!r}: choose among {names} (or their numbers).")
-        picked += [p for p in match if p not in picked]
-    return picked
+    """Return the notebooks that ``spec`` picks ("01,02", "2b" or "02_model"); all of them when it is empty."""
+    by_name = {p.stem: p for p in paths}
+    try:
+        return [by_name[name] for name in notebook_names.pick(spec, list(by_name))]
+    except ValueError as error:
+        raise UsageError(f"--notebooks: {error}.") from None
 
 
 def _tags(cell) -> list[str]:

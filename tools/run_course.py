@@ -53,6 +53,9 @@ from jupyter_core.paths import jupyter_runtime_dir
 from papermill.cli import _resolve_type  # how papermill's own `-p NAME VALUE` reads VALUE
 from papermill.iorw import NoDatesSafeLoader  # how papermill's own `-f FILE.yaml` reads a file
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/, for notebook_names
+import notebook_names  # noqa: E402  (the course's notebook names, shared by the tools)
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 #: The files of the headline accuracies: the notebook that writes each, and the summary's name for it.
@@ -85,20 +88,15 @@ class IPCKernelManager(AsyncKernelManager):
 
 def course_notebooks(folder: Path = NOTEBOOKS) -> list[str]:
     """Return the names of the course's notebooks in ``folder`` (``01_data``, ...), in order."""
-    return sorted(p.stem for p in folder.glob("*.ipynb") if re.fullmatch(r"\d\d[a-z]?_\w+", p.stem))
+    return [p.stem for p in notebook_names.course_notebooks(folder)]
 
 
 def select(spec: str | None, names: list[str]) -> list[str]:
-    """Return the notebooks that ``spec`` picks ("01,05" or "05_better_training"); all of them when it is empty."""
-    if not spec:
-        return list(names)
-    picked = []
-    for item in filter(None, re.split(r"[,\s]+", spec)):
-        match = [n for n in names if item in (n, *n.split("_", 1)) or n.split("_")[0] == item.zfill(2)]
-        if not match:
-            raise UsageError(f"No notebook {item!r}: choose among {', '.join(names)} (or their numbers).")
-        picked += [n for n in match if n not in picked]
-    return picked
+    """Return the notebooks that ``spec`` picks ("01,05", "5b" or "05_better_training"); all when it is empty."""
+    try:
+        return notebook_names.pick(spec, names)
+    except ValueError as error:
+        raise UsageError(f"--notebooks: {error}.") from None
 
 
 def run_folder(name: str, root: Path = REPO) -> Path:

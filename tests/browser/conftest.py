@@ -24,11 +24,12 @@ import pytest
 import torch
 from chromium import CHROMIUM_ARGS, NO_CHROMIUM, browser_required, find_chromium
 from nbconvert.preprocessors import TagRemovePreprocessor
+from notebook_names import course_notebooks  # tools/notebook_names.py
 
 from mnist_lab import course
 
 REPO = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+NOTEBOOKS = course_notebooks(REPO / "notebooks")
 SCREENSHOTS = REPO / "build" / "screenshots"
 #: The small models the notebooks run in the browser load (trained once, here, in a few seconds).
 SMALL = {"subset": 10000, "epochs": 2, "val_size": 1000}

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from chromium import NO_CHROMIUM, browser_required, find_chromium
+from notebook_names import course_notebooks  # tools/notebook_names.py
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+NOTEBOOKS = course_notebooks(Path(__file__).resolve().parents[2] / "notebooks")
 
 if find_chromium() is None and not browser_required():
     pytest.skip(NO_CHROMIUM, allow_module_level=True)  # one line for the whole module

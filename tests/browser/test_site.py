@@ -22,11 +22,12 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
+from notebook_names import course_notebooks  # tools/notebook_names.py
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = REPO / "build" / "site"
 SOURCES = ["README.md", "mkdocs.yml", "docs", "notebooks", "tools/build_site.py", "tools/site_hooks.py"]
-NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("*.ipynb") if re.fullmatch(r"\d\d[a-z]?_\w+", p.stem))
+NOTEBOOKS = course_notebooks(REPO / "notebooks")
 GUIDES = sorted((REPO / "docs").glob("*.md"))
 #: The pages the site must have: the README as its home, one per notebook, one per guide.
 PAGES = ["index.html"] + [f"notebooks/{p.stem}.html" for p in NOTEBOOKS] + [f"docs/{p.stem}.html" for p in GUIDES]
