@@ -15,7 +15,7 @@ def accuracy(preds: torch.Tensor, labels: torch.Tensor) -> float:
 
 def confusion_matrix(preds: torch.Tensor, labels: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
     """Return the ``(num_classes, num_classes)`` int64 matrix: row = true class, column = prediction. Notebook 06
-    teaches how to read it."""
+    counts it by hand; notebook 06b reads it digit by digit."""
     for name, values in (("labels", labels), ("predictions", preds)):
         if values.numel() and (values.min() < 0 or values.max() >= num_classes):
             raise ValueError(
@@ -30,7 +30,7 @@ def precision_recall(cm: torch.Tensor) -> list[dict[str, float]]:
     """Return per class ``{"class", "precision", "recall", "f1", "support"}`` from a confusion matrix.
 
     A class never predicted has precision 0.0 (and likewise recall for a class never present).
-    Notebook 06 writes it from the formulas and prints it per digit.
+    Notebook 06b writes it from the formulas and prints it per digit.
     """
     cm = cm.double()
     tp, predicted, actual = cm.diag(), cm.sum(0), cm.sum(1)

@@ -33,7 +33,7 @@ def _finish(fig: plt.Figure, path: str | os.PathLike | None, title: str | None =
 
 def plot_digit_grid(images: torch.Tensor, labels=None, preds=None, ncols=8, title=None, probs=None, path=None):
     """Return a grid of digits with their labels (and predictions, red when wrong). Notebook 01 shows a batch with it;
-    notebook 06 the mistakes."""
+    notebook 06b the mistakes."""
     images = images.detach().cpu().reshape(-1, 28, 28)
     n = images.shape[0]
     ncols = max(1, min(ncols, n))

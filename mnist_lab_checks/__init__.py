@@ -432,7 +432,7 @@ def check_momentum_factor(answer, momentum: float) -> bool:
 
 
 def check_gap_in_standard_errors(answer, val_logits, val_labels, test_logits, test_labels) -> bool:
-    """Notebook 06, exercise 3: |test - validation accuracy| in standard errors of that difference (to 0.05)."""
+    """Notebook 06, exercise 1: |test - validation accuracy| in standard errors of that difference (to 0.05)."""
     pairs = ((val_logits, val_labels), (test_logits, test_labels))
     (a, n), (b, m) = ((metrics.accuracy(z.argmax(1), y), len(y)) for z, y in pairs)
     gap, one, other = abs(b - a), math.sqrt(b * (1 - b) / m), math.sqrt(a * (1 - a) / n)
@@ -452,6 +452,50 @@ def check_gap_in_standard_errors(answer, val_logits, val_labels, test_logits, te
          "the square root."),
     ]  # fmt: skip
     return _verdict(answer, right, "the gap in standard errors of the difference", mistakes, 0.051)
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 06b
+
+
+def check_sure_precision(answer, confidence, preds, labels, digit: int = 9, above: float = 0.9) -> bool:
+    """Notebook 06b, exercise 1: the precision of ``digit`` among the answers given with a confidence over ``above``
+    (a fraction, to 0.0005). Names the row read for the column (the recall), a percentage, the threshold forgotten
+    or reversed, and the right answers counted twice."""
+    what = f"the precision of digit {digit} among the answers given with over {above:.0%} confidence"
+    if answer is None:
+        return _verdict(answer, None, what)  # says what to do before anything is counted
+    confidence, preds, labels = confidence.cpu(), preds.cpu(), labels.cpu()
+
+    def cm(keep: torch.Tensor) -> torch.Tensor:
+        return metrics.confusion_matrix(preds=preds[keep], labels=labels[keep]).double()
+
+    def share(count, total) -> float:
+        return float(count / total) if total else math.nan  # nan: equal to no answer
+
+    sure = cm(confidence > above)
+    column, row, hit = sure[:, digit].sum(), sure[digit].sum(), sure[digit, digit]
+    if not column:
+        print(f"The model gives no answer {digit} with a confidence over {above:.0%}: this check has nothing to count.")
+        return False
+    right = share(hit, column)
+    whole, unsure = cm(torch.ones_like(labels, dtype=torch.bool)), cm(confidence <= above)
+    mistakes = [
+        (share(hit, row), f"That reads row {digit}, the real {digit}s: that is the recall. Precision reads column "
+         f"{digit}, every answer {digit} (a matrix built with labels and answers swapped gives the same)."),
+        (100 * right, "That is a percentage: give a fraction, between 0 and 1."),
+        (share(whole[digit, digit], whole[:, digit].sum()), f"That is digit {digit}'s precision over all the "
+         f"answers: keep only those given with a confidence over {above:.0%}."),
+        (share(unsure[digit, digit], unsure[:, digit].sum()), f"That keeps the answers at or below {above:.0%}: "
+         "keep those above it."),
+        (share(hit, column + hit), f"That counts the right answers twice: the column's sum already holds "
+         f"C[{digit}, {digit}], so divide by the sum alone."),
+        (share(column - hit, column), f"That is the share of the answers {digit} that are wrong: give the share "
+         "that are right."),
+    ]  # fmt: skip
+    merged: dict[float, str] = {}  # two mistakes may give the same value: name both
+    for wrong, why in mistakes:
+        merged[wrong] = f"{merged[wrong]} Or t{why[1:]}" if wrong in merged else why
+    return _verdict(answer, right, what, list(merged.items()), 0.00051)
 
 
 # ----------------------------------------------------------------------------------------------------- notebook 07

@@ -86,6 +86,39 @@ def test_the_checks_of_06_name_the_usual_mistakes(capsys):
     assert "adds the two standard errors" in capsys.readouterr().out
 
 
+def test_the_check_of_06b_names_the_usual_mistakes(capsys):
+    """Notebook 06b's check: digit 9's precision among the answers given with over 90% confidence."""
+    # sure (0.99): 8 9s read right, 2 4s read as 9, 3 9s read as 7; unsure (0.6): 4 answers 9, 1 of them right;
+    # sure others (0.95): 4 digits read right
+    labels = torch.tensor([9] * 8 + [4] * 2 + [9] * 3 + [9, 3, 3, 3] + [1, 2, 5, 6])
+    preds = torch.tensor([9] * 10 + [7] * 3 + [9] * 4 + [1, 2, 5, 6])
+    confidence = torch.tensor([0.99] * 13 + [0.6] * 4 + [0.95] * 4)
+
+    def said(answer, above=0.9):
+        ok = exercises.check_sure_precision(answer, confidence, preds, labels, digit=9, above=above)
+        return ok, capsys.readouterr().out
+
+    assert said(0.8)[0] and said(torch.tensor(0.8))[0] and said(0.8004)[0]  # 8 of the 10 sure answers 9
+    mistakes = {
+        8 / 11: "recall",  # row 9: 8 of the 11 sure 9s
+        80.0: "percentage",
+        9 / 14: "over all the answers",  # 9 right of the 14 answers 9
+        1 / 4: "at or below",
+        8 / 18: "counts the right answers twice",
+        2 / 10: "that are wrong",
+        0.7: "Open the next hint",
+    }
+    for wrong, named in mistakes.items():
+        ok, out = said(round(wrong, 3))
+        assert not ok and named in out, (wrong, out)
+    assert "No answer yet" in said(None)[1]
+    assert not said("0.8")[0]
+    ok, out = said(0.5, above=0.999)  # no answer 9 that sure: nothing to count, and no error
+    assert not ok and "nothing to count" in out
+    ok, out = said(None, above=0.999)  # no answer yet comes first
+    assert not ok and "No answer yet" in out
+
+
 def test_the_tuning_checks_of_11_accept_the_answer_and_name_the_usual_mistakes(capsys):
     """Notebook 11's check: the log-scale share."""
 

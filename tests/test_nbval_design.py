@@ -170,6 +170,7 @@ def test_what_the_data_gives_is_compared_as_it_is():
         + [str(n) for n in train_counts]
         + [f"{s.train_images.mean().item():.4f}", f"{s.train_images.std().item():.4f}"],
         "06_evaluation": [str(n) for n in torch.bincount(s.test_labels, minlength=10).tolist()],
+        "06b_per_digit": [str(n) for n in torch.bincount(s.val_labels, minlength=10).tolist()],  # the support
     }
     assert missing_or_hidden(facts) == []
 
@@ -205,6 +206,12 @@ ANOTHER_MACHINE = [
     ),
     ("    9      0.976    0.968   0.972      494", "    9      0.975    0.962   0.968      494"),
     ("  7 -> 2: 9", "  5 -> 3: 8"),
+    ("row 9:    [2, 1, 0, 2, 5, 2, 0, 4, 0, 478]", "row 9:    [2, 1, 0, 3, 6, 2, 0, 4, 1, 475]"),  # 06b
+    ("column 9: [1, 0, 0, 0, 3, 3, 0, 1, 4, 478]", "column 9: [1, 0, 1, 0, 2, 3, 0, 1, 4, 475]"),
+    (
+        "Right: 0.993 is the precision of digit 9 among the answers given with over 90% confidence.",
+        "Right: 0.991 is the precision of digit 9 among the answers given with over 90% confidence.",
+    ),
     (
         "     0  horizontal edges  +0.62      0.26    0.05      0.06",
         "     0  box blur          -0.61      0.26    0.04      0.07",

@@ -213,9 +213,24 @@ def test_06_evaluates_the_model_it_finds_with_its_recipe(student, trained, tmp_p
     assert abs(m["standard_error"] - math.sqrt(a * (1 - a) / 2000)) < 1e-12
     # the error analysis reads the validation digits (the subset keeps 2,000 of them too), never the test digits
     assert m["n_val"] == 2000 and sum(map(sum, m["val_confusion_matrix"])) == 2000
-    assert 0.5 <= m["val_accuracy"] <= 0.97 and 0 < m["val_most_confident_mistake"] < 1
-    assert "confusion_matrix" not in m and "most_confident_mistake" not in m
-    figures(trained, "confusion_matrix", "misclassified")
+    assert 0.5 <= m["val_accuracy"] <= 0.97 and "confusion_matrix" not in m
+    assert "val_per_class" not in m and "val_most_confident_mistake" not in m  # 06b's
+    figures(trained, "confusion_matrix")
+
+
+def test_06b_reads_the_matrix_digit_by_digit_and_shows_the_mistakes(student, trained, tmp_path):
+    """Notebook 06b alone: 05's MLP on its validation digits, one digit's row and column by hand, precision and
+    recall checked against the library, the widest gaps against noise, the mistakes; one exercise."""
+    out = execute(student, "06b_per_digit", tmp_path, trained, n_misclassified=8)
+    assert "the same three counts by hand and from the matrix: True" in out
+    assert "the same as metrics.precision_recall: True" in out
+    assert "of 2,000 validation digits; shown: 8" in out  # the recipe's subset of 2,000
+    assert out.count("noise alone gives a gap as wide in") == 2  # precision, then recall
+    assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
+    r = json.loads((trained / "per_digit.json").read_text())  # what check_executed_notebooks reads
+    assert r["n_val"] == 2000 and sum(map(sum, r["val_confusion_matrix"])) == 2000 and len(r["val_per_class"]) == 10
+    assert 0 < r["val_most_confident_mistake"] < 1
+    figures(trained, "misclassified")
 
 
 def test_07_draws_its_figures_and_writes_its_readings(student, trained, tmp_path):
