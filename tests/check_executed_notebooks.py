@@ -259,7 +259,7 @@ def test_the_first_cnn_of_08b(executed):
     assert all(abs(means[name] - summary[name][0]) < 1e-9 for name in summary)
     (cnn, cnn_std), (mlp, mlp_std) = summary["SmallCNN"], summary["MLP"]
     # "After this short training, SmallCNN reads more validation digits right than the MLP [...]: a clear gain by
-    # notebook 05's noise rule (last line)." and answer 9 (printed: "so: SmallCNN minus the MLP: +5.99 points: clear
+    # notebook 05b's noise rule (last line)." and answer 9 (printed: "so: SmallCNN minus the MLP: +5.99 points: clear
     # gain (noise 2.74 points)"; measured with seeds 0 to 2: SmallCNN 94.51% ± 0.62%, the MLP 88.52% ± 2.12%; over
     # seeds 0 to 4 the lead of each seed was 3.2 to 8.6 points): the lead must beat the noise by a point, so that a
     # near call fails
@@ -268,8 +268,8 @@ def test_the_first_cnn_of_08b(executed):
     assert mlp_std > cnn_std
     # "Each SmallCNN seed beats each MLP seed" (measured: SmallCNN's lowest 93.80%, the MLP's highest 90.60%)
     assert min(runs["SmallCNN"]) > max(runs["MLP"])
-    # "But the MLP is under-trained: 157 steps, where notebook 05's 3 epochs (about 940 steps) took it to about 94%."
-    # (notebook 05's MLP on 10,000 images: 93.95% ± 0.74%): the MLP here stays below that
+    # "But the MLP is under-trained: 157 steps, where notebook 05b's 3 epochs (about 940 steps) took it to about 94%."
+    # (notebook 05b's MLP with momentum on 10,000 images: 93.95% ± 0.74%): the MLP here stays below that
     assert mlp < 0.93
 
 
@@ -761,7 +761,7 @@ def test_the_search_of_11b(executed):
     # (measured: -0.85 points against a noise of 0.82)
     (base_mean, base_std), (mean, std) = tuning["seed_spread"]["baseline"], tuning["seed_spread"]["challenger"]
     gain, noise = mean - base_mean, std + base_std
-    assert tuning["verdict"] == seed_verdict(gain, noise)  # notebook 05's noise rule
+    assert tuning["verdict"] == seed_verdict(gain, noise)  # notebook 05b's noise rule
     expected = {k: challenger[k] for k in baseline} if tuning["verdict"] == "clear gain" else baseline
     assert tuning["chosen"] == expected
     assert tuning["verdict"] != "clear gain" and tuning["chosen"] == baseline and abs(gain) < 2 * noise
