@@ -85,7 +85,7 @@ def split_indices(n: int, val_size: int = 5000, seed: int = 0) -> tuple[torch.Te
 
 def sample(indices: torch.Tensor, size: int | None, seed: int = 0) -> torch.Tensor:
     """Return a seeded random sample of ``size`` of ``indices``, in their order (all of them when ``size`` is None).
-    Notebook 05's ablation trains on such a sample."""
+    Notebook 05b's ablation trains on such a sample."""
     if size is None or size >= len(indices):
         return indices
     keep = torch.randperm(len(indices), generator=torch.Generator().manual_seed(seed))[:size]

@@ -428,6 +428,31 @@ def check_momentum_factor(answer, momentum: float) -> bool:
     return _verdict(answer, right, "how many times longer the steps become", mistakes, 0.01 * right)
 
 
+# ---------------------------------------------------------------------------------------------------- notebook 05b
+
+
+def check_margin_over_noise(answer, row: dict, above: dict) -> bool:
+    """Notebook 05b, exercise 1: by how many points (to 0.03, what the table's rounding allows) the gain of ablation
+    row ``row`` over ``above`` (each with its ``mean`` and ``std`` over seeds) beats the noise rule's noise, the two
+    standard deviations added. Names the gain alone, the noise alone, the standard deviations subtracted, one row's
+    standard deviation, a fraction instead of points, and the sign flipped."""
+    gain, noise = row["mean"] - above["mean"], row["std"] + above["std"]
+    right = 100 * (gain - noise)
+    one_row = "That takes one row's standard deviation: both rows vary with the seed, so the noise adds both."
+    subtracted = "That subtracts one standard deviation from the other: the noise rule adds them."
+    mistakes = [
+        (100 * gain, "That is the gain alone: subtract the noise, the two standard deviations added."),
+        (100 * noise, "That is the noise alone: subtract it from the gain."),
+        (100 * (gain - (row["std"] - above["std"])), subtracted),
+        (100 * (gain - (above["std"] - row["std"])), subtracted),
+        (100 * (gain - row["std"]), one_row),
+        (100 * (gain - above["std"]), one_row),
+        (right / 100, "That is a difference of accuracies as a fraction: give points, 100 times it."),
+        (-right, "That is the noise minus the gain: give the gain minus the noise."),
+    ]  # fmt: skip
+    return _verdict(answer, right, "the gain minus the noise, in points", mistakes, 0.03)
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 06
 
 

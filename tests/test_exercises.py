@@ -443,6 +443,33 @@ def test_04b_lowest_epoch_check_names_the_last_epoch_and_accepts_the_right_one(c
     assert "No answer yet" in capsys.readouterr().out
 
 
+# ---------------------------------------------------------------------------------------------------- notebook 05b
+
+
+def test_05b_margin_over_noise_check_names_the_usual_mistakes(capsys):
+    """Momentum's row against the larger rate's, as 05b's table prints them: gain 4.04 points, noise 1.05."""
+    above, row = {"mean": 0.8991, "std": 0.0031}, {"mean": 0.9395, "std": 0.0074}
+    right = 100 * ((0.9395 - 0.8991) - (0.0074 + 0.0031))  # 2.99 points
+    assert exercises.check_margin_over_noise(round(right, 2), row, above)
+    assert "Right: 2.99 is the gain minus the noise, in points." in capsys.readouterr().out
+    assert exercises.check_margin_over_noise(right + 0.02, row, above)  # the table's rounding
+    assert exercises.check_margin_over_noise(torch.tensor(right), row, above)
+    named = {4.04: "the gain alone", 1.05: "the noise alone", 0.0299: "as a fraction",
+             3.61: "subtracts one standard deviation", 4.47: "subtracts one standard deviation",
+             3.30: "one row's standard deviation", 3.73: "one row's standard deviation",
+             -2.99: "the noise minus the gain"}  # fmt: skip
+    for wrong, message in named.items():
+        assert not exercises.check_margin_over_noise(wrong, row, above), wrong
+        assert message in capsys.readouterr().out, wrong
+    assert not exercises.check_margin_over_noise(2.5, row, above)  # another number: no mistake named
+    assert "Open the next hint" in capsys.readouterr().out
+    for wrong in (None, "2.99", [2.99]):  # no answer, a string, a list: a verdict, never an error
+        assert not exercises.check_margin_over_noise(wrong, row, above)
+    assert "No answer yet" in capsys.readouterr().out
+    short = {"mean": 0.9486, "std": 0.0034}  # the schedule's row against momentum's: the gain falls short
+    assert exercises.check_margin_over_noise(-0.18, short, row)
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 08
 
 

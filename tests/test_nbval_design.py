@@ -258,6 +258,7 @@ ANOTHER_MACHINE = [
         "Right: 4 is the index of the first digit the model gets wrong.",
         "Right: 9 is the index of the first digit the model gets wrong.",
     ),
+    ("Right: 3.0 is the gain minus the noise, in points.", "Right: 2.91 is the gain minus the noise, in points."),
 ]
 
 

@@ -83,9 +83,9 @@ def figures(artifacts: Path, *names: str) -> None:
 def trained(student, tmp_path_factory) -> Path:
     """An artifacts folder in which notebook 05 trained a quick MLP."""
     tmp = tmp_path_factory.mktemp("nb05")
-    quick = dict(QUICK, ablation_images=1000, ablation_epochs=1, ablation_seeds=2, progress=False)
-    out = execute(student, "05_better_training", tmp, tmp / "artifacts", **quick)
+    out = execute(student, "05_better_training", tmp, tmp / "artifacts", **QUICK, progress=False)
     assert "test accuracy of the recipe, measured once:" in out and "target" not in out
+    assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
     return tmp / "artifacts"
 
 
@@ -183,16 +183,30 @@ def test_04b_over_fits_on_1000_images_and_rebuilds_the_model_from_its_checkpoint
     assert train.read_checkpoint(tmp_path / "a" / "overfitting_run.pt")["epoch"] == 100
 
 
-def test_05_writes_the_mlp_its_recipe_and_the_ablation(trained):
+def test_05_writes_the_mlp_and_its_recipe(trained):
     model, checkpoint = train.load_checkpoint(trained / "mlp.pt")
     assert checkpoint["epoch"] == 1 and course.differences(checkpoint["recipe"], "mlp") == QUICK
     assert checkpoint["history"][0]["val_accuracy"] > 0.5  # one epoch on 2,000 images: far above chance
-    ablation = json.loads((trained / "ablation.json").read_text())
-    assert (ablation["images"], ablation["epochs"], ablation["seeds"]) == (1000, 1, [0, 1])
-    assert len(ablation["rows"]) == 6 and all(len(row["accuracies"]) == 2 for row in ablation["rows"])
     runs = json.loads((trained / "learning_rates.json").read_text())  # what check_executed_notebooks reads
     assert set(runs["losses"]) == {"too small", "notebook 04", "recipe's lr", "too large"}
+    assert not (trained / "ablation.json").exists()  # 05b's
     figures(trained, "learning_rate_diagnostics", "training_curves")
+
+
+def test_05b_runs_the_ablation_on_its_own(student, tmp_path):
+    """Notebook 05b alone, from a fresh kernel: the seeds, a row's mean ± std by hand, the ablation and the
+    neighbouring rates (ablation.json); one checked exercise."""
+    quick = dict(subset=2000, ablation_images=1000, ablation_epochs=1, ablation_seeds=2)
+    out = execute(student, "05b_ablation", tmp_path, tmp_path / "a", **quick)
+    assert "2,000 training images, 2,000 validation images" in out
+    assert out.count("first weights") == 2 and "the same: True" in out  # by hand = metrics.mean_std
+    assert "6 rows × 2 seeds × 1 epochs on 1,000 images" in out
+    assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
+    ablation = json.loads((tmp_path / "a" / "ablation.json").read_text())  # what check_executed_notebooks reads
+    assert (ablation["images"], ablation["epochs"], ablation["seeds"]) == (1000, 1, [0, 1])
+    assert len(ablation["rows"]) == 6 and all(len(row["accuracies"]) == 2 for row in ablation["rows"])
+    assert [row["change"] for row in ablation["other_rates"]] == ["lr 0.025", "lr 0.1"]
+    assert not (tmp_path / "a" / "mlp.pt").exists()  # it trains no model for later notebooks
 
 
 def test_05s_model_is_what_the_library_trains_from_the_same_recipe(trained, tmp_path):

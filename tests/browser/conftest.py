@@ -82,7 +82,7 @@ def workspace(chromium, tmp_path_factory) -> Path:
     finally:
         torch.set_num_threads(threads)
     _prepare("01_data", root / "small_01_data.ipynb", student, subset=2000)
-    quick = dict(subset=2000, epochs=2, ablation_images=1000, ablation_epochs=1, ablation_seeds=1)
+    quick = dict(subset=2000, epochs=2)
     _prepare(
         "05_better_training", root / "small_05_better_training.ipynb", student, artifacts=str(root / "small05"), **quick
     )
