@@ -819,8 +819,9 @@ def test_the_search_of_11b(executed):
     assert ablation["epochs"] == 3 and ablation["images"] == 10_000 and len(ablation["seeds"]) == 3
     recipe_row, (halved, doubled) = ablation["rows"][4], ablation["other_rates"]
     assert [halved["change"], doubled["change"]] == ["lr 0.025", "lr 0.1"]
-    verdicts = [seed_verdict(row["mean"] - recipe_row["mean"], row["std"] + recipe_row["std"])
-                for row in (halved, doubled)]
+    verdicts = [
+        seed_verdict(row["mean"] - recipe_row["mean"], row["std"] + recipe_row["std"]) for row in (halved, doubled)
+    ]
     assert verdicts == ["clear loss", "within the seed spread"]
     # "We retrain the choice on all the training images for `epochs` epochs (3; notebook 05 took 10)"
     assert tuning["epochs"] == 3
