@@ -360,12 +360,15 @@ def test_the_readings_of_06(executed):
     """06: what its prose reads from the evaluation of the default MLP (metrics.json): the test accuracy, measured
     once, then the confusion matrix of the validation digits (val_* keys)."""
     metrics = read(executed, "metrics.json")
-    # "The matrix is not symmetric, as printed" (the printed line is a conclusion nbval hides)
+    # the printed "so: the matrix is not symmetric" (a conclusion nbval hides); the prose says only "Nothing makes
+    # the matrix symmetric [...] Whether the model really makes one more often than the other, counts this small
+    # cannot tell" (the small counts: the next guard)
     matrix = torch.tensor(metrics["val_confusion_matrix"])
     assert not torch.equal(matrix, matrix.T)
-    # "The largest cells hold only a few digits, and a count of a few varies from sample to sample by about its
-    # square root: their order says little." and answer 16 (measured: 5 digits, 1.0% of the 9s, then six cells of
-    # 4; 8 digits, 1.6% of the 9s, on another float path): at most 15 digits and 3% of a row
+    # "The largest cells hold only a few digits. By the SE formula above, a count that is a small share of the
+    # digits varies from sample to sample by about its square root: their order says little." and answers 14, 16
+    # (measured: 5 digits, 1.0% of the 9s, then six cells of 4; 8 digits, 1.6% of the 9s, on another float path):
+    # at most 15 digits and 3% of a row
     off = matrix.clone().fill_diagonal_(0)
     assert (off.double() / matrix.sum(dim=1, keepdim=True)).max() < 0.03 and off.max() <= 15
     # the printed "largest cells off the diagonal, ties with the fifth included"
@@ -388,15 +391,14 @@ def test_the_readings_of_06b(executed):
     # answer 13 and the exercise's solution, "a confident answer can still be wrong, as the gallery showed";
     # measured: 99.99% on the validation digits, 99.98% on another float path)
     assert per_digit["val_most_confident_mistake"] > 0.99
-    # "For precision, then recall (not F1, computed from them), the next cells compare the lowest of the ten digits
-    # with the highest, picked after seeing all ten. [...] so that rule does not apply. We ask instead how often
-    # noise alone gives a gap as wide. Under "no difference" every digit is right as often as the whole set. [...]
-    # Under 1 in 20, noise alone rarely gives a gap this wide: we call it beyond noise."
+    # "For precision, then recall (F1 follows from them), we compare the lowest digit with the highest. [...] so
+    # that rule does not apply. Instead we simulate "no difference": each digit right as often as the whole set (the
+    # diagonal over the total). [...] If under 1 draw in 20 gives a gap as many SE wide, ours is beyond noise."
     # The verdicts, the near calls ("near 1 in 20: a weak verdict", within a point of the cut) and the conclusion
     # ("no digit is shown to be read better or worse than another") are only printed, in so: lines (measured with
     # 20,000 draws: precision, digit 6's 0.975 to digit 8's 0.991, 1.8 SE, 74.5%; recall, digits 8 and 9's 0.968 to
-    # digit 6's 0.996, 3.1 SE, 5.5%: both "noise could explain it"), so no sentence reads a side. "So beyond 2 SE,
-    # the widest of 45 gaps can still be noise" says what the method allows, not which side a line falls on. The
+    # digit 6's 0.996, 3.1 SE, 5.5%: both "noise could explain it"), so no sentence reads a side. "So a widest gap
+    # beyond 2 SE can still be noise" says what the method allows, not which side a line falls on. The
     # whole set's share, for both columns, is the validation accuracy (the notebook's `pooled`), and each SE of a
     # gap is finite and small.
     diagonal, pooled = matrix.diag().double(), per_digit["val_accuracy"]
@@ -412,8 +414,9 @@ def test_the_readings_of_06b(executed):
         assert row["support"] == int(matrix[k].sum()) and abs(row["recall"] - matrix[k, k] / matrix[k].sum()) < 1e-9
     # precision and recall ties: the so: lines name every digit that prints (3 decimals) as the lowest or highest
     # ("digits 8 and 9's 0.968"), so no single digit is read as the worst where two tie at 3 decimals. The worked
-    # example's shares of the 9s and the exercise's verdict ("The last line says which precision is higher") are
-    # printed in so: lines; no sentence reads their values.
+    # example's shares of the 9s and the exercise's verdict ("The last line says which precision is higher, for
+    # digit 9 at this one threshold. Whether beyond noise we do not test") are printed in so: lines; no sentence
+    # reads their values.
 
 
 def test_the_readings_of_07(executed):
