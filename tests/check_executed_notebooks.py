@@ -72,8 +72,8 @@ def test_the_model_readings_of_02():
     # "`fc1`'s weights, one per pixel per hidden unit, are 92% of the parameters."
     assert f"{784 * 128 / MLP_PARAMETERS:.0%}" == "92%"
     assert models.count_parameters(library) == MLP_PARAMETERS
-    # "its `layers`, an `nn.Sequential` (steps run in order), holds our three linear layers with `nn.ReLU()` ...
-    # between them: `layers.0`, `layers.2`, `layers.4`"
+    # "`models.MLP()`: the same layers in an `nn.Sequential` (steps run in order), with the ReLU as an object,
+    # `nn.ReLU()`" and "The ReLUs hold no parameters, so the state dict skips `layers.1` and `layers.3`."
     shapes = [tuple(t.shape) for t in library.state_dict().values()]
     assert shapes == [(128, 784), (128,), (64, 128), (64,), (10, 64), (10,)]
     names = [f"layers.{i}.{kind}" for i in (0, 2, 4) for kind in ("weight", "bias")]
@@ -81,7 +81,12 @@ def test_the_model_readings_of_02():
     assert isinstance(library.layers, torch.nn.Sequential)
     assert isinstance(library.layers[1], torch.nn.ReLU) and isinstance(library.layers[3], torch.nn.ReLU)
     # "On this batch one digit tops most images, and about as many are right as blind guessing gets": printed
-    # ("so: 27 of 32 guesses are 3; 3 of 32 are right"), compared by nbval
+    # ("so: 27 of 32 guesses are 3; 3 of 32 are right"), compared by nbval. "The logits vary less between images
+    # than between digits (last line)": printed from the numbers ("so: logits vary less between images ...").
+    # "PyTorch draws $W$ and $b$ at random within $\pm 1/\sqrt{784}$": nn.Linear's default bound, 1/sqrt(n_in)
+    layer = torch.nn.Linear(784, 128)
+    bound = 1 / math.sqrt(784)
+    assert layer.weight.abs().max() <= bound and layer.bias.abs().max() <= bound
 
 
 def test_the_loss_readings_of_02b():
@@ -737,28 +742,27 @@ def test_the_parts_of_the_search_in_11(executed):
     parts = read(executed, "search_parts.json")
     settings, test = parts["settings"], parts["range_test"]
     lrs, losses = test["lrs"], test["losses"]
-    # "The curve is flat at tiny rates, whose steps are too small to matter, then falls, then rises until it
-    # explodes." (measured: within 2% of the first smoothed loss, 0.98 to 1.006 of it, up to lr 0.058;
-    # lowest at 0.267; exploded after 92 of 100 steps, at 1.08)
+    # "The curve is flat at tiny rates, falls (from about 2.3 to 1.9), then climbs back and explodes." and
+    # answer 4 (measured: within 2% of the first smoothed loss, 2.295, up to lr 0.058; lowest 1.896 at 0.267;
+    # 4.98 at 1.08, then exploded after 92 of 100 steps; the so: line prints these)
     flat = [loss for lr, loss in zip(lrs, losses) if lr < test["falls"]]
     assert len(flat) >= 10 and max(flat) <= 1.02 * losses[0]
-    assert lrs[0] < test["falls"] < test["lowest"] < lrs[-1] and test["exploded"] and losses[-1] > min(losses)
-    # "the lower bound lies below where the smoothed loss ... began to fall", "The upper bound is the power of 10
-    # nearest the explosion, past the lowest point", and the search space takes "the range test's printed bounds,
-    # written in" (0.01 to 1)
+    assert lrs[0] < test["falls"] < test["lowest"] < lrs[-1] and test["exploded"] and losses[-1] > losses[0]
+    assert 2.2 < losses[0] < 2.4 and 1.8 < min(losses) < 2.0
+    # "the lower bound is the power of 10 below the 2% fall", "the upper bound is the power of 10 nearest it [the
+    # explosion]", and the search space takes "the range test's printed bounds, written in" (0.01 to 1)
     assert test["bounds"] == [0.01, 1] and test["bounds"][0] < test["falls"] and test["bounds"][1] > test["lowest"]
+    # "a run spends many, so it may train below the fall: notebook 05's 0.05 does (trial 0, below)." (measured:
+    # the fall at lr 0.058; trial 0, at lr 0.05, reached 94.00%)
+    assert test["falls"] > 0.05 and parts["baseline_trial"]["accuracies"][-1] > 0.9
     # "Each trial trains `trial_epochs` epochs on `trial_images` sampled images: the trial budget"
     assert settings["trial_epochs"] == 2 and settings["trial_images"] == 10_000
-    # "in one epoch batches of 32 take nearly eight times as many steps as batches of 256" (313 and 40)
+    # "In one epoch, batches of 32 take nearly eight times the steps of batches of 256" (313 and 40)
     assert 7.5 <= math.ceil(settings["trial_images"] / 32) / math.ceil(settings["trial_images"] / 256) < 8
-    # "The trial completed." (measured: 91.38% after epoch 1, 94.00% after epoch 2)
+    # "The trial ran all its epochs: it is complete." (measured: 91.38% after epoch 1, 94.00% after epoch 2)
     assert parts["baseline_trial"]["state"] == "complete" and len(parts["baseline_trial"]["accuracies"]) == 2
-    # "The score is far below that of notebook 05's 10 epochs on all images." (measured: 94.00% against notebook
-    # 05's 98.06% on validation after 10 epochs)
-    val_05 = torch.load(executed / "mlp.pt", weights_only=True)["history"][-1]["val_accuracy"]
-    assert parts["baseline_trial"]["accuracies"][-1] < val_05 - 0.02
-    # "At batch 32 the weak values fell below their peers after epoch 1 and were pruned: an epoch saved. At batch
-    # 256, with no momentum and few steps, they stayed near chance, 10%; with no complete peer, they ran on."
+    # "At batch 32 the weak values fell below their peers after epoch 1: pruned, an epoch saved. At batch 256
+    # they stayed near chance, 10%, yet ran on: no two complete peers existed."
     # (measured: 29.38% against a 0.25 quantile of 90.63%; 9.86% after epoch 1, 9.80% after epoch 2) and answer 14
     baseline, faster, weak_32, weak_256 = parts["four_trials"]
     assert [t["batch_size"] for t in parts["four_trials"]] == [32, 32, 32, 256]
@@ -767,10 +771,11 @@ def test_the_parts_of_the_search_in_11(executed):
     assert weak_32["state"] == "pruned" and len(weak_32["accuracies"]) == 1 and weak_32["accuracies"][0] < threshold
     assert weak_256["state"] == "complete" and weak_256["accuracies"][0] < weak_32["accuracies"][0]
     assert weak_256["accuracies"][-1] < 0.2
-    # "Trial 1, at six times the baseline's rate with less momentum, trained almost as well." (measured: lr 0.3,
-    # momentum 0.5: 93.56% against 94.00%)
+    # "Trial 1's six-fold rate with less momentum gives a steady step of 0.6, close to the baseline's 0.5."
+    # (lr / (1 - momentum): 0.3 / 0.5 and 0.05 / 0.1; no reading of their scores, one run each)
     assert math.isclose(faster["lr"], 6 * baseline["lr"]) and faster["momentum"] < baseline["momentum"]
-    assert baseline["accuracies"][-1] - 0.015 < faster["accuracies"][-1]
+    assert math.isclose(faster["lr"] / (1 - faster["momentum"]), 0.6)
+    assert math.isclose(baseline["lr"] / (1 - baseline["momentum"]), 0.5)
 
 
 def test_the_search_of_11b(executed):
