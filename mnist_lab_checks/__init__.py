@@ -132,6 +132,25 @@ def check_majority_accuracy(answer, train_labels: torch.Tensor, val_labels: torc
     return _verdict(answer, right, what, mistakes, 5e-4)
 
 
+# ---------------------------------------------------------------------------------------------------- notebook 01b
+
+
+def check_blurred_pixel(answer, pixels: list, weights: list) -> bool:
+    """Notebook 01b, exercise 1: the centre of the square ``pixels`` after a blur whose ``weights`` (the same square,
+    not yet divided by their sum) weigh it, to 0.0005."""
+    p, w = torch.tensor(pixels, dtype=torch.float64), torch.tensor(weights, dtype=torch.float64)
+    weighted_sum = (w * p).sum().item()
+    centre = p[p.shape[0] // 2, p.shape[1] // 2].item()
+    mistakes = [
+        (weighted_sum, "That is the weighted sum: divide it by the sum of the weights, so that they add up to 1."),
+        (p.mean().item(), "That is the plain mean of the pixels: each pixel counts with its weight."),
+        (weighted_sum / p.numel(), "That divides by the number of pixels: divide by the sum of the weights."),
+        (centre, "That is the centre pixel as it was: the blur mixes in its neighbours, with their weights."),
+    ]
+    right = weighted_sum / w.sum().item()
+    return _verdict(answer, right, "the blurred value of the centre pixel", mistakes, 5e-4)
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 02
 
 

@@ -43,6 +43,22 @@ def test_majority_accuracy_counts_the_commonest_training_digit_among_the_validat
     assert not exercises.check_majority_accuracy("0.12", train, val)
 
 
+def test_01b_blurred_pixel_check_names_the_usual_mistakes(capsys):
+    pixels, weights = [[0, 0, 0.5], [0, 1, 1], [0, 1, 1]], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]  # notebook 01b's
+    assert exercises.check_blurred_pixel(9.5 / 16, pixels, weights)
+    assert exercises.check_blurred_pixel(torch.tensor(0.5938), pixels, weights)  # to 4 decimals, as a tensor
+    assert "Right" in capsys.readouterr().out
+    said = {9.5: "the weighted sum", 0.5: "plain mean", 9.5 / 9: "number of pixels", 1.0: "centre pixel as it was"}
+    for wrong, named in said.items():
+        assert not exercises.check_blurred_pixel(wrong, pixels, weights)
+        assert named in capsys.readouterr().out
+    assert not exercises.check_blurred_pixel(None, pixels, weights)
+    assert "No answer yet" in capsys.readouterr().out
+    assert not exercises.check_blurred_pixel("0.59", pixels, weights)
+    grey = [[0.3] * 3] * 3  # one grey: a weighted mean keeps it, whatever the weights
+    assert exercises.check_blurred_pixel(0.3, grey, weights) and exercises.check_blurred_pixel(0.3, grey, [[1] * 3] * 3)
+
+
 def test_parameter_count_of_lecuns_300_100_network():
     assert exercises.check_parameter_count(266_610, hidden=[300, 100])
     assert not exercises.check_parameter_count(266_200, hidden=[300, 100])  # the weights without the biases

@@ -124,6 +124,7 @@ def computed_facts() -> dict[str, list[str]]:
     target = torch.full((10,), eps / 10) + (1 - eps) * torch.nn.functional.one_hot(torch.tensor(0), 10)
     return {
         "01_data": [f"{batches:,}", str(tuple(batch[0].shape))],
+        "01b_loading": [f"{batches:,}"],
         "02_model": [f"{count(mlp):,}", f"{count(torch.nn.Linear(784, 10)):,}"]
         + [f"{row['params']:,}" for row in layers if row["params"]],
         "02b_loss": [f"{math.log(10):.4f}", f"{math.log(2):.3f}"],
