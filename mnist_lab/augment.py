@@ -13,8 +13,8 @@ import torch.nn.functional as F
 
 
 def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Return ``images`` blurred by a Gaussian of standard deviation ``sigma`` pixels (0 = unchanged). Notebook 01 shows
-    it on digits; notebooks 07b and 10 measure the models on blurred validation digits."""
+    """Return ``images`` blurred by a Gaussian of standard deviation ``sigma`` pixels (0 = unchanged). Notebook 01b
+    shows it on digits, one pixel by hand; notebooks 07b and 10 measure the models on blurred validation digits."""
     if sigma <= 0:
         return images.clone()
     # 3 sigma each side, but less than the image's side: reflect padding needs that, and a wider kernel
@@ -29,7 +29,7 @@ def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 def add_noise(images: torch.Tensor, std: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Return ``images`` plus Gaussian noise of standard deviation ``std``, clipped to [0, 1]. Notebook 01 shows it on
+    """Return ``images`` plus Gaussian noise of standard deviation ``std``, clipped to [0, 1]. Notebook 01b shows it on
     digits; notebooks 07b and 10 measure the models on noisy validation digits."""
     if std <= 0:
         return images.clone()
@@ -49,7 +49,7 @@ def _affine(images: torch.Tensor, angle_deg: torch.Tensor, dx: torch.Tensor, dy:
 
 
 def shift(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
-    """Return ``images`` moved ``dx`` pixels right and ``dy`` pixels down (zeros fill in). Notebook 01 shows it on
+    """Return ``images`` moved ``dx`` pixels right and ``dy`` pixels down (zeros fill in). Notebook 01b shows it on
     digits; notebook 08's Further research checks that a convolution's output moves with the digit."""
     out = torch.zeros_like(images)
     h, w = images.shape[-2:]
@@ -60,7 +60,7 @@ def shift(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
 
 
 def rotate(images: torch.Tensor, degrees: float) -> torch.Tensor:
-    """Return ``images`` rotated by ``degrees`` about their centre (bilinear). Notebook 01 shows it on digits."""
+    """Return ``images`` rotated by ``degrees`` about their centre (bilinear). Notebook 01b shows it on digits."""
     z = torch.zeros(images.shape[0], device=images.device)  # the angles and shifts go where the images are
     return _affine(images, torch.full_like(z, float(degrees)), z, z)
 

@@ -1,4 +1,4 @@
-"""MNIST as tensors: getting the files, the split, and the in-memory loader of notebook 01.
+"""MNIST as tensors: getting the files, the split of notebook 01, and the in-memory loader of notebook 01b.
 
 torchvision downloads the four MNIST files, checks each one's MD5 and extracts them. Without internet, a
 folder holding the four ``.gz`` files (``mirror``, or ``$MNIST_LAB_MIRROR``) is copied into ``raw/`` first,
@@ -70,13 +70,13 @@ def get_mnist(root: str | os.PathLike | None = None, mirror: str | os.PathLike |
 
 def to_float_images(pixels: torch.Tensor) -> torch.Tensor:
     """Return uint8 images ``(N, 28, 28)`` as floats ``(N, 1, 28, 28)`` in [0, 1], the values ``ToTensor()`` gives.
-    Notebook 01 checks that they are equal."""
+    Notebook 01 converts by hand and checks that they are equal; notebook 01b calls this copy."""
     return pixels.unsqueeze(1).to(torch.float32).div(255)
 
 
 def split_indices(n: int, val_size: int = 5000, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return ``(train_idx, val_idx)``: a seeded random split of ``range(n)``, each part sorted. Notebook 01 splits the
-    training file with it."""
+    """Return ``(train_idx, val_idx)``: a seeded random split of ``range(n)``, each part sorted. Notebook 01 draws this
+    split by hand; notebook 01b calls this copy."""
     if not 0 <= val_size < n:
         raise ValueError(f"val_size={val_size} must be at least 0 and less than the {n} training images.")
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
@@ -111,7 +111,7 @@ def load_splits(root: str | os.PathLike | None = None, val_size: int = 5000, sub
 
 
 class TensorLoader:
-    """Batches sliced from tensors in memory: the fast loader notebook 01 writes and checks against ``DataLoader``.
+    """Batches sliced from tensors in memory: the fast loader notebook 01b writes and checks against ``DataLoader``.
 
     Iterating yields ``(images, labels)`` batches. With ``shuffle``, each epoch's order is a permutation seeded by
     ``(seed, epoch)``; ``set_epoch`` picks the epoch, so a resumed run sees the same batches.
@@ -146,7 +146,7 @@ def make_loaders(
     root=None, batch_size: int = 32, val_size: int = 5000, subset: int | None = None, seed: int = 0
 ) -> tuple[TensorLoader, TensorLoader, TensorLoader]:
     """Return ``(train, val, test)`` loaders on the CPU: the training one shuffled with ``seed``, the others in
-    batches of ``EVAL_BATCH_SIZE``. Notebook 01 builds them by hand."""
+    batches of ``EVAL_BATCH_SIZE``. Notebooks 01 and 01b build them by hand."""
     s = load_splits(root, val_size, subset)
     return (
         TensorLoader(s.train_images, s.train_labels, batch_size, shuffle=True, seed=seed),

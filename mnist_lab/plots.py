@@ -76,7 +76,7 @@ def plot_curves(histories: dict[str, list[dict]] | list[dict], path: str | os.Pa
 
 
 def plot_variants(rows: dict[str, torch.Tensor], path=None, title: str | None = None) -> plt.Figure:
-    """Return a grid with one named row per variant of the same digits (e.g. original, blurred, noisy). Notebook 01
+    """Return a grid with one named row per variant of the same digits (e.g. original, blurred, noisy). Notebook 01b
     shows processed digits with it."""
     names = list(rows)
     ncols = rows[names[0]].shape[0]

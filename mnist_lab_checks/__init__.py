@@ -132,6 +132,25 @@ def check_majority_accuracy(answer, train_labels: torch.Tensor, val_labels: torc
     return _verdict(answer, right, what, mistakes, 5e-4)
 
 
+# ---------------------------------------------------------------------------------------------------- notebook 01b
+
+
+def check_blurred_pixel(answer, pixels: list, weights: list) -> bool:
+    """Notebook 01b, exercise 1: the centre of the square ``pixels`` after a blur whose ``weights`` (the same square,
+    not yet divided by their sum) weigh it, to 0.0005."""
+    p, w = torch.tensor(pixels, dtype=torch.float64), torch.tensor(weights, dtype=torch.float64)
+    weighted_sum = (w * p).sum().item()
+    centre = p[p.shape[0] // 2, p.shape[1] // 2].item()
+    mistakes = [
+        (weighted_sum, "That is the weighted sum: divide it by the sum of the weights, so that they add up to 1."),
+        (p.mean().item(), "That is the plain mean of the pixels: each pixel counts with its weight."),
+        (weighted_sum / p.numel(), "That divides by the number of pixels: divide by the sum of the weights."),
+        (centre, "That is the centre pixel as it was: the blur mixes in its neighbours, with their weights."),
+    ]
+    right = weighted_sum / w.sum().item()
+    return _verdict(answer, right, "the blurred value of the centre pixel", mistakes, 5e-4)
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 02
 
 
@@ -250,8 +269,42 @@ def check_two_path_grads(grads) -> bool:
 # ----------------------------------------------------------------------------------------------------- notebook 03b
 
 
+def check_delta3_row(answer, logits: list[float], label: int, n_images: int) -> bool:
+    """Notebook 03b, exercise 1: one image's row of δ3 = ∂L/∂z3, for L the mean cross-entropy of a batch of
+    ``n_images`` images, this image's ``logits`` and its true class ``label``: one number per class, each to 0.001."""
+    what = f"the image's row of δ3 for the mean loss of {n_images} images"
+    if answer is not None:
+        try:
+            values = [_number(v) for v in answer]
+        except (TypeError, ValueError, RuntimeError):  # a number, a string, a nested list: not one row
+            values = []
+        if len(values) != len(logits):
+            print(f"Not quite: {answer!r} is not a row of {len(logits)} numbers: give one per class, in a list.")
+            return False
+    z = torch.tensor(logits, dtype=torch.float64)
+    p, onehot = torch.softmax(z, dim=0), F.one_hot(torch.tensor(label), len(logits)).double()
+
+    def row(t: torch.Tensor) -> tuple:
+        return tuple(t.tolist())  # a tuple: what _verdict compares entry by entry
+
+    n, classes = n_images, len(logits)
+    mistakes = [
+        (row(p - onehot), f"That is one image's ∂ℓ/∂z, the summed loss's row: the mean divides it by N = {n}."),
+        (row((onehot - p) / n), "The sign is flipped: the right class's entry, (p_y − 1)/N, is negative."),
+        (row(p / n), "The one-hot row is missing: subtract 1 from the right class's probability."),
+        (row(p), "That is the softmax alone: subtract the one-hot row, then divide by N."),
+        (row((p - onehot) / classes), f"That divides by the {classes} classes: N counts the images, {n}."),
+        (row((z - onehot) / n), "That uses the logits themselves: turn them into probabilities first, p = softmax(z)."),
+        (row((z.exp() - onehot) / n), "That uses e^z without dividing by S = Σ e^z: p_k = e^(z_k) / S."),
+    ]
+    return _verdict(answer, row((p - onehot) / n), what, mistakes, 1e-3)
+
+
+# ----------------------------------------------------------------------------------------------------- notebook 03c
+
+
 def _tanh_mlp_gradients(x, y, params, step_back) -> dict:
-    """Notebook 03b's backward pass for the MLP 784-128-64-10 with tanh in its hidden layers, where
+    """Notebook 03c's backward pass for the MLP 784-128-64-10 with tanh in its hidden layers, where
     ``step_back(grad_a, z, a)`` takes ∂L/∂a back through a = tanh(z): the right step, or a usual mistake's."""
     W1, b1, W2, b2, W3, b3 = params
     z1 = x @ W1.T + b1
@@ -276,8 +329,8 @@ _TANH_MISTAKES = [  # (a wrong step back through a = tanh(z), the mistake that g
 
 
 def check_tanh_step_back(step_back) -> bool:
-    """Notebook 03b, exercise 1: ``step_back(grad_a, z, a)`` returns δ = ∂L/∂z from grad_a = ∂L/∂a, for a = tanh(z).
-    Put into notebook 03b's backward pass in place of the ReLU's step, for the MLP 784-128-64-10 with tanh hidden
+    """Notebook 03c, exercise 1: ``step_back(grad_a, z, a)`` returns δ = ∂L/∂z from grad_a = ∂L/∂a, for a = tanh(z).
+    Put into notebook 03c's backward pass in place of the ReLU's step, for the MLP 784-128-64-10 with tanh hidden
     layers, it must give autograd's six gradients on a batch of 8 random images; a usual mistake is named."""
     gen = torch.Generator().manual_seed(0)
     x, y = torch.rand(8, 784, generator=gen), torch.randint(0, 10, (8,), generator=gen)

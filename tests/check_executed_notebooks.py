@@ -44,8 +44,8 @@ def read(folder: Path, name: str) -> dict:
 
 def test_the_data_readings_of_01(executed):
     """01: what its prose says of the training images. No training makes them, so they are computed again here from
-    the same split (nbval compares the printouts that give them, but hides the shares, as percentages). 01's loaders
-    and perturbed digits, and 02's untrained network, print lines that nbval compares as they are."""
+    the same split (nbval compares the printouts that give them, but hides the shares, as percentages). 02's
+    untrained network prints lines that nbval compares as they are."""
     splits = data.load_splits(None, 5000)  # the default run's data folder and validation size
     images, labels = splits.train_images, splits.train_labels
     shares = torch.bincount(labels, minlength=10) / len(labels)
@@ -62,6 +62,42 @@ def test_the_data_readings_of_01(executed):
     # Further research: "Most pixels are 0 and the rest far above the mean: why does that make
     # the pixels' standard deviation larger than their mean?"
     assert mean < std and images[images > 0].mean().item() > 4 * mean
+
+
+def test_the_loader_and_damage_readings_of_01b():
+    """01b: what its prose reads from the damaged digits and from its blurred pixel. No training makes them, so they
+    are computed again here as the notebook computes them: its first eight training digits, the noise seeded with 0.
+    Its loaders' check ("all 1,719 batches of both loaders identical: True") and its pixel changes are printed lines
+    that nbval compares as they are; the loaders' seconds are hidden, and their reading is printed ("so: ...")."""
+    from mnist_lab import augment
+
+    images = data.load_splits(None, 5000).train_images  # 01b's train_images: notebook 01's split, converted
+    sample, generator = images[:8], torch.Generator().manual_seed(0)
+    rows = {"blur 1": augment.gaussian_blur(sample, 1.0), "blur 2": augment.gaussian_blur(sample, 2.0)}
+    rows |= {f"noise {s}": augment.add_noise(sample, s, generator=generator) for s in (0.3, 0.6)}
+    rows |= {"shift": augment.shift(sample, 3, 2), "rotate": augment.rotate(sample, 20.0)}
+    change = {name: (row - sample).abs().mean().item() for name, row in rows.items()}
+    # "The shift changes these eight digits more than both blurs, noise σ = 0.3 or the rotation." (also printed)
+    assert all(change["shift"] > change[name] for name in ("blur 1", "blur 2", "noise 0.3", "rotate"))
+    assert max(change, key=change.get) == "noise 0.6"  # "so: noise σ=0.6 changes them most", answer 11
+    # "so most inked pixels lose their ink (last two lines). A 20° turn moves the ink near the centre less: more
+    # inked pixels keep theirs." (printed: 21% and 51% of the inked pixels still inked)
+    ink = sample > 0.5
+    kept = {name: (rows[name] > 0.5)[ink].float().mean().item() for name in ("shift", "rotate")}
+    assert kept["shift"] < 0.5 and kept["rotate"] > kept["shift"]
+    # "Now one pixel of the first training digit: row 12, column 15, blank paper beside a stroke." and "The blank
+    # pixel turns grey: ink from the stroke beside it leaks in, and the library's blur agrees." (printed: 0.0000
+    # before, 0.2637 after)
+    assert images[0, 0, 12, 15] == 0 and images[0, 0, 9:16, 12:19].max() > 0.5
+    assert augment.gaussian_blur(images[:1], 1.0)[0, 0, 12, 15] > 0.1
+    # "The centre weighs most, and the weights fall off in rings around it": the weights depend on the distance
+    # only, and fall with it
+    steps = range(-3, 4)
+    d2 = torch.tensor([[a**2 + b**2 for a in steps] for b in steps], dtype=torch.float64)
+    weights = torch.exp(-d2 / 2) / torch.exp(-d2 / 2).sum()
+    by_distance = sorted({(d, round(w, 12)) for d, w in zip(d2.flatten().tolist(), weights.flatten().tolist())})
+    assert [w for _, w in by_distance] == sorted((w for _, w in by_distance), reverse=True)
+    assert len(by_distance) == len({d for d, _ in by_distance})  # one weight per distance: rings
 
 
 def test_the_model_readings_of_02():

@@ -1,4 +1,4 @@
-"""The perturbations of notebooks 01, 07b, 09, 10 and 12 work where the images are: on the stand-in accelerator of
+"""The perturbations of notebooks 01b, 07b, 09, 10 and 12 work where the images are: on the stand-in accelerator of
 tests/device_check.py as on the CPU, with the same values."""
 
 from __future__ import annotations

@@ -43,6 +43,22 @@ def test_majority_accuracy_counts_the_commonest_training_digit_among_the_validat
     assert not exercises.check_majority_accuracy("0.12", train, val)
 
 
+def test_01b_blurred_pixel_check_names_the_usual_mistakes(capsys):
+    pixels, weights = [[0, 0, 0.5], [0, 1, 1], [0, 1, 1]], [[1, 2, 1], [2, 4, 2], [1, 2, 1]]  # notebook 01b's
+    assert exercises.check_blurred_pixel(9.5 / 16, pixels, weights)
+    assert exercises.check_blurred_pixel(torch.tensor(0.5938), pixels, weights)  # to 4 decimals, as a tensor
+    assert "Right" in capsys.readouterr().out
+    said = {9.5: "the weighted sum", 0.5: "plain mean", 9.5 / 9: "number of pixels", 1.0: "centre pixel as it was"}
+    for wrong, named in said.items():
+        assert not exercises.check_blurred_pixel(wrong, pixels, weights)
+        assert named in capsys.readouterr().out
+    assert not exercises.check_blurred_pixel(None, pixels, weights)
+    assert "No answer yet" in capsys.readouterr().out
+    assert not exercises.check_blurred_pixel("0.59", pixels, weights)
+    grey = [[0.3] * 3] * 3  # one grey: a weighted mean keeps it, whatever the weights
+    assert exercises.check_blurred_pixel(0.3, grey, weights) and exercises.check_blurred_pixel(0.3, grey, [[1] * 3] * 3)
+
+
 def test_parameter_count_of_lecuns_300_100_network():
     assert exercises.check_parameter_count(266_610, hidden=[300, 100])
     assert not exercises.check_parameter_count(266_200, hidden=[300, 100])  # the weights without the biases
@@ -299,9 +315,55 @@ def test_03_two_path_check_accepts_the_solution_in_any_form(capsys):
 
 # ----------------------------------------------------------------------------------------------------- notebook 03b
 
+DELTA3_CASE = {"logits": [2.0, 1.0, 0.0], "label": 0, "n_images": 4}  # the exercise's: three classes, N = 4
+
+
+def delta3_row(logits, label, n_images):
+    """The exercise of notebook 03b, as its solution writes it: (p - onehot(y)) / N, with math alone."""
+    s = sum(math.exp(v) for v in logits)
+    return [(math.exp(v) / s - (k == label)) / n_images for k, v in enumerate(logits)]
+
+
+def test_03b_delta3_check_accepts_the_row_as_a_list_a_tuple_or_a_tensor_to_4_decimals(capsys):
+    right = delta3_row(**DELTA3_CASE)
+    for answer in (right, tuple(right), [round(v, 4) for v in right], torch.tensor(right)):
+        assert exercises.check_delta3_row(answer, **DELTA3_CASE)
+    z = torch.tensor([DELTA3_CASE["logits"]] + [[0.5, -1.0, 2.0]] * 3, requires_grad=True)  # three other images
+    torch.nn.functional.cross_entropy(z, torch.tensor([0, 1, 2, 0])).backward()
+    assert exercises.check_delta3_row(z.grad[0], **DELTA3_CASE)  # autograd's row 0 of the batch's mean loss
+    assert capsys.readouterr().out.count("Right: ") == 5
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda p, y, n, z: [v * n for v in delta3_row(**DELTA3_CASE)], "the summed loss's row"),
+        (lambda p, y, n, z: [-v for v in delta3_row(**DELTA3_CASE)], "The sign is flipped"),
+        (lambda p, y, n, z: [v / n for v in p], "The one-hot row is missing"),
+        (lambda p, y, n, z: p, "the softmax alone"),
+        (lambda p, y, n, z: [(v - y[k]) / 3 for k, v in enumerate(p)], "divides by the 3 classes"),
+        (lambda p, y, n, z: [(v - y[k]) / n for k, v in enumerate(z)], "the logits themselves"),
+        (lambda p, y, n, z: [(math.exp(v) - y[k]) / n for k, v in enumerate(z)], "without dividing by S"),
+        (lambda p, y, n, z: [0.0, 0.0, 0.0], "Open the next hint"),
+        (lambda p, y, n, z: -0.0837, "is not a row of 3 numbers"),
+        (lambda p, y, n, z: [-0.0837, 0.0612], "is not a row of 3 numbers"),
+        (lambda p, y, n, z: "-0.0837, 0.0612, 0.0225", "is not a row of 3 numbers"),
+        (lambda p, y, n, z: None, "No answer yet: replace None with the image's row of δ3"),
+    ],
+)
+def test_03b_delta3_check_names_the_usual_mistake_and_never_raises(wrong, message, capsys):
+    z = DELTA3_CASE["logits"]
+    s = sum(math.exp(v) for v in z)
+    p, onehot = [math.exp(v) / s for v in z], [1.0, 0.0, 0.0]
+    assert not exercises.check_delta3_row(wrong(p, onehot, 4, z), **DELTA3_CASE)
+    assert message in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------------------------------- notebook 03c
+
 
 def tanh_step(grad_a, z, a):
-    """The exercise of notebook 03b, as its solution writes it: ∂L/∂a times tanh's local derivative 1 − a²."""
+    """The exercise of notebook 03c, as its solution writes it: ∂L/∂a times tanh's local derivative 1 − a²."""
     return grad_a * (1 - a**2)
 
 
@@ -320,12 +382,12 @@ def tanh_step(grad_a, z, a):
         (lambda g, z, a: None, "No answer yet: write the body of tanh_step_back"),
     ],
 )
-def test_03b_tanh_step_check_names_the_mistake_and_never_raises(mistake, message, capsys):
+def test_03c_tanh_step_check_names_the_mistake_and_never_raises(mistake, message, capsys):
     assert not exercises.check_tanh_step_back(mistake)
     assert message in capsys.readouterr().out
 
 
-def test_03b_tanh_step_check_accepts_the_solution_in_any_form(capsys):
+def test_03c_tanh_step_check_accepts_the_solution_in_any_form(capsys):
     """The solution, and tanh's local derivative computed from z instead of a, both give autograd's gradients."""
     assert exercises.check_tanh_step_back(tanh_step)
     assert exercises.check_tanh_step_back(lambda g, z, a: g * (1 - torch.tanh(z) ** 2))

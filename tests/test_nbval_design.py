@@ -124,11 +124,13 @@ def computed_facts() -> dict[str, list[str]]:
     target = torch.full((10,), eps / 10) + (1 - eps) * torch.nn.functional.one_hot(torch.tensor(0), 10)
     return {
         "01_data": [f"{batches:,}", str(tuple(batch[0].shape))],
+        "01b_loading": [f"{batches:,}"],
         "02_model": [f"{count(mlp):,}", f"{count(torch.nn.Linear(784, 10)):,}"]
         + [f"{row['params']:,}" for row in layers if row["params"]],
         "02b_loss": [f"{math.log(10):.4f}", f"{math.log(2):.3f}"],
         "03_autograd": [f"{count(mlp):,}"],
         "03b_backprop": [f"{count(mlp):,}"],
+        "03c_layers": [f"{count(mlp):,}"],
         "04_training": [f"{count(mlp):,}", f"{batches:,}"],
         "05_better_training": [f"{batches:,}"],
         "08_convolutions": [f"{count(torch.nn.Conv2d(16, 32, 3)):,}"],
@@ -181,7 +183,8 @@ def test_what_the_data_gives_is_compared_as_it_is():
 ANOTHER_MACHINE = [
     ("device: cpu", "device: cuda"),
     ("device: cpu", "device: mps"),
-    ("largest gap |g - ours| in any entry: 4.7e-09", "largest gap |g - ours| in any entry: 1.4e-08"),  # 03b
+    ("largest gap |g - ours| in any entry: 4.7e-09", "largest gap |g - ours| in any entry: 1.4e-08"),  # 03c
+    ("largest entry |g| of any gradient: 1.0e-01", "largest entry |g| of any gradient: 9.9e-02"),  # 03c
     (
         "the loss went down by 0.0154; the gradient predicted 0.0161",
         "the loss went down by 0.0153; the gradient predicted 0.0161",

@@ -101,15 +101,28 @@ def both_models(student, trained, tmp_path_factory) -> Path:
     return tmp / "artifacts"
 
 
-def test_01_checks_its_loader_against_dataloader(student, tmp_path):
-    out = execute(student, "01_data", tmp_path, tmp_path / "a", subset=2000)
+def test_01_splits_batches_and_reads_the_training_images(student, tmp_path):
+    out = execute(student, "01_data", tmp_path, tmp_path / "a", seed=1)  # another batch order than the committed
     assert "training 55,000 | validation 5,000 | test 10,000" in out
-    assert "all 63 batches of both loaders identical: True" in out  # 2,000 images in batches of 32
-    figures(tmp_path / "a", "sample_batch", "class_counts", "perturbed_digits")
+    assert "1,719 batches per epoch" in out and "the last batch: 55,000 − 1,718 × 32 = 24" in out
+    figures(tmp_path / "a", "sample_batch", "class_counts")
     stats = re.search(r"pixel mean (\S+), standard deviation (\S+)", out)
     assert stats and float(stats[1]) < float(stats[2])  # as its Further research reads them
     assert "81% of the pixels are exactly 0, blank paper" in out
+    assert "standardised: mean 0 and standard deviation 1, to 4 decimals: True" in out
     assert out.count("No answer yet") == 2  # the student edition: two checked exercises, none answered
+
+
+def test_01b_checks_its_loader_against_dataloader_and_blurs_a_pixel_by_hand(student, tmp_path):
+    out = execute(student, "01b_loading", tmp_path, tmp_path / "a", subset=2000)
+    assert "training images: 55,000; the loaders read the first 2,000" in out
+    assert "all 63 batches of both loaders identical: True" in out  # 2,000 images in batches of 32
+    assert "ours saved more in one pass than its conversion took: True" in out
+    figures(tmp_path / "a", "perturbed_digits")
+    assert "1 pixel away: 0.61 × the centre's weight; 2 away: 0.14 ×" in out
+    assert "the two blurred values agree: True" in out
+    assert "after shift (3, 2) px: 21% of the inked pixels stay inked" in out  # the first eight digits
+    assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
 
 
 def test_02_builds_the_mlp_and_reads_its_untrained_logits(student, tmp_path):
@@ -146,15 +159,28 @@ def test_03_finds_derivatives_by_nudging_and_with_autograd(student, tmp_path):
     assert out.count("No answer yet") == 1  # the student edition: one exercise, not answered, not raising
 
 
-def test_03b_computes_the_mlps_gradients_by_hand(student, tmp_path):
+def test_03b_finds_where_the_backward_pass_starts(student, tmp_path):
     out = execute(student, "03b_backprop", tmp_path, tmp_path / "a", seed=1)
     for check in ("our forward pass gives the model's logits (allclose): True",
                   "so: the nudges agree with exp's and ln's slopes used above: True",
                   "delta3 (32, 10) agrees with autograd's dL/dz3 (allclose): True",
+                  "0 to within rounding",
+                  "so: the right entry is negative, the nine others positive: True"):  # fmt: skip
+        assert check in out  # with other starting weights than the committed run's
+    assert out.count("No answer yet") == 1  # the student edition: one exercise, not answered, not raising
+
+
+def test_03c_computes_the_mlps_gradients_by_hand_from_a_fresh_kernel(student, tmp_path):
+    out = execute(student, "03c_layers", tmp_path, tmp_path / "a", seed=1)  # alone: nothing of 03b's run
+    for check in ("our forward pass gives the model's logits (allclose): True",
+                  "delta.T @ a: -4.0 | by hand, δ1 a1 + δ2 a2: -4",
                   "dW3 (10, 64) like W3 (10, 64); grad_a2 (32, 64) like a2 (32, 64)",
-                  "every gradient by hand is within allclose's tolerance of autograd's: True",
+                  "each sum written out equals its code's entry (allclose): True",
                   "before backward, every .grad is None: True",
-                  "largest gap |g - ours| in any entry:"):  # fmt: skip
+                  "(1e8 + 1) - 1e8 = 0.0 | (1e8 - 1e8) + 1 = 1.0",
+                  "every gradient by hand is within allclose's tolerance of autograd's: True",
+                  "largest gap |g - ours| in any entry:",
+                  "so: every gap is under a millionth of the largest entry: rounding, no mistake: True"):  # fmt: skip
         assert check in out  # with other starting weights than the committed run's
     assert out.count("No answer yet") == 1  # the student edition: one exercise, not answered, not raising
 

@@ -65,7 +65,7 @@ def _prepare(name: str, out: Path, student: Path, **params) -> None:
 
 @pytest.fixture(scope="session")
 def workspace(chromium, tmp_path_factory) -> Path:
-    """A folder with copies of the committed notebooks, small-parameter copies of the student edition of 01, 05 and
+    """A folder with copies of the committed notebooks, small-parameter copies of the student edition of 01b, 05 and
     12b (what a student runs: no solution cells), and artifacts holding a small MLP and CNN."""
     root = tmp_path_factory.mktemp("lab")
     student = root / "student"
@@ -81,7 +81,7 @@ def workspace(chromium, tmp_path_factory) -> Path:
             course.train_model(kind, SMALL, root / "artifacts", device="cpu")
     finally:
         torch.set_num_threads(threads)
-    _prepare("01_data", root / "small_01_data.ipynb", student, subset=2000)
+    _prepare("01b_loading", root / "small_01b_loading.ipynb", student, subset=2000)
     quick = dict(subset=2000, epochs=2)
     _prepare(
         "05_better_training", root / "small_05_better_training.ipynb", student, artifacts=str(root / "small05"), **quick

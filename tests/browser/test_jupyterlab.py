@@ -120,13 +120,13 @@ def test_a_committed_notebook_runs_with_no_error_in_the_console(app, name):
     assert page.errors == [], page.errors
 
 
-def test_01_runs_from_the_run_menu_with_its_figures(app):
+def test_01b_runs_from_the_run_menu_with_its_figure(app):
     page = app
-    open_from_file_browser(page, "small_01_data.ipynb")  # subset=2000: the loader comparison on 2,000 digits
+    open_from_file_browser(page, "small_01b_loading.ipynb")  # subset=2000: the loader comparison on 2,000 digits
     run_all(page)
     assert error_outputs(page) == []
     widths = rendered_images(page)
-    assert len(widths) >= 3 and all(w > 0 for w in widths), widths
+    assert len(widths) >= 1 and all(w > 0 for w in widths), widths
     assert dialogs(page) == [] and page.errors == []
 
 
