@@ -251,6 +251,7 @@ ANOTHER_MACHINE = [
         "Right: 4 is the index of the first digit the model gets wrong.",
         "Right: 9 is the index of the first digit the model gets wrong.",
     ),
+    ("Right: 8.7 is the paired gap in standard errors.", "Right: 8.4 is the paired gap in standard errors."),  # 10
 ]
 
 
