@@ -3,7 +3,7 @@
 Choices: the default CNN recipe (course.RECIPES["cnn"], trained as course.train_model trains it) against the same
   recipe without label smoothing, without the extra 7×7 convolution, and without augmentation, seeds 0, 1, 2, each
   run on all 55,000 training images for the recipe's 8 epochs. Scored on the validation split, clean and shifted
-  3 pixels right and down, as notebook 10 scores its small ablation: the test set is never used for a choice. A
+  3 pixels right and down, as notebook 10b scores its small ablation: the test set is never used for a choice. A
   difference counts only when it beats the seed spread (metrics.seed_verdict: larger than the two rows' standard
   deviations added together).
 Speed: seconds per training epoch (batch 128, augmentation) of network variants: the default, pool after the ReLU
@@ -33,7 +33,7 @@ RECIPE = course.RECIPES["cnn"]
 
 
 def without_extra_conv(model: models.CNN) -> models.CNN:
-    """Remove the third block, the 3×3 convolution that works on the 7×7 maps (as notebook 10 does)."""
+    """Remove the third block, the 3×3 convolution that works on the 7×7 maps (as notebook 10b does)."""
     model.features = nn.Sequential(*(block for i, block in enumerate(model.features) if i != 2))
     return model
 

@@ -1,10 +1,10 @@
 """What the notebooks share: the one-line start, the artifacts folder, and the recipes of the two trained models.
 
 Notebooks pass work to each other only through files in the artifacts folder: ``mlp.pt`` (notebook 05's MLP:
-weights, history and recipe), ``metrics.json`` (06), ``cnn.pt`` and ``cnn_metrics.json`` (10), ``tuning.json``
-(11b), ``draw_readings.json`` (12b), and every figure in ``figures/``. A notebook that needs a trained model uses
-the one in the artifacts folder, with the recipe it was trained with; only when there is none does it train one,
-with the default recipe. Nothing overwrites a model that another notebook trained.
+weights, history and recipe), ``metrics.json`` (06), ``cnn.pt`` and ``cnn_metrics.json`` (10), ``cnn_ablation.json``
+(10b), ``tuning.json`` (11b), ``draw_readings.json`` (12b), and every figure in ``figures/``. A notebook that needs
+a trained model uses the one in the artifacts folder, with the recipe it was trained with; only when there is none
+does it train one, with the default recipe. Nothing overwrites a model that another notebook trained.
 """
 
 from __future__ import annotations

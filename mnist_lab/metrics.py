@@ -53,12 +53,12 @@ def most_confused(cm: torch.Tensor, k: int = 5) -> list[tuple[int, int, int]]:
 
 def mean_std(values: list[float]) -> tuple[float, float]:
     """Return the mean and standard deviation of one value per seed (0.0 for a single seed), as notebook 05b
-    computes them by hand for its ablation. Notebook 10 reports its ablation with it."""
+    computes them by hand for its ablation. Notebook 10b reports its ablation with it."""
     values = torch.tensor(values)
     return values.mean().item(), values.std().item() if len(values) > 1 else 0.0
 
 
 def seed_verdict(gain: float, noise: float) -> str:
     """Return the course's reading of a difference between two rows (notebook 05b's noise rule): clear when it is
-    larger than ``noise``, their standard deviations over seeds added together. Notebooks 10 and 11b use it too."""
+    larger than ``noise``, their standard deviations over seeds added together. Notebooks 10b and 11b use it too."""
     return "clear gain" if gain > noise else "clear loss" if gain < -noise else "within the seed spread"

@@ -54,7 +54,8 @@ class CNN(nn.Module):
 
 
 def without_batch_norm(model: CNN) -> CNN:
-    """Return ``model`` without batch norm, and a bias back in each convolution (notebook 09; 10's ablation)."""
+    """Return ``model`` without batch norm, and a bias back in each convolution (notebook 09; notebook 10b's
+    ablation)."""
     for block in model.features:
         kernels, block[-2] = block[0].weight, nn.Identity()  # batch norm is second to last
         block[0] = nn.Conv2d(kernels.shape[1], kernels.shape[0], 3, padding=1)  # with a bias

@@ -22,7 +22,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from mnist_lab import metrics, models
+from mnist_lab import metrics, models, train
 
 
 def _number(value) -> float:
@@ -769,8 +769,40 @@ def check_smoothing_floor(answer, epsilon: float, classes: int = 10) -> bool:
 # ----------------------------------------------------------------------------------------------------- notebook 10
 
 
+def check_paired_gap_in_standard_errors(answer, model, other, loader, device="cpu") -> bool:
+    """Notebook 10, exercise 1: by how many standard errors (to 0.05) ``model``'s accuracy on ``loader`` lies above
+    ``other``'s, the two paired digit by digit: the mean of d = (model right) - (other right) over d's standard
+    deviation divided by √n."""
+    right = []
+    for m in (model, other):
+        logits, labels = train.predict(m, loader, device)
+        right.append((logits.argmax(1) == labels.to(logits.device)).double())
+    d, n = right[0] - right[1], len(right[0])
+    gap, std = d.mean().item(), d.std().item() if n > 1 else 0.0
+    a, b = (r.mean().item() for r in right)
+
+    def over(se: float) -> float:
+        return gap / se if se else math.inf  # no digit read differently: no spread
+
+    paired = over(std / math.sqrt(n))
+    mistakes = [
+        (over(math.sqrt(a * (1 - a) / n + b * (1 - b) / n)), "That is the unpaired count, the squares of two SEs "
+         "added: pair the digits, and divide the mean of d by its standard deviation over √n."),
+        (over(std), "That divides by d's standard deviation: the SE of a mean of n values is their standard "
+         "deviation over √n."),
+        (over(std**2 / n), "That divides by d's variance over n: take its square root."),
+        (gap, "That is the gap itself, the mean of d: divide it by its standard error."),
+        (100 * gap, "That is the gap in points: divide the mean of d by its standard error."),
+        (-paired, "That is the MLP's minus ours: d is 1 where only the first model, our CNN, reads the digit."),
+    ]  # fmt: skip
+    return _verdict(answer, paired, "the paired gap in standard errors", mistakes, 0.051)
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 10b
+
+
 def check_gain_without_diverged(answer, recipe: list[float], without: list[float]) -> bool:
-    """Notebook 10, exercise 1: by how many points (to 0.02) the mean of ``recipe`` (accuracies, one per seed) beats
+    """Notebook 10b, exercise 1: by how many points (to 0.02) the mean of ``recipe`` (accuracies, one per seed) beats
     the mean of ``without`` once its lowest value, the diverged seed, is left out."""
     kept = sorted(without)[1:]
     mean = sum(recipe) / len(recipe)

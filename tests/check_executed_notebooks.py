@@ -679,8 +679,9 @@ def test_the_cnn_of_10(executed):
     assert cnn["recipe"] == course.RECIPES["cnn"]
     assert 0.994 <= cnn["test_accuracy"] <= 0.998  # measured 99.5-99.6% over seeds
     history = cnn["history"]
-    # "The training loss stays above the validation loss: it uses smoothed targets, floored at 0.5003 (dotted),
-    # while validation uses plain cross-entropy" (measured: 0.52 against 0.13 at epoch 8, the floor 0.5003)
+    # "The training loss stays above the validation loss, for three reasons. It uses smoothed targets, floored at
+    # 0.5003 (dotted), while validation uses plain cross-entropy" (measured: 0.53 against 0.13 at epoch 8, the floor
+    # 0.5003)
     assert all(h["train_loss"] > h["val_loss"] and h["train_loss"] > cnn["floor"] for h in history)
     # "Training accuracy, on moved digits, starts well below validation accuracy and is level with it over the
     # last three epochs" (measured: 94.85% against 98.40% after epoch 1; +0.03, +0.01 and +0.06 points at
@@ -688,33 +689,38 @@ def test_the_cnn_of_10(executed):
     assert history[0]["train_accuracy"] < history[0]["val_accuracy"] - 0.01
     assert all(abs(h["train_accuracy"] - h["val_accuracy"]) < 0.003 for h in history[-3:])
     # "That rule needs 10 epochs after the lowest; ours has fewer (printed), so this run cannot settle the
-    # question." and answer 11 "Our 8 epochs are too few to settle it either way (printed)." (notebook 04b's
+    # question." and answer 9 "our 8 epochs are too few to settle it either way (printed)." (notebook 04b's
     # rule is for runs that go on 10 epochs past the lowest; the code prints this verdict from the same count)
     val_losses = [h["val_loss"] for h in history]
     assert len(history) == 8 and len(history) - 1 - val_losses.index(min(val_losses)) < 10
-    # "Test accuracy lies within 2 SE of validation: sampling alone gives gaps that size"
-    # (measured: 99.56% against 99.50%, 0.5 SE of the difference)
+    # "Test accuracy lies within 2 SE of validation (printed): no sign of such tuning"
+    # (measured: 99.54% against 99.48%, 0.5 SE of the difference)
     test, val = cnn["test_accuracy"], history[-1]["val_accuracy"]
     se_diff = (test * (1 - test) / 10_000 + val * (1 - val) / 5_000) ** 0.5
     assert abs(test - val) < 2 * se_diff
-    # "it also misreads fewer of these digits than LeNet-5" and "Both LeNet-5 errors lie more than 2 SE of the
-    # difference above ours" (measured: 0.46% against 0.8% and 0.95%, 3.0 and
-    # 4.1 SE, the squares added as for different digits)
+    # "It also misreads fewer than LeNet-5: both LeNet-5 errors lie more than 2 SE of the difference above ours."
+    # (measured: 0.46% against 0.8% and 0.95%, 3.0 and 4.1 SE, the squares added as for different digits; the
+    # counts are printed on "so:" lines and saved)
     error = cnn["test_error"]
     for lenet in (0.008, 0.0095):
         assert lenet - error > 2 * (error * (1 - error) / 10_000 + lenet * (1 - lenet) / 10_000) ** 0.5
     assert error < 0.008
-    # "Our CNN misreads far fewer test digits than notebook 05's MLP (the gap exceeds 2 SE of the difference),
-    # with about a third of its parameters" (measured: 0.46% against 1.53%, about 7.6 SE; 38,458 against 109,386)
+    above = cnn["se_above_ours"]
+    assert set(above) == {"notebook 05's MLP", "LeNet-5", "LeNet-5, trained with distortions"}
+    assert min(above.values()) > 2
+    # "Our CNN misreads far fewer test digits than notebook 05's MLP (printed: far beyond 2 SE of the difference),
+    # with about a third of its parameters" (measured: 0.46% against 1.53%, 7.6 SE; 38,458 against 109,386)
     mlp_error = 1 - cnn["mlp_test_accuracy"]
-    assert mlp_error > 2 * error
+    assert mlp_error > 2 * error and above["notebook 05's MLP"] > 4
     assert mlp_error - error > 2 * (error * (1 - error) / 10_000 + mlp_error * (1 - mlp_error) / 10_000) ** 0.5
     assert 0.3 <= cnn["params"]["CNN"] / cnn["params"]["MLP"] <= 0.37
+    # Exercise 1's solution prints its reading ("so: both models misread ... the paired count is larger") from the
+    # numbers, and its check (mnist_lab_checks) works the answer out from the two models.
 
 
-def test_the_ablation_of_10_on_validation(executed):
-    """10: what its prose reads from the ablation (cnn_metrics.json) holds."""
-    ablation = read(executed, "cnn_metrics.json")["ablation"]
+def test_the_ablation_of_10b_on_validation(executed):
+    """10b: what its prose reads from the remove-one ablation (cnn_ablation.json) holds."""
+    ablation = read(executed, "cnn_ablation.json")
     assert ablation["seeds"] == [0, 1, 2] and ablation["epochs"] == 1 and ablation["images"] == 8000
     rows = {row["change"]: row for row in ablation["rows"]}
     assert list(rows) == [
@@ -730,12 +736,12 @@ def test_the_ablation_of_10_on_validation(executed):
     def noise(name, column="shifted"):
         return recipe[f"{column}_std"] + rows[name][f"{column}_std"]
 
-    # "On shifted digits augmentation's gain is far beyond its noise" (measured, seeds 0 to 2: +29.39 points
-    # against a noise of 6.36)
+    # "On shifted digits augmentation's gain is far beyond its noise" (measured, seeds 0 to 2: +27.96 points
+    # against a noise of 6.99)
     assert no_aug["gain_shifted"] > 3 * noise("without augmentation")
     # "Even the recipe loses much on shifted digits in these short runs." (measured: 96.33% clean, 79.91% shifted)
     assert recipe["clean_mean"] - recipe["shifted_mean"] > 0.05
-    # "Without batch norm one seed ended near chance (10%)" and "That one seed pulls the row's mean far down and
+    # "Without batch norm one seed ended near chance (10%)" and "That seed pulls the row's mean far down and
     # swells its spread" (measured: clean 10.30%, 90.44% and 86.62%, ± 45.21% against ± 0.73% for the recipe)
     no_norm = rows["without batch norm"]
     assert no_norm["clean_std"] > 3 * max(row["clean_std"] for row in ablation["rows"][:4])
@@ -744,29 +750,30 @@ def test_the_ablation_of_10_on_validation(executed):
     # 97.12%, 90.44% < 96.18%, 86.62% < 95.68%)
     assert all(a < b for a, b in zip(no_norm["clean"], recipe["clean"]))
     # "Exercise 1 leaves that seed out": its solution prints the verdict from the numbers ("so:" lines)
-    # "On clean digits no choice shows a clear gain or loss at this budget." (clear loss: the assert below)
+    # "On clean digits no part shows a clear gain or loss at this budget." (clear loss: the assert below)
     choices = ablation["rows"][1:]
     assert all(r["verdict_clean"] != "clear gain" for r in choices)
-    # "No choice shows a clear loss." (measured: the worst
+    # "No part shows a clear loss." (measured: the worst
     # gains -0.41 points clean against a noise of 1.04, all shifted gains positive)
     assert all(r[f"verdict_{c}"] != "clear loss" for r in choices for c in ("clean", "shifted"))
     # "Label smoothing's and the extra layer's gains beat their noise by little or not at all (the margins
-    # above)." and answer 7 "Label smoothing, for one, beats its noise by little or not at all" and
-    # "weak verdicts, even where the rule prints \"clear gain\"" (measured on the shifted digits,
+    # above)." and "weak verdicts, even where the rule prints \"clear gain\"" (measured on the shifted digits,
     # gain minus noise: -1.05 and +0.64 points; with ATEN_CPU_CAPABILITY=default label smoothing's gain was -0.11
-    # against a noise of 4.81, so the sentence allows "not at all" and names neither verdict)
+    # against a noise of 4.81, so the sentence allows "not at all" and names neither verdict). Which parts tie on
+    # both kinds of digits, and so stay by the tie rule, is printed on a "so:" line.
     for name in ("without label smoothing", "without the extra 7×7 layer"):
         assert rows[name]["gain_shifted"] - noise(name) < 0.02
 
 
-def test_the_rate_check_of_10_on_validation(executed):
-    """10: what its prose reads from the recipe at half and double its peak rate (cnn_metrics.json) holds."""
-    cnn = read(executed, "cnn_metrics.json")
-    rows = {row["change"]: row for row in cnn["ablation"]["rows"]}
-    recipe, check = rows["the recipe"], cnn["rate_check"]
+def test_the_rate_check_of_10b_on_validation(executed):
+    """10b: what its prose reads from the recipe at half and double its peak rate (cnn_ablation.json) holds."""
+    ablation = read(executed, "cnn_ablation.json")
+    rows = {row["change"]: row for row in ablation["rows"]}
+    recipe, check = rows["the recipe"], ablation["rate_check"]
     assert [row["lr"] for row in check] == [0.1, 0.4] and all(len(row["clean"]) == 3 for row in check)
-    # "No other rate shows a clear gain (printed); the hand-set 0.2 stays." (measured: -0.01
-    # points against a noise of 0.96 at lr 0.1; -4.05 against 4.67 at lr 0.4)
+    # "No other rate shows a clear gain (printed); by the tie rule the hand-set 0.2, set with test accuracies in
+    # view, stays." and answer 15 (measured: -0.01 points against a noise of 0.96 at lr 0.1; -4.05 against 4.67
+    # at lr 0.4)
     for row in check:
         assert row["mean"] - recipe["clean_mean"] <= row["std"] + recipe["clean_std"]
         assert row["verdict"] != "clear gain"
@@ -1021,7 +1028,7 @@ def test_the_drawings_of_12b(executed):
     # the offsets are printed)
     assert 0.5 < readings["mnist_offset"] < 0.75
     # answer 14, "3 pixels right and 3 down: 4.2 pixels in all. Most of our shrunk drawings lie farther off"
-    # (measured: 9 of 10; 10's reading is guarded by its own test)
+    # (measured: 9 of 10; 10b's reading is guarded by its own test)
     assert sum(offset > math.hypot(3, 3) for offset in readings["offsets"]) > len(readings["offsets"]) / 2
     from mnist_lab import draw
 

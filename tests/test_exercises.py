@@ -683,7 +683,44 @@ def test_09_checks_name_the_usual_mistakes(capsys):
 # ----------------------------------------------------------------------------------------------------- notebook 10
 
 
-def test_10_check_names_the_usual_mistakes(capsys):
+class Reads(torch.nn.Module):
+    """A stand-in model: for the digit whose image holds index i, it answers ``answers[i]``."""
+
+    def __init__(self, answers: list[int]) -> None:
+        super().__init__()
+        self.answers = torch.tensor(answers)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.one_hot(self.answers[images.long().flatten()], 10).float()
+
+
+def test_10_paired_check_names_the_usual_mistakes(capsys):
+    """100 digits, all 0s: our model misreads 5, the other 20, the same 5 among them."""
+    n, labels = 100, torch.zeros(100, dtype=torch.long)
+    loader = [(torch.arange(50.0), labels[:50]), (torch.arange(50.0, 100.0), labels[50:])]
+    ours, other = Reads([1] * 5 + [0] * 95), Reads([1] * 20 + [0] * 80)
+    d = torch.tensor([0.0] * 5 + [1.0] * 15 + [0.0] * 80)  # 1 where only ours reads the digit
+    gap, std = d.mean().item(), d.std().item()
+    paired = gap / (std / math.sqrt(n))
+    unpaired = gap / math.sqrt(0.95 * 0.05 / n + 0.8 * 0.2 / n)
+    assert abs(paired - unpaired) > 0.2  # the same 5 misread by both: pairing shrinks the SE
+    named = {round(unpaired, 1): "the unpaired count", round(gap / std, 2): "d's standard deviation",
+             round(gap / (std**2 / n), 1): "variance", gap: "the gap itself", 100 * gap: "in points",
+             -round(paired, 1): "the MLP's minus ours"}  # fmt: skip
+    for wrong, message in named.items():
+        assert not exercises.check_paired_gap_in_standard_errors(wrong, ours, other, loader)
+        assert message in capsys.readouterr().out
+    assert exercises.check_paired_gap_in_standard_errors(round(paired, 1), ours, other, loader)
+    assert "Right: " in capsys.readouterr().out
+    assert not exercises.check_paired_gap_in_standard_errors(None, ours, other, loader)
+    assert "No answer yet" in capsys.readouterr().out
+    assert not exercises.check_paired_gap_in_standard_errors("4.2", ours, other, loader)  # a string is no number
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 10b
+
+
+def test_10b_check_names_the_usual_mistakes(capsys):
     """The gain over the seeds that learned without batch norm: each usual wrong answer gets its own message."""
     recipe, without = [0.9712, 0.9618, 0.9568], [0.1030, 0.9044, 0.8662]
     right = 100 * (sum(recipe) / 3 - (0.9044 + 0.8662) / 2)  # 7.80 points

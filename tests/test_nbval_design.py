@@ -262,6 +262,7 @@ ANOTHER_MACHINE = [
         "Right: 9 is the index of the first digit the model gets wrong.",
     ),
     ("Right: 3.0 is the gain minus the noise, in points.", "Right: 2.91 is the gain minus the noise, in points."),
+    ("Right: 8.7 is the paired gap in standard errors.", "Right: 8.4 is the paired gap in standard errors."),  # 10
 ]
 
 

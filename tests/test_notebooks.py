@@ -94,8 +94,9 @@ def both_models(student, trained, tmp_path_factory) -> Path:
     """A copy of ``trained`` in which notebook 10 also trained a quick CNN."""
     tmp = tmp_path_factory.mktemp("nb10")
     shutil.copytree(trained, tmp / "artifacts")
-    out = execute(student, "10_cnn_training", tmp, tmp / "artifacts", **QUICK, ablation_images=500, ablation_seeds=2)
+    out = execute(student, "10_cnn_training", tmp, tmp / "artifacts", **QUICK)
     assert "CNN: 38,458 parameters" in out and "floor of the training loss with ε = 0.1: 0.5003" in out
+    assert "so: notebook 05's MLP:" in out and "SE of the difference above our error" in out
     assert not re.search(r"accuracy: (reached|missed)", out)  # a release's target is a test, not a lesson
     assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
     return tmp / "artifacts"
@@ -333,11 +334,32 @@ def test_09_builds_the_parts_of_the_cnn(student, tmp_path):
 def test_10_trains_the_cnn_and_compares_it_with_the_mlp(both_models):
     m = json.loads((both_models / "cnn_metrics.json").read_text())
     assert m["params"] == {"MLP": 109_386, "CNN": 38_458}
-    assert m["recipe"]["epochs"] == 1 and len(m["history"]) == 1 and len(m["ablation"]["rows"]) == 5
-    assert m["ablation"]["seeds"] == [0, 1] and all(len(row["clean"]) == 2 for row in m["ablation"]["rows"])
+    assert m["recipe"]["epochs"] == 1 and len(m["history"]) == 1 and "ablation" not in m  # 10b's
+    assert set(m["se_above_ours"]) == {"notebook 05's MLP", "LeNet-5", "LeNet-5, trained with distortions"}
     assert 0 < m["test_accuracy"] <= 1
     assert train.load_checkpoint(both_models / "cnn.pt")[1]["epoch"] == 1
     figures(both_models, "cnn_curves")
+
+
+def test_10b_takes_each_part_away_on_validation(student, tmp_path):
+    """Notebook 10b alone, from a fresh kernel: the remove-one ablation and the rate check, on a small sample; no
+    model is loaded or saved, and the test digits are never scored."""
+    out = execute(student, "10b_ablation", tmp_path, tmp_path / "a", subset=2000, ablation_images=500,
+                  ablation_seeds=2)  # fmt: skip
+    assert "blocks: 4 -> 3; logits for two digits: (2, 10)" in out
+    assert "10 runs of 1 epoch(s) on 500 training images, seeds [0, 1]" in out
+    assert "so: clear gains on shifted digits at this budget:" in out and "4 runs:" in out
+    assert out.count("No answer yet") == 1 and "Loaded" not in out and "test accuracy" not in out
+    m = json.loads((tmp_path / "a" / "cnn_ablation.json").read_text())
+    assert [row["change"] for row in m["rows"]] == [
+        "the recipe",
+        "without augmentation",
+        "without label smoothing",
+        "without the extra 7×7 layer",
+        "without batch norm",
+    ]
+    assert m["seeds"] == [0, 1] and all(len(row["clean"]) == len(row["shifted"]) == 2 for row in m["rows"])
+    assert [row["lr"] for row in m["rate_check"]] == [0.1, 0.4] and not (tmp_path / "a" / "cnn.pt").exists()
 
 
 def test_11_runs_the_range_test_one_trial_and_the_pruner_on_four_trials(student, tmp_path):
