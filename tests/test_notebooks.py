@@ -181,7 +181,7 @@ def test_03c_computes_the_mlps_gradients_by_hand_from_a_fresh_kernel(student, tm
                   "(1e8 + 1) - 1e8 = 0.0 | (1e8 - 1e8) + 1 = 1.0",
                   "every gradient by hand is within allclose's tolerance of autograd's: True",
                   "largest gap |g - ours| in any entry:",
-                  "so: every gap is under a millionth of the largest entry: rounding, no mistake: True"):  # fmt: skip
+                  "so: every gap is under a millionth of the largest entry: True"):  # fmt: skip
         assert check in out  # with other starting weights than the committed run's
     assert out.count("No answer yet") == 1  # the student edition: one exercise, not answered, not raising
 
