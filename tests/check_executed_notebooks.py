@@ -121,10 +121,10 @@ def test_the_model_readings_of_02():
     assert isinstance(library.layers, torch.nn.Sequential)
     assert isinstance(library.layers[1], torch.nn.ReLU) and isinstance(library.layers[3], torch.nn.ReLU)
     # "On this batch one digit tops most images, and about as many are right as blind guessing gets": printed
-    # ("so: 27 of 32 guesses are 3; 3 of 32 are right"), compared by nbval. "each digit's logit moves less from image
-    # to image than the digits' mean logits differ (last two lines), so the digit with the highest mean logit stays
-    # on top for most images": printed from the numbers ("so: logits vary less between images ..." and "so: the
-    # highest mean logit is digit 3's", the commonest guess of the line above), compared by nbval.
+    # ("so: 27 of 32 guesses are 3; 3 of 32 are right"), compared by nbval. "the image moves each logit less than
+    # the ten digits' mean logits differ (last two lines), and the digit with the highest mean logit is the one that
+    # tops most images": printed from the numbers ("so: logits vary less between images ..." and "so: the highest
+    # mean logit is digit 3's", the commonest guess of the line above), compared by nbval.
     # "a random digit, right one time in ten": 32 / 10 = 3.2, printed.
     # "PyTorch draws $W$ and $b$ at random within $\pm 1/\sqrt{784}$": nn.Linear's default bound, 1/sqrt(n_in);
     # also printed for the notebook's layer ("so: largest weight ..., largest bias ...; both within ...: True")
