@@ -195,6 +195,60 @@ def check_cross_entropy(answer, logits: list[float], label: int) -> bool:
     return _verdict(answer, -math.log(p), "the cross-entropy of these logits", mistakes, 1e-3)
 
 
+# ---------------------------------------------------------------------------------------------------- notebook 02c
+
+
+def _as_matrix(value) -> torch.Tensor:
+    """Return ``value`` (a list of numbers or of rows, or a tensor) as a float64 tensor; raise for anything else."""
+    if isinstance(value, (str, bool)) or value is None:
+        raise TypeError(f"{value!r} is not a list of numbers")
+    return torch.as_tensor(value.detach() if torch.is_tensor(value) else value, dtype=torch.float64)
+
+
+def check_folded_layer(answer, W1: list, b1: list, W2: list, b2: list) -> bool:
+    """Notebook 02c, exercise 1: ``(W, b)``, the weight and bias of the one linear layer that the layers ``(W1, b1)``
+    then ``(W2, b2)``, with no ReLU between them, fold into: ``W = W2 W1``, ``b = W2 b1 + b2``."""
+    W1, b1, W2, b2 = (_as_matrix(v) for v in (W1, b1, W2, b2))
+    right_W, right_b = W2 @ W1, W2 @ b1 + b2
+    what = "the folded layer's weight and bias, (W, b)"
+    if answer is None:
+        print(f"No answer yet: replace None with {what}, then run this cell again.")
+        return False
+    try:
+        W, b = (_as_matrix(v) for v in answer)
+    except (TypeError, ValueError, RuntimeError):
+        print(f"Not quite: {answer!r} is not {what}. Give a pair: a list of rows, then a list, such as "
+              "([[1, 0], [0, 1]], [0, 0]).")  # fmt: skip
+        return False
+    if W.shape != right_W.shape or b.shape != right_b.shape:
+        print(f"Not quite: W has shape {tuple(W.shape)} and b {tuple(b.shape)}; the folded layer's W has shape "
+              f"{tuple(right_W.shape)} and b {tuple(right_b.shape)}.")  # fmt: skip
+        return False
+    x = torch.eye(W1.shape[1], dtype=torch.float64) * 2 - 1  # fixed inputs, one per row
+    stacked, yours = (x @ W1.T + b1) @ W2.T + b2, x @ W.T + b
+    if torch.allclose(W, right_W) and torch.allclose(b, right_b) and torch.allclose(yours, stacked):
+        print(f"Right: {answer!r} is {what}: on {len(x)} inputs it gives the two layers' outputs.")
+        return True
+    why_W = [
+        (W1 @ W2, "W is W1 W2, the wrong order: the first layer acts first, so W1 stands on the right, W2 W1."),
+        (right_W.T, "W is W2 W1 with rows and columns swapped: row i of W2 times column j of W1 is entry (i, j)."),
+        (W2 * W1, "W multiplies entry by entry: use the matrix product, row of W2 times column of W1, added up."),
+    ]
+    why_b = [
+        (b2, "b misses W2 b1: the first layer's bias passes through the second layer's weights too."),
+        (b1 + b2, "b adds b1 as it is: b1 passes through W2 first, so the bias is W2 b1 + b2."),
+        (W2 @ b1, "b misses b2, the second layer's own bias: add it to W2 b1."),
+        (W1 @ b2 + b1, "b takes the layers in the wrong order: b1 passes through W2, then b2 is added."),
+    ]
+    W_ok, b_ok = torch.allclose(W, right_W), torch.allclose(b, right_b)
+    named = [] if W_ok else [why for wrong, why in why_W if torch.allclose(W, wrong)][:1]
+    named += [] if b_ok else [why for wrong, why in why_b if torch.allclose(b, wrong)][:1]
+    differs = "b differs" if W_ok else "W differs" if b_ok else "W and b differ"
+    print(f"Not quite: {answer!r} is not {what}: its {differs}, so its outputs differ from the two layers'. "
+          + (" ".join(named) or "Open the next hint, or read the question again."))  # fmt: skip
+    return False
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 03
 
 #: The points (a, b) at which the check of notebook 03's exercise compares the pair with autograd's.

@@ -121,13 +121,46 @@ def test_the_model_readings_of_02():
     assert isinstance(library.layers, torch.nn.Sequential)
     assert isinstance(library.layers[1], torch.nn.ReLU) and isinstance(library.layers[3], torch.nn.ReLU)
     # "On this batch one digit tops most images, and about as many are right as blind guessing gets": printed
-    # ("so: 27 of 32 guesses are 3; 3 of 32 are right"), compared by nbval. "The logits also vary less between images
-    # than between digits (last line)": printed from the numbers ("so: logits vary less between images ...").
+    # ("so: 27 of 32 guesses are 3; 3 of 32 are right"), compared by nbval. "the image moves each logit less than
+    # the ten digits' mean logits differ (last two lines), and the digit with the highest mean logit is the one that
+    # tops most images": printed from the numbers ("so: logits vary less between images ..." and "so: the highest
+    # mean logit is digit 3's", the commonest guess of the line above), compared by nbval.
     # "a random digit, right one time in ten": 32 / 10 = 3.2, printed.
-    # "PyTorch draws $W$ and $b$ at random within $\pm 1/\sqrt{784}$": nn.Linear's default bound, 1/sqrt(n_in)
+    # "PyTorch draws $W$ and $b$ at random within $\pm 1/\sqrt{784}$": nn.Linear's default bound, 1/sqrt(n_in);
+    # also printed for the notebook's layer ("so: largest weight ..., largest bias ...; both within ...: True")
     layer = torch.nn.Linear(784, 128)
     bound = 1 / math.sqrt(784)
     assert layer.weight.abs().max() <= bound and layer.bias.abs().max() <= bound
+
+
+def test_the_hidden_layer_readings_of_02c():
+    """02c: what its prose says of stacked linear layers, of the ReLU and of a fixed shuffle of the pixels (no
+    training: the same everywhere). Its checks print True lines that nbval compares as they are."""
+    from mnist_lab import models
+
+    torch.manual_seed(0)
+    lin1, lin2 = torch.nn.Linear(6, 5), torch.nn.Linear(5, 4)
+    x = torch.rand(3, 6)
+    with torch.no_grad():
+        stacked = lin2(lin1(x))
+        # "one layer, with weight $W_2 W_1$ and bias $W_2 b_1 + b_2$. The first layer acts first, so $W_1$ stands on
+        # the right, and its bias passes through $W_2$."
+        folded = x @ (lin2.weight @ lin1.weight).T + lin2.weight @ lin1.bias + lin2.bias
+        assert torch.allclose(stacked, folded, atol=1e-6)
+        assert not torch.allclose(stacked, x @ (lin2.weight @ lin1.weight).T + lin2.bias, atol=1e-3)  # W2 b1 counts
+    # "That one layer ... is softmax regression": "7,850 parameters to our MLP's 109,386" (answer 8), both printed
+    assert models.count_parameters(torch.nn.Linear(784, 10)) == 7850
+    assert models.count_parameters(models.MLP()) == MLP_PARAMETERS
+    # "shuffled with its weights, an image gives the same sums, so the same hidden units and logits, up to rounding"
+    model, images = models.MLP(), torch.rand(32, 1, 28, 28)
+    order = torch.randperm(784)
+    shuffled = models.MLP()
+    shuffled.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        shuffled.layers[0].weight.copy_(model.layers[0].weight[:, order])
+        same = torch.allclose(model(images), shuffled(images.reshape(32, -1)[:, order]), atol=1e-5)
+    assert same
+    # "In A the pixel changes nothing; in B it passes on whole": printed ("[0.0, 2.0]"), compared by nbval.
 
 
 def test_the_loss_readings_of_02b():

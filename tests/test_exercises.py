@@ -810,3 +810,27 @@ def test_a_check_leaves_the_notebooks_random_numbers_as_they_were(capsys):
     assert exercises.check_sgd_step(sgd_step)
     assert torch.equal(torch.rand(3), skipped)
     assert exercises.check_sgd_step.__name__ == "check_sgd_step"  # what the notebooks and the answer key call
+
+
+def test_02c_folded_layer_check_names_the_usual_mistakes(capsys):
+    layers = dict(W1=[[1, 2], [0, 1]], b1=[1, -1], W2=[[2, 0], [1, 1]], b2=[0, 3])  # notebook 02c's
+    assert exercises.check_folded_layer(([[2, 4], [1, 3]], [2, 3]), **layers)
+    assert exercises.check_folded_layer((torch.tensor([[2.0, 4.0], [1.0, 3.0]]), torch.tensor([2.0, 3.0])), **layers)
+    assert "Right" in capsys.readouterr().out
+    said = {
+        ((4, 2), (1, 1)): ([2, 3], "wrong order"),  # W1 W2
+        ((2, 1), (4, 3)): ([2, 3], "rows and columns swapped"),
+        ((2, 0), (0, 1)): ([2, 3], "entry by entry"),
+        ((2, 4), (1, 3)): ([0, 3], "misses W2 b1"),  # the bias term W2 b1 forgotten
+    }
+    for W, (b, named) in said.items():
+        assert not exercises.check_folded_layer(([list(row) for row in W], b), **layers)
+        assert named in capsys.readouterr().out, named
+    assert not exercises.check_folded_layer(([[2, 4], [1, 3]], [1, 2]), **layers)  # b1 + b2
+    assert "b1 passes through W2" in capsys.readouterr().out
+    for wrong in (None, "2, 4", (1, 2, 3), ([[2, 4]], [2, 3])):  # no answer, a string, not a pair, a wrong shape
+        assert not exercises.check_folded_layer(wrong, **layers)
+    assert "No answer yet" in capsys.readouterr().out
+    # any layers: a fold of random ones is found right, whatever their sizes
+    W1, b1, W2, b2 = torch.randn(3, 4), torch.randn(3), torch.randn(2, 3), torch.randn(2)
+    assert exercises.check_folded_layer((W2 @ W1, W2 @ b1 + b2), W1.tolist(), b1.tolist(), W2.tolist(), b2.tolist())

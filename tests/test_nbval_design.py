@@ -125,9 +125,9 @@ def computed_facts() -> dict[str, list[str]]:
     return {
         "01_data": [f"{batches:,}", str(tuple(batch[0].shape))],
         "01b_loading": [f"{batches:,}"],
-        "02_model": [f"{count(mlp):,}", f"{count(torch.nn.Linear(784, 10)):,}"]
-        + [f"{row['params']:,}" for row in layers if row["params"]],
+        "02_model": [f"{count(mlp):,}"] + [f"{row['params']:,}" for row in layers if row["params"]],
         "02b_loss": [f"{math.log(10):.4f}", f"{math.log(2):.3f}"],
+        "02c_hidden_layers": [f"{count(mlp):,}", f"{count(torch.nn.Linear(784, 10)):,}"],
         "03_autograd": [f"{count(mlp):,}"],
         "03b_backprop": [f"{count(mlp):,}"],
         "03c_layers": [f"{count(mlp):,}"],

@@ -131,8 +131,7 @@ def test_02_builds_the_mlp_and_reads_its_untrained_logits(student, tmp_path):
     assert "parameters: 109,386 (by hand 109,386)" in out
     assert "input (32, 1, 28, 28) -> logits (32, 10)" in out
     assert "layer(x) equals x @ W.T + b: True" in out
-    assert "shuffled alike, fc1's sums stay the same: True" in out  # the MLP ignores pixel order
-    assert "the pixel's effect after the ReLU: [0.0, 2.0]" in out  # nothing at -3, all of it at 3
+    assert "so: the highest mean logit is digit" in out
     assert out.count("No answer yet") == 2  # the student edition: two checked exercises, none answered
 
 
@@ -146,6 +145,15 @@ def test_02b_turns_the_logits_into_a_loss_near_ln_10(student, tmp_path):
                   "so: the loss goes up one way and down the other: True; no guess changes: True"):  # fmt: skip
         assert check in out
     assert out.count("same guesses True") == 4  # scaled logits keep every guess
+    assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
+
+
+def test_02c_folds_linear_layers_and_shuffles_pixels_from_a_fresh_kernel(student, tmp_path):
+    out = execute(student, "02c_hidden_layers", tmp_path, tmp_path / "a", seed=1)  # alone: nothing of 02's run
+    assert "so: two layers without a ReLU equal one layer: True" in out
+    assert "one layer, nn.Linear(784, 10): 7,850 parameters; our MLP: 109,386" in out
+    assert "the pixel's effect after the ReLU: [0.0, 2.0]" in out  # nothing at -3, all of it at 3
+    assert "shuffled alike, fc1's sums stay the same: True" in out  # nothing in the MLP says which are neighbours
     assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
 
 
