@@ -916,6 +916,52 @@ def check_steps_skipped(answer, rows: list[dict], trial_epochs: int, n_images: i
     return _verdict(answer, right, "the share of the full budget's steps that pruning skipped", mistakes, 0.005)
 
 
+# ---------------------------------------------------------------------------------------------------- notebook 11c
+
+
+def check_seed_verdict(answer, baseline: list[float], challenger: list[float]) -> bool:
+    """Notebook 11c, exercise 1: ``(gain, noise, verdict)`` for two recipes' validation accuracies over seeds,
+    ``baseline`` and ``challenger``: the challenger's mean minus the baseline's and the two standard deviations over
+    seeds added together (fractions, to 0.0002), and notebook 05b's verdict in ``metrics.seed_verdict``'s words."""
+    (m_b, s_b), (m_c, s_c) = metrics.mean_std(baseline), metrics.mean_std(challenger)
+    gain, noise = m_c - m_b, s_b + s_c
+    what = "the gain, the noise and the verdict by the noise rule"
+    if answer is None:
+        return _verdict(None, None, what)
+    try:
+        got_gain, got_noise, got_verdict = answer
+    except (TypeError, ValueError):
+        print(f"Not quite: {answer!r} is not {what}. Give three things: (gain, noise, verdict).")
+        return False
+    pop = [torch.tensor(v).std(correction=0).item() for v in (baseline, challenger)]  # n, not n - 1
+    n_b, n_c = math.sqrt(len(baseline)), math.sqrt(len(challenger))
+    gain_mistakes = [
+        (-gain, "That is the baseline minus the challenger: the gain is the challenger's mean minus the baseline's."),
+        (100 * gain, "That is in points: give fractions, as the accuracies are (0.01 is one point)."),
+        (max(challenger) - max(baseline), "That compares the best seeds: compare the means over seeds."),
+    ]  # fmt: skip
+    noise_mistakes = [
+        (s_b / n_b + s_c / n_c, "Those are standard errors (σ / √n): the noise rule adds the standard deviations."),
+        (math.hypot(s_b, s_c), "That is √(σ₁² + σ₂²): the noise rule adds the two standard deviations."),
+        (max(s_b, s_c), "That is the larger standard deviation alone: add the two."),
+        (sum(pop), "That divides by n, not n - 1: metrics.mean_std (torch's std) divides by n - 1."),
+        (100 * noise, "That is in points: give fractions, as the accuracies are (0.01 is one point)."),
+    ]  # fmt: skip
+    for got, right, mistakes, name in ((got_gain, gain, gain_mistakes, "gain"), (got_noise, noise, noise_mistakes,
+                                                                                 "noise")):  # fmt: skip
+        if not _same(got, right, 0.0002):
+            why = next((why for wrong, why in mistakes if _same(got, wrong, 0.0002)), None)
+            print(f"Not quite: {got!r} is not the {name}. " + (why or "Open the next hint."))
+            return False
+    verdict = metrics.seed_verdict(gain, noise)
+    if got_verdict != verdict:
+        why = {"clear gain": "A positive gain counts only when it is larger than the noise."}.get(got_verdict, "")
+        print(f"Not quite: the gain and the noise are right, but the verdict is not {got_verdict!r}. {why}".strip())
+        return False
+    print(f"Right: gain {got_gain:.4f}, noise {got_noise:.4f}: {verdict}.")
+    return True
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 12
 
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import mnist_lab_checks as exercises
+from mnist_lab import metrics
 
 
 def test_batches_per_epoch_counts_the_last_partial_batch(capsys):
@@ -172,6 +173,32 @@ def test_the_pruning_check_of_11b_counts_steps_and_names_the_usual_mistakes(caps
     assert not said(0.3)[0] and not said("0.22")[0]
     runaway = [{"batch_size": 128, "epochs": 0}, {"batch_size": 128, "epochs": 2}]  # a loss that ran away in epoch 1
     assert exercises.check_steps_skipped(0.5, runaway, trial_epochs=2, n_images=1000)
+
+
+def test_the_noise_rule_check_of_11c_judges_gain_noise_and_verdict_and_names_the_usual_mistakes(capsys):
+    """Notebook 11c's check: (gain, noise, verdict) by notebook 05b's noise rule for two lists of accuracies."""
+    baseline, challenger = [0.9428, 0.9370, 0.9370], [0.9391, 0.9517, 0.9490]
+    (m_b, s_b), (m_c, s_c) = metrics.mean_std(baseline), metrics.mean_std(challenger)
+    gain, noise = m_c - m_b, s_b + s_c  # 0.0077 and 0.0100: within the seed spread
+
+    def said(answer):
+        ok = exercises.check_seed_verdict(answer, baseline, challenger)
+        return ok, capsys.readouterr().out
+
+    assert said((gain, noise, "within the seed spread"))[0]
+    assert said((round(gain, 4), round(noise, 4), "within the seed spread"))[0]
+    assert "baseline minus the challenger" in said((-gain, noise, "clear loss"))[1]
+    assert "in points" in said((100 * gain, 100 * noise, "within the seed spread"))[1]
+    assert "best seeds" in said((max(challenger) - max(baseline), noise, "within the seed spread"))[1]
+    assert "standard errors" in said((gain, noise / math.sqrt(3), "clear gain"))[1]
+    assert "larger standard deviation" in said((gain, max(s_b, s_c), "clear gain"))[1]
+    assert "n - 1" in said((gain, 2 / 3 * noise * math.sqrt(1.5), "clear gain"))[1]
+    assert "√(σ₁² + σ₂²)" in said((gain, math.hypot(s_b, s_c), "clear gain"))[1]
+    assert "larger than the noise" in said((gain, noise, "clear gain"))[1]
+    assert "three things" in said(0.0077)[1]
+    assert "No answer yet" in said(None)[1]
+    assert not said((gain, noise, "tie"))[0]
+    assert exercises.check_seed_verdict((0.02, 0.0, "clear gain"), [0.90, 0.90], [0.92, 0.92])
 
 
 def test_the_numeric_checks_accept_the_right_value_and_refuse_a_wrong_one():

@@ -388,18 +388,33 @@ def test_11_runs_the_range_test_one_trial_and_the_pruner_on_four_trials(student,
     figures(tmp_path / "a", "lr_range_test")
 
 
-def test_11b_searches_then_judges_the_challenger_on_new_seeds_and_tests_once(student, trained, tmp_path):
-    """Notebook 11b on the stand-in accelerator: the search fills its study, the seed-spread check trains the
-    baseline and the challenger with seeds the search did not use, and the recipe it keeps is the one its verdict
-    names."""
-    shutil.copytree(trained, tmp_path / "a")  # what notebook 05 wrote, as in a run of the whole course
+def test_11b_runs_the_search_and_keeps_its_trials(student, tmp_path):
+    """Notebook 11b on the stand-in accelerator: the search fills its study, trial 0 notebook 05's recipe, and its
+    trials table is saved."""
     out = execute(student, "11b_search", tmp_path, tmp_path / "a", subset=2000, n_trials=4, trial_epochs=2,
-                  trial_images=500, ablation_seeds=2, epochs=1)  # fmt: skip
+                  trial_images=500)  # fmt: skip
     result = json.loads((tmp_path / "a" / "tuning.json").read_text())
-    assert result["n_trials"] == 4 and result["trials"][0]["number"] == 0  # trial 0: notebook 05's recipe
-    assert result["seeds"] == [1, 2] and result["settings"]["seed"] == 0  # not the search's own runs
+    baseline = {"lr": 0.05, "momentum": 0.9, "batch_size": 32, "hidden": "128-64"}
+    assert result["n_trials"] == 4 and {k: result["trials"][0][k] for k in baseline} == baseline
+    assert result["settings"]["seed"] == 0 and (tmp_path / "a" / "tuning.log").exists()
+    assert "trials run now: 4; kept from an earlier run: 0" in out and out.count("No answer yet") == 1
+
+
+def test_11c_judges_the_challenger_on_new_seeds_tests_once_and_reopens_11b_s_study(student, trained, tmp_path):
+    """Notebook 11c alone runs the search itself (no study yet), trains the baseline and the challenger with seeds
+    the search did not use, and keeps the recipe its verdict names; 11b run after it with the same settings finds
+    that study and runs no trial."""
+    shutil.copytree(trained, tmp_path / "a")  # what notebook 05 wrote, as in a run of the whole course
+    small = {"subset": 2000, "n_trials": 4, "trial_epochs": 2, "trial_images": 500}
+    out = execute(student, "11c_winner", tmp_path, tmp_path / "a", **small, ablation_seeds=2, epochs=1)
+    assert "trials run now: 4; kept from notebook 11b's run: 0" in out  # no study: it ran the search
+    again = execute(student, "11b_search", tmp_path, tmp_path / "a", **small)
+    assert "trials run now: 0; kept from an earlier run: 4" in again  # the same settings, the same study
+    trials = json.loads((tmp_path / "a" / "tuning.json").read_text())["trials"]
+    result = json.loads((tmp_path / "a" / "tuning_winner.json").read_text())
+    assert result["seeds"] == [1, 2]  # not the search's own runs (seed 0)
     assert result["challenger"] != 0 and set(result["seed_spread"]) == {"baseline", "challenger"}
-    challenger = next(t for t in result["trials"] if t["number"] == result["challenger"])
+    challenger = next(t for t in trials if t["number"] == result["challenger"])
     kept = {k: challenger[k] for k in ("lr", "momentum", "batch_size", "hidden")}
     if result["verdict"] != "clear gain":
         kept = {"lr": 0.05, "momentum": 0.9, "batch_size": 32, "hidden": "128-64"}
