@@ -795,6 +795,32 @@ def check_small_cnn_parameters(answer, kernels: tuple[int, int]) -> bool:
     return _verdict(answer, right, f"the parameter count of SmallCNN with {a} and {b} kernels", mistakes)
 
 
+# ----------------------------------------------------------------------------------------------------- notebook 08c
+
+
+def check_kernel_cosine(answer, a, b) -> bool:
+    """Notebook 08c, exercise 1: the cosine similarity of kernels ``a`` and ``b`` (lists of rows), to 0.005."""
+    a, b = (torch.tensor(k, dtype=torch.float64) for k in (a, b))
+    if torch.is_tensor(answer) and answer.numel() > 1:
+        print(f"Not quite: that is {answer.numel()} numbers, one per row or column: flatten each kernel into its "
+              f"{a.numel()} numbers first, then compute one cosine.")  # fmt: skip
+        return False
+    dot, length_a, length_b = (a * b).sum().item(), a.norm().item(), b.norm().item()
+    right = dot / (length_a * length_b)
+    rows = F.cosine_similarity(a, b, dim=1).mean().item()  # each row on its own
+    mistakes = [
+        (dot, "That is the sum of products: divide it by both lengths."),
+        (dot / (length_a**2 * length_b**2), "That divides by the squared lengths: a length is the square root of "
+         "the sum of squares."),
+        (rows, "That is the mean of the rows' cosines: flatten each kernel into one arrow of 9 numbers first."),
+        (dot / length_a, "That divides by a's length only: divide by both."),
+        (dot / length_b, "That divides by b's length only: divide by both."),
+        (abs(right), "The sign is lost: the cosine keeps it (we take |cos| only afterwards)."),
+    ]  # fmt: skip
+    mistakes = [(wrong, why) for wrong, why in mistakes if abs(wrong - right) > 0.01]
+    return _verdict(answer, right, "the cosine similarity of a and b", mistakes, 0.005)
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 09
 
 

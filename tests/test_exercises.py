@@ -693,6 +693,36 @@ def test_08b_small_cnn_parameters_check_names_the_usual_mistake(capsys):
     assert not exercises.check_small_cnn_parameters("20490", kernels=(16, 32))  # a string is not a number
 
 
+# ----------------------------------------------------------------------------------------------------- notebook 08c
+
+
+def test_08c_kernel_cosine_check_names_the_usual_mistake(capsys):
+    """Exercise 1: the cosine of the vertical-edge kernel and a diagonal one, -6 / (√6 · √12); each usual wrong
+    answer gets its own message, and one number per row is refused with its own."""
+    a, b = [[-1, 0, 1]] * 3, [[0, -1, -2], [1, 0, -1], [2, 1, 0]]
+    assert exercises.check_kernel_cosine(-0.71, a=a, b=b) and exercises.check_kernel_cosine(-6 / 72**0.5, a=a, b=b)
+    assert "Right: -0.71 is the cosine similarity of a and b." in capsys.readouterr().out
+    rows = (-2 / 10**0.5 - 1 - 2 / 10**0.5) / 3  # the mean of the three rows' cosines
+    named = {
+        -6: "That is the sum of products",
+        -6 / 72: "divides by the squared lengths",
+        round(rows, 3): "flatten each kernel",
+        -6 / 6**0.5: "divides by a's length only",
+        -6 / 12**0.5: "divides by b's length only",
+        0.71: "The sign is lost",
+    }
+    for wrong, message in named.items():
+        assert not exercises.check_kernel_cosine(wrong, a=a, b=b)
+        assert message in capsys.readouterr().out, wrong
+    rows_a, rows_b = (torch.tensor(k, dtype=torch.float32) for k in (a, b))
+    per_row = torch.nn.functional.cosine_similarity(rows_a, rows_b)  # one cosine per row: not flattened
+    assert not exercises.check_kernel_cosine(per_row, a=a, b=b)
+    assert "flatten each kernel into its 9 numbers" in capsys.readouterr().out
+    assert not exercises.check_kernel_cosine(None, a=a, b=b)
+    assert "No answer yet" in capsys.readouterr().out
+    assert not exercises.check_kernel_cosine(-0.5, a=a, b=b)
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 09
 
 

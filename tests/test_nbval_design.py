@@ -216,8 +216,8 @@ ANOTHER_MACHINE = [
         "Right: 0.991 is the precision of digit 9 among the answers given with over 90% confidence.",
     ),
     (
-        "     0  horizontal edges  +0.62      0.26    0.05      0.06",
-        "     0  box blur          -0.61      0.26    0.04      0.07",
+        "     0  horizontal edges  +0.62      0.26  -0.24  +0.05    0.05    0.10      0.05",
+        "     0  box blur          -0.61      0.26  -0.31  +0.04    0.04    0.12      0.04",
     ),
     (
         "   0.0 to 0.5       41          43.34%    60.98%        +2.3",

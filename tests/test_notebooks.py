@@ -316,17 +316,31 @@ def test_08_convolves_and_pools_by_hand(student, tmp_path):
     figures(tmp_path / "a", "hand_made_feature_maps")
 
 
-def test_08b_trains_a_small_cnn_and_reads_its_kernels(student, tmp_path):
-    out = execute(student, "08b_first_cnn", tmp_path, tmp_path / "a", train_images=1000, ablation_seeds=2)
+def test_08b_trains_a_small_cnn_against_the_mlp(student, tmp_path):
+    out = execute(student, "08b_first_cnn", tmp_path, tmp_path / "a", train_images=1000, n_seeds=2)
     assert "digit (1, 1, 28, 28) -> maps (1, 8, 28, 28) -> pooled (1, 8, 14, 14)" in out
     assert "SmallCNN: 9,098 parameters, 86% of them in the linear head" in out
     assert "SmallCNN trained on 1,000 images for 1 epoch(s), " in out and "each with the seeds [0, 1]" in out
+    assert "4 models trained in " in out
     accuracy = json.loads((tmp_path / "a" / "first_cnn.json").read_text())  # what check_executed_notebooks reads
     assert set(accuracy) == {"SmallCNN", "MLP"} and all(0 <= a <= 1 for a in accuracy.values())
-    kernels = json.loads((tmp_path / "a" / "first_cnn_kernels.json").read_text())
+    seeds = json.loads((tmp_path / "a" / "first_cnn_seeds.json").read_text())
+    assert seeds["seeds"] == [0, 1] and len(seeds["SmallCNN"]) == len(seeds["MLP"]) == 2
+    assert out.count("No answer yet") == 2  # the student edition: two exercises, none answered, none raising
+
+
+def test_08c_reads_the_first_kernels_alone_from_a_fresh_kernel(student, tmp_path):
+    """Notebook 08c alone, with nothing of 08b's in its artifacts folder: it trains SmallCNN again."""
+    out = execute(student, "08c_kernels", tmp_path, tmp_path / "a", train_images=1000, n_seeds=2)
+    assert "SmallCNN trained on 1,000 images with the seeds [0, 1] in " in out
+    assert "cosine of u and v: +0.89" in out and "cosine of u and -u: -1.00" in out
+    assert "125 ink, 167 rim and 492 paper pixels" in out
+    assert "kernel  closest of ours  cosine untrained    sum   bias  on ink  on rim  on paper" in out
+    kernels = json.loads((tmp_path / "a" / "first_cnn_kernels.json").read_text())  # what check_executed_notebooks reads
     assert kernels["seeds"] == [0, 1] and len(kernels["closer"]) == 2 and len(kernels["cosines"]) == 8
     assert all(abs(c) <= 1 + 1e-6 for row in kernels["cosines"] + kernels["untrained"] for c in row)
-    assert out.count("No answer yet") == 2  # the student edition: two exercises, none answered, none raising
+    assert len(kernels["on_rim"]) == 8
+    assert out.count("No answer yet") == 1  # the student edition: one exercise, not answered
     figures(tmp_path / "a", "learned_kernels")
 
 
