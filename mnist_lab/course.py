@@ -2,9 +2,9 @@
 
 Notebooks pass work to each other only through files in the artifacts folder: ``mlp.pt`` (notebook 05's MLP:
 weights, history and recipe), ``metrics.json`` (06), ``cnn.pt`` and ``cnn_metrics.json`` (10), ``cnn_ablation.json``
-(10b), ``tuning.json`` (11b), ``draw_readings.json`` (12b), and every figure in ``figures/``. A notebook that needs
-a trained model uses the one in the artifacts folder, with the recipe it was trained with; only when there is none
-does it train one, with the default recipe. Nothing overwrites a model that another notebook trained.
+(10b), ``tuning.json`` (11b), ``tuning_winner.json`` (11c), ``draw_readings.json`` (12b), and every figure in
+``figures/``. A notebook that needs a trained model uses the one in the artifacts folder, with its recipe; only when
+there is none does it train one, with the default recipe. Nothing overwrites a model that another notebook trained.
 """
 
 from __future__ import annotations

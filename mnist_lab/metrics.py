@@ -60,5 +60,5 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 
 def seed_verdict(gain: float, noise: float) -> str:
     """Return the course's reading of a difference between two rows (notebook 05b's noise rule): clear when it is
-    larger than ``noise``, their standard deviations over seeds added together. Notebooks 10b and 11b use it too."""
+    larger than ``noise``, their standard deviations over seeds added together. Notebooks 10b and 11c use it too."""
     return "clear gain" if gain > noise else "clear loss" if gain < -noise else "within the seed spread"

@@ -1,4 +1,4 @@
-"""Where notebook 11b keeps its Optuna study, and how workers share it (docs/instructors.md).
+"""Where notebook 11b keeps its Optuna study (11c reopens it), and how workers share it (docs/instructors.md).
 
 A study lives in a journal file (workers on one machine) or a database (PostgreSQL: workers on
 several machines). Its name ends with a digest of its settings, so a run with other settings opens a
@@ -9,8 +9,8 @@ On a database each running trial records a heartbeat every 10 seconds; a trial w
 worker stopped (a crash, a kill) is failed once its heartbeat is twice that old, and queued again,
 once, for any worker to run. A journal file has no heartbeat: a stopped worker's trial stays running
 in it for ever and its configuration is not tried again; the other workers fill the budget without
-it. Worker 0 waits for the others' running trials, then judges the search; the other workers only
-run trials.
+it. Worker 0 waits for the others' running trials (notebook 11c then judges the search); the others
+only run trials.
 """
 
 from __future__ import annotations

@@ -195,6 +195,60 @@ def check_cross_entropy(answer, logits: list[float], label: int) -> bool:
     return _verdict(answer, -math.log(p), "the cross-entropy of these logits", mistakes, 1e-3)
 
 
+# ---------------------------------------------------------------------------------------------------- notebook 02c
+
+
+def _as_matrix(value) -> torch.Tensor:
+    """Return ``value`` (a list of numbers or of rows, or a tensor) as a float64 tensor; raise for anything else."""
+    if isinstance(value, (str, bool)) or value is None:
+        raise TypeError(f"{value!r} is not a list of numbers")
+    return torch.as_tensor(value.detach() if torch.is_tensor(value) else value, dtype=torch.float64)
+
+
+def check_folded_layer(answer, W1: list, b1: list, W2: list, b2: list) -> bool:
+    """Notebook 02c, exercise 1: ``(W, b)``, the weight and bias of the one linear layer that the layers ``(W1, b1)``
+    then ``(W2, b2)``, with no ReLU between them, fold into: ``W = W2 W1``, ``b = W2 b1 + b2``."""
+    W1, b1, W2, b2 = (_as_matrix(v) for v in (W1, b1, W2, b2))
+    right_W, right_b = W2 @ W1, W2 @ b1 + b2
+    what = "the folded layer's weight and bias, (W, b)"
+    if answer is None:
+        print(f"No answer yet: replace None with {what}, then run this cell again.")
+        return False
+    try:
+        W, b = (_as_matrix(v) for v in answer)
+    except (TypeError, ValueError, RuntimeError):
+        print(f"Not quite: {answer!r} is not {what}. Give a pair: a list of rows, then a list, such as "
+              "([[1, 0], [0, 1]], [0, 0]).")  # fmt: skip
+        return False
+    if W.shape != right_W.shape or b.shape != right_b.shape:
+        print(f"Not quite: W has shape {tuple(W.shape)} and b {tuple(b.shape)}; the folded layer's W has shape "
+              f"{tuple(right_W.shape)} and b {tuple(right_b.shape)}.")  # fmt: skip
+        return False
+    x = torch.eye(W1.shape[1], dtype=torch.float64) * 2 - 1  # fixed inputs, one per row
+    stacked, yours = (x @ W1.T + b1) @ W2.T + b2, x @ W.T + b
+    if torch.allclose(W, right_W) and torch.allclose(b, right_b) and torch.allclose(yours, stacked):
+        print(f"Right: {answer!r} is {what}: on {len(x)} inputs it gives the two layers' outputs.")
+        return True
+    why_W = [
+        (W1 @ W2, "W is W1 W2, the wrong order: the first layer acts first, so W1 stands on the right, W2 W1."),
+        (right_W.T, "W is W2 W1 with rows and columns swapped: row i of W2 times column j of W1 is entry (i, j)."),
+        (W2 * W1, "W multiplies entry by entry: use the matrix product, row of W2 times column of W1, added up."),
+    ]
+    why_b = [
+        (b2, "b misses W2 b1: the first layer's bias passes through the second layer's weights too."),
+        (b1 + b2, "b adds b1 as it is: b1 passes through W2 first, so the bias is W2 b1 + b2."),
+        (W2 @ b1, "b misses b2, the second layer's own bias: add it to W2 b1."),
+        (W1 @ b2 + b1, "b takes the layers in the wrong order: b1 passes through W2, then b2 is added."),
+    ]
+    W_ok, b_ok = torch.allclose(W, right_W), torch.allclose(b, right_b)
+    named = [] if W_ok else [why for wrong, why in why_W if torch.allclose(W, wrong)][:1]
+    named += [] if b_ok else [why for wrong, why in why_b if torch.allclose(b, wrong)][:1]
+    differs = "b differs" if W_ok else "W differs" if b_ok else "W and b differ"
+    print(f"Not quite: {answer!r} is not {what}: its {differs}, so its outputs differ from the two layers'. "
+          + (" ".join(named) or "Open the next hint, or read the question again."))  # fmt: skip
+    return False
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 03
 
 #: The points (a, b) at which the check of notebook 03's exercise compares the pair with autograd's.
@@ -741,6 +795,32 @@ def check_small_cnn_parameters(answer, kernels: tuple[int, int]) -> bool:
     return _verdict(answer, right, f"the parameter count of SmallCNN with {a} and {b} kernels", mistakes)
 
 
+# ----------------------------------------------------------------------------------------------------- notebook 08c
+
+
+def check_kernel_cosine(answer, a, b) -> bool:
+    """Notebook 08c, exercise 1: the cosine similarity of kernels ``a`` and ``b`` (lists of rows), to 0.005."""
+    a, b = (torch.tensor(k, dtype=torch.float64) for k in (a, b))
+    if torch.is_tensor(answer) and answer.numel() > 1:
+        print(f"Not quite: that is {answer.numel()} numbers, one per row or column: flatten each kernel into its "
+              f"{a.numel()} numbers first, then compute one cosine.")  # fmt: skip
+        return False
+    dot, length_a, length_b = (a * b).sum().item(), a.norm().item(), b.norm().item()
+    right = dot / (length_a * length_b)
+    rows = F.cosine_similarity(a, b, dim=1).mean().item()  # each row on its own
+    mistakes = [
+        (dot, "That is the sum of products: divide it by both lengths."),
+        (dot / (length_a**2 * length_b**2), "That divides by the squared lengths: a length is the square root of "
+         "the sum of squares."),
+        (rows, "That is the mean of the rows' cosines: flatten each kernel into one arrow of 9 numbers first."),
+        (dot / length_a, "That divides by a's length only: divide by both."),
+        (dot / length_b, "That divides by b's length only: divide by both."),
+        (abs(right), "The sign is lost: the cosine keeps it (we take |cos| only afterwards)."),
+    ]  # fmt: skip
+    mistakes = [(wrong, why) for wrong, why in mistakes if abs(wrong - right) > 0.01]
+    return _verdict(answer, right, "the cosine similarity of a and b", mistakes, 0.005)
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 09
 
 
@@ -860,6 +940,52 @@ def check_steps_skipped(answer, rows: list[dict], trial_epochs: int, n_images: i
         (right * full, "That is a count of steps: divide it by the steps of the full budget."),
     ]  # fmt: skip
     return _verdict(answer, right, "the share of the full budget's steps that pruning skipped", mistakes, 0.005)
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 11c
+
+
+def check_seed_verdict(answer, baseline: list[float], challenger: list[float]) -> bool:
+    """Notebook 11c, exercise 1: ``(gain, noise, verdict)`` for two recipes' validation accuracies over seeds,
+    ``baseline`` and ``challenger``: the challenger's mean minus the baseline's and the two standard deviations over
+    seeds added together (fractions, to 0.0002), and notebook 05b's verdict in ``metrics.seed_verdict``'s words."""
+    (m_b, s_b), (m_c, s_c) = metrics.mean_std(baseline), metrics.mean_std(challenger)
+    gain, noise = m_c - m_b, s_b + s_c
+    what = "the gain, the noise and the verdict by the noise rule"
+    if answer is None:
+        return _verdict(None, None, what)
+    try:
+        got_gain, got_noise, got_verdict = answer
+    except (TypeError, ValueError):
+        print(f"Not quite: {answer!r} is not {what}. Give three things: (gain, noise, verdict).")
+        return False
+    pop = [torch.tensor(v).std(correction=0).item() for v in (baseline, challenger)]  # n, not n - 1
+    n_b, n_c = math.sqrt(len(baseline)), math.sqrt(len(challenger))
+    gain_mistakes = [
+        (-gain, "That is the baseline minus the challenger: the gain is the challenger's mean minus the baseline's."),
+        (100 * gain, "That is in points: give fractions, as the accuracies are (0.01 is one point)."),
+        (max(challenger) - max(baseline), "That compares the best seeds: compare the means over seeds."),
+    ]  # fmt: skip
+    noise_mistakes = [
+        (s_b / n_b + s_c / n_c, "Those are standard errors (σ / √n): the noise rule adds the standard deviations."),
+        (math.hypot(s_b, s_c), "That is √(σ₁² + σ₂²): the noise rule adds the two standard deviations."),
+        (max(s_b, s_c), "That is the larger standard deviation alone: add the two."),
+        (sum(pop), "That divides by n, not n - 1: metrics.mean_std (torch's std) divides by n - 1."),
+        (100 * noise, "That is in points: give fractions, as the accuracies are (0.01 is one point)."),
+    ]  # fmt: skip
+    for got, right, mistakes, name in ((got_gain, gain, gain_mistakes, "gain"), (got_noise, noise, noise_mistakes,
+                                                                                 "noise")):  # fmt: skip
+        if not _same(got, right, 0.0002):
+            why = next((why for wrong, why in mistakes if _same(got, wrong, 0.0002)), None)
+            print(f"Not quite: {got!r} is not the {name}. " + (why or "Open the next hint."))
+            return False
+    verdict = metrics.seed_verdict(gain, noise)
+    if got_verdict != verdict:
+        why = {"clear gain": "A positive gain counts only when it is larger than the noise."}.get(got_verdict, "")
+        print(f"Not quite: the gain and the noise are right, but the verdict is not {got_verdict!r}. {why}".strip())
+        return False
+    print(f"Right: gain {got_gain:.4f}, noise {got_noise:.4f}: {verdict}.")
+    return True
 
 
 # ----------------------------------------------------------------------------------------------------- notebook 12

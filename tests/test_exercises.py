@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import mnist_lab_checks as exercises
+from mnist_lab import metrics
 
 
 def test_batches_per_epoch_counts_the_last_partial_batch(capsys):
@@ -172,6 +173,32 @@ def test_the_pruning_check_of_11b_counts_steps_and_names_the_usual_mistakes(caps
     assert not said(0.3)[0] and not said("0.22")[0]
     runaway = [{"batch_size": 128, "epochs": 0}, {"batch_size": 128, "epochs": 2}]  # a loss that ran away in epoch 1
     assert exercises.check_steps_skipped(0.5, runaway, trial_epochs=2, n_images=1000)
+
+
+def test_the_noise_rule_check_of_11c_judges_gain_noise_and_verdict_and_names_the_usual_mistakes(capsys):
+    """Notebook 11c's check: (gain, noise, verdict) by notebook 05b's noise rule for two lists of accuracies."""
+    baseline, challenger = [0.9428, 0.9370, 0.9370], [0.9391, 0.9517, 0.9490]
+    (m_b, s_b), (m_c, s_c) = metrics.mean_std(baseline), metrics.mean_std(challenger)
+    gain, noise = m_c - m_b, s_b + s_c  # 0.0077 and 0.0100: within the seed spread
+
+    def said(answer):
+        ok = exercises.check_seed_verdict(answer, baseline, challenger)
+        return ok, capsys.readouterr().out
+
+    assert said((gain, noise, "within the seed spread"))[0]
+    assert said((round(gain, 4), round(noise, 4), "within the seed spread"))[0]
+    assert "baseline minus the challenger" in said((-gain, noise, "clear loss"))[1]
+    assert "in points" in said((100 * gain, 100 * noise, "within the seed spread"))[1]
+    assert "best seeds" in said((max(challenger) - max(baseline), noise, "within the seed spread"))[1]
+    assert "standard errors" in said((gain, noise / math.sqrt(3), "clear gain"))[1]
+    assert "larger standard deviation" in said((gain, max(s_b, s_c), "clear gain"))[1]
+    assert "n - 1" in said((gain, 2 / 3 * noise * math.sqrt(1.5), "clear gain"))[1]
+    assert "√(σ₁² + σ₂²)" in said((gain, math.hypot(s_b, s_c), "clear gain"))[1]
+    assert "larger than the noise" in said((gain, noise, "clear gain"))[1]
+    assert "three things" in said(0.0077)[1]
+    assert "No answer yet" in said(None)[1]
+    assert not said((gain, noise, "tie"))[0]
+    assert exercises.check_seed_verdict((0.02, 0.0, "clear gain"), [0.90, 0.90], [0.92, 0.92])
 
 
 def test_the_numeric_checks_accept_the_right_value_and_refuse_a_wrong_one():
@@ -666,6 +693,36 @@ def test_08b_small_cnn_parameters_check_names_the_usual_mistake(capsys):
     assert not exercises.check_small_cnn_parameters("20490", kernels=(16, 32))  # a string is not a number
 
 
+# ----------------------------------------------------------------------------------------------------- notebook 08c
+
+
+def test_08c_kernel_cosine_check_names_the_usual_mistake(capsys):
+    """Exercise 1: the cosine of the vertical-edge kernel and a diagonal one, -6 / (√6 · √12); each usual wrong
+    answer gets its own message, and one number per row is refused with its own."""
+    a, b = [[-1, 0, 1]] * 3, [[0, -1, -2], [1, 0, -1], [2, 1, 0]]
+    assert exercises.check_kernel_cosine(-0.71, a=a, b=b) and exercises.check_kernel_cosine(-6 / 72**0.5, a=a, b=b)
+    assert "Right: -0.71 is the cosine similarity of a and b." in capsys.readouterr().out
+    rows = (-2 / 10**0.5 - 1 - 2 / 10**0.5) / 3  # the mean of the three rows' cosines
+    named = {
+        -6: "That is the sum of products",
+        -6 / 72: "divides by the squared lengths",
+        round(rows, 3): "flatten each kernel",
+        -6 / 6**0.5: "divides by a's length only",
+        -6 / 12**0.5: "divides by b's length only",
+        0.71: "The sign is lost",
+    }
+    for wrong, message in named.items():
+        assert not exercises.check_kernel_cosine(wrong, a=a, b=b)
+        assert message in capsys.readouterr().out, wrong
+    rows_a, rows_b = (torch.tensor(k, dtype=torch.float32) for k in (a, b))
+    per_row = torch.nn.functional.cosine_similarity(rows_a, rows_b)  # one cosine per row: not flattened
+    assert not exercises.check_kernel_cosine(per_row, a=a, b=b)
+    assert "flatten each kernel into its 9 numbers" in capsys.readouterr().out
+    assert not exercises.check_kernel_cosine(None, a=a, b=b)
+    assert "No answer yet" in capsys.readouterr().out
+    assert not exercises.check_kernel_cosine(-0.5, a=a, b=b)
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 09
 
 
@@ -810,3 +867,27 @@ def test_a_check_leaves_the_notebooks_random_numbers_as_they_were(capsys):
     assert exercises.check_sgd_step(sgd_step)
     assert torch.equal(torch.rand(3), skipped)
     assert exercises.check_sgd_step.__name__ == "check_sgd_step"  # what the notebooks and the answer key call
+
+
+def test_02c_folded_layer_check_names_the_usual_mistakes(capsys):
+    layers = dict(W1=[[1, 2], [0, 1]], b1=[1, -1], W2=[[2, 0], [1, 1]], b2=[0, 3])  # notebook 02c's
+    assert exercises.check_folded_layer(([[2, 4], [1, 3]], [2, 3]), **layers)
+    assert exercises.check_folded_layer((torch.tensor([[2.0, 4.0], [1.0, 3.0]]), torch.tensor([2.0, 3.0])), **layers)
+    assert "Right" in capsys.readouterr().out
+    said = {
+        ((4, 2), (1, 1)): ([2, 3], "wrong order"),  # W1 W2
+        ((2, 1), (4, 3)): ([2, 3], "rows and columns swapped"),
+        ((2, 0), (0, 1)): ([2, 3], "entry by entry"),
+        ((2, 4), (1, 3)): ([0, 3], "misses W2 b1"),  # the bias term W2 b1 forgotten
+    }
+    for W, (b, named) in said.items():
+        assert not exercises.check_folded_layer(([list(row) for row in W], b), **layers)
+        assert named in capsys.readouterr().out, named
+    assert not exercises.check_folded_layer(([[2, 4], [1, 3]], [1, 2]), **layers)  # b1 + b2
+    assert "b1 passes through W2" in capsys.readouterr().out
+    for wrong in (None, "2, 4", (1, 2, 3), ([[2, 4]], [2, 3])):  # no answer, a string, not a pair, a wrong shape
+        assert not exercises.check_folded_layer(wrong, **layers)
+    assert "No answer yet" in capsys.readouterr().out
+    # any layers: a fold of random ones is found right, whatever their sizes
+    W1, b1, W2, b2 = torch.randn(3, 4), torch.randn(3), torch.randn(2, 3), torch.randn(2)
+    assert exercises.check_folded_layer((W2 @ W1, W2 @ b1 + b2), W1.tolist(), b1.tolist(), W2.tolist(), b2.tolist())

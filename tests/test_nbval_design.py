@@ -125,9 +125,9 @@ def computed_facts() -> dict[str, list[str]]:
     return {
         "01_data": [f"{batches:,}", str(tuple(batch[0].shape))],
         "01b_loading": [f"{batches:,}"],
-        "02_model": [f"{count(mlp):,}", f"{count(torch.nn.Linear(784, 10)):,}"]
-        + [f"{row['params']:,}" for row in layers if row["params"]],
+        "02_model": [f"{count(mlp):,}"] + [f"{row['params']:,}" for row in layers if row["params"]],
         "02b_loss": [f"{math.log(10):.4f}", f"{math.log(2):.3f}"],
+        "02c_hidden_layers": [f"{count(mlp):,}", f"{count(torch.nn.Linear(784, 10)):,}"],
         "03_autograd": [f"{count(mlp):,}"],
         "03b_backprop": [f"{count(mlp):,}"],
         "03c_layers": [f"{count(mlp):,}"],
@@ -216,8 +216,8 @@ ANOTHER_MACHINE = [
         "Right: 0.991 is the precision of digit 9 among the answers given with over 90% confidence.",
     ),
     (
-        "     0  horizontal edges  +0.62      0.26    0.05      0.06",
-        "     0  box blur          -0.61      0.26    0.04      0.07",
+        "     0  horizontal edges  +0.62      0.26  -0.24  +0.05    0.05    0.10      0.05",
+        "     0  box blur          -0.61      0.26  -0.31  +0.04    0.04    0.12      0.04",
     ),
     (
         "   0.0 to 0.5       41          43.34%    60.98%        +2.3",

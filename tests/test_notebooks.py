@@ -131,8 +131,7 @@ def test_02_builds_the_mlp_and_reads_its_untrained_logits(student, tmp_path):
     assert "parameters: 109,386 (by hand 109,386)" in out
     assert "input (32, 1, 28, 28) -> logits (32, 10)" in out
     assert "layer(x) equals x @ W.T + b: True" in out
-    assert "shuffled alike, fc1's sums stay the same: True" in out  # the MLP ignores pixel order
-    assert "the pixel's effect after the ReLU: [0.0, 2.0]" in out  # nothing at -3, all of it at 3
+    assert "so: the highest mean logit is digit" in out
     assert out.count("No answer yet") == 2  # the student edition: two checked exercises, none answered
 
 
@@ -146,6 +145,15 @@ def test_02b_turns_the_logits_into_a_loss_near_ln_10(student, tmp_path):
                   "so: the loss goes up one way and down the other: True; no guess changes: True"):  # fmt: skip
         assert check in out
     assert out.count("same guesses True") == 4  # scaled logits keep every guess
+    assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
+
+
+def test_02c_folds_linear_layers_and_shuffles_pixels_from_a_fresh_kernel(student, tmp_path):
+    out = execute(student, "02c_hidden_layers", tmp_path, tmp_path / "a", seed=1)  # alone: nothing of 02's run
+    assert "so: two layers without a ReLU equal one layer: True" in out
+    assert "one layer, nn.Linear(784, 10): 7,850 parameters; our MLP: 109,386" in out
+    assert "the pixel's effect after the ReLU: [0.0, 2.0]" in out  # nothing at -3, all of it at 3
+    assert "shuffled alike, fc1's sums stay the same: True" in out  # nothing in the MLP says which are neighbours
     assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
 
 
@@ -308,17 +316,31 @@ def test_08_convolves_and_pools_by_hand(student, tmp_path):
     figures(tmp_path / "a", "hand_made_feature_maps")
 
 
-def test_08b_trains_a_small_cnn_and_reads_its_kernels(student, tmp_path):
-    out = execute(student, "08b_first_cnn", tmp_path, tmp_path / "a", train_images=1000, ablation_seeds=2)
+def test_08b_trains_a_small_cnn_against_the_mlp(student, tmp_path):
+    out = execute(student, "08b_first_cnn", tmp_path, tmp_path / "a", train_images=1000, n_seeds=2)
     assert "digit (1, 1, 28, 28) -> maps (1, 8, 28, 28) -> pooled (1, 8, 14, 14)" in out
     assert "SmallCNN: 9,098 parameters, 86% of them in the linear head" in out
     assert "SmallCNN trained on 1,000 images for 1 epoch(s), " in out and "each with the seeds [0, 1]" in out
+    assert "4 models trained in " in out
     accuracy = json.loads((tmp_path / "a" / "first_cnn.json").read_text())  # what check_executed_notebooks reads
     assert set(accuracy) == {"SmallCNN", "MLP"} and all(0 <= a <= 1 for a in accuracy.values())
-    kernels = json.loads((tmp_path / "a" / "first_cnn_kernels.json").read_text())
+    seeds = json.loads((tmp_path / "a" / "first_cnn_seeds.json").read_text())
+    assert seeds["seeds"] == [0, 1] and len(seeds["SmallCNN"]) == len(seeds["MLP"]) == 2
+    assert out.count("No answer yet") == 2  # the student edition: two exercises, none answered, none raising
+
+
+def test_08c_reads_the_first_kernels_alone_from_a_fresh_kernel(student, tmp_path):
+    """Notebook 08c alone, with nothing of 08b's in its artifacts folder: it trains SmallCNN again."""
+    out = execute(student, "08c_kernels", tmp_path, tmp_path / "a", train_images=1000, n_seeds=2)
+    assert "SmallCNN trained on 1,000 images with the seeds [0, 1] in " in out
+    assert "cosine of u and v: +0.89" in out and "cosine of u and -u: -1.00" in out
+    assert "125 ink, 167 rim and 492 paper pixels" in out
+    assert "kernel  closest of ours  cosine untrained    sum   bias  on ink  on rim  on paper" in out
+    kernels = json.loads((tmp_path / "a" / "first_cnn_kernels.json").read_text())  # what check_executed_notebooks reads
     assert kernels["seeds"] == [0, 1] and len(kernels["closer"]) == 2 and len(kernels["cosines"]) == 8
     assert all(abs(c) <= 1 + 1e-6 for row in kernels["cosines"] + kernels["untrained"] for c in row)
-    assert out.count("No answer yet") == 2  # the student edition: two exercises, none answered, none raising
+    assert len(kernels["on_rim"]) == 8
+    assert out.count("No answer yet") == 1  # the student edition: one exercise, not answered
     figures(tmp_path / "a", "learned_kernels")
 
 
@@ -380,18 +402,33 @@ def test_11_runs_the_range_test_one_trial_and_the_pruner_on_four_trials(student,
     figures(tmp_path / "a", "lr_range_test")
 
 
-def test_11b_searches_then_judges_the_challenger_on_new_seeds_and_tests_once(student, trained, tmp_path):
-    """Notebook 11b on the stand-in accelerator: the search fills its study, the seed-spread check trains the
-    baseline and the challenger with seeds the search did not use, and the recipe it keeps is the one its verdict
-    names."""
-    shutil.copytree(trained, tmp_path / "a")  # what notebook 05 wrote, as in a run of the whole course
+def test_11b_runs_the_search_and_keeps_its_trials(student, tmp_path):
+    """Notebook 11b on the stand-in accelerator: the search fills its study, trial 0 notebook 05's recipe, and its
+    trials table is saved."""
     out = execute(student, "11b_search", tmp_path, tmp_path / "a", subset=2000, n_trials=4, trial_epochs=2,
-                  trial_images=500, ablation_seeds=2, epochs=1)  # fmt: skip
+                  trial_images=500)  # fmt: skip
     result = json.loads((tmp_path / "a" / "tuning.json").read_text())
-    assert result["n_trials"] == 4 and result["trials"][0]["number"] == 0  # trial 0: notebook 05's recipe
-    assert result["seeds"] == [1, 2] and result["settings"]["seed"] == 0  # not the search's own runs
+    baseline = {"lr": 0.05, "momentum": 0.9, "batch_size": 32, "hidden": "128-64"}
+    assert result["n_trials"] == 4 and {k: result["trials"][0][k] for k in baseline} == baseline
+    assert result["settings"]["seed"] == 0 and (tmp_path / "a" / "tuning.log").exists()
+    assert "trials run now: 4; kept from an earlier run: 0" in out and out.count("No answer yet") == 1
+
+
+def test_11c_judges_the_challenger_on_new_seeds_tests_once_and_reopens_11b_s_study(student, trained, tmp_path):
+    """Notebook 11c alone runs the search itself (no study yet), trains the baseline and the challenger with seeds
+    the search did not use, and keeps the recipe its verdict names; 11b run after it with the same settings finds
+    that study and runs no trial."""
+    shutil.copytree(trained, tmp_path / "a")  # what notebook 05 wrote, as in a run of the whole course
+    small = {"subset": 2000, "n_trials": 4, "trial_epochs": 2, "trial_images": 500}
+    out = execute(student, "11c_winner", tmp_path, tmp_path / "a", **small, ablation_seeds=2, epochs=1)
+    assert "trials run now: 4; kept from notebook 11b's run: 0" in out  # no study: it ran the search
+    again = execute(student, "11b_search", tmp_path, tmp_path / "a", **small)
+    assert "trials run now: 0; kept from an earlier run: 4" in again  # the same settings, the same study
+    trials = json.loads((tmp_path / "a" / "tuning.json").read_text())["trials"]
+    result = json.loads((tmp_path / "a" / "tuning_winner.json").read_text())
+    assert result["seeds"] == [1, 2]  # not the search's own runs (seed 0)
     assert result["challenger"] != 0 and set(result["seed_spread"]) == {"baseline", "challenger"}
-    challenger = next(t for t in result["trials"] if t["number"] == result["challenger"])
+    challenger = next(t for t in trials if t["number"] == result["challenger"])
     kept = {k: challenger[k] for k in ("lr", "momentum", "batch_size", "hidden")}
     if result["verdict"] != "clear gain":
         kept = {"lr": 0.05, "momentum": 0.9, "batch_size": 32, "hidden": "128-64"}

@@ -303,7 +303,7 @@ def headline_folder(tmp_path) -> Path:
     notebook(folder / "06_evaluation.ipynb", "artifacts: str = ''\nfail: bool = False", writes)
     old = tmp_path / "runs" / "t" / "artifacts"
     old.mkdir(parents=True)
-    for name, accuracy in (("metrics.json", 0.1234), ("cnn_metrics.json", 0.4321), ("tuning.json", 0.2222)):
+    for name, accuracy in (("metrics.json", 0.1234), ("cnn_metrics.json", 0.4321), ("tuning_winner.json", 0.2222)):
         (old / name).write_text(json.dumps({"test_accuracy": accuracy}))
     return folder
 
@@ -324,7 +324,7 @@ def test_the_summary_shows_only_the_accuracies_that_this_run_wrote(headline_fold
     assert [line.strip() for line in out.splitlines() if "test accuracy" in line] == [s.strip() for s in shown]
     assert "12.34%" not in out and "43.21%" not in out and "22.22%" not in out
     artifacts = headline_folder.parent / "runs" / "t" / "artifacts"
-    assert {p.name for p in artifacts.iterdir()} == {"metrics.json", "cnn_metrics.json", "tuning.json"}  # kept
+    assert {p.name for p in artifacts.iterdir()} == {"metrics.json", "cnn_metrics.json", "tuning_winner.json"}  # kept
 
 
 def test_each_headline_file_is_written_by_the_notebook_named_for_it():

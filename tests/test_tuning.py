@@ -101,13 +101,15 @@ def top_level(notebook: str) -> dict[str, str]:
     return found
 
 
-def test_11b_repeats_the_objective_and_the_pruner_of_11_unchanged():
-    """11b says its first cells repeat notebook 11's code unchanged, so that it runs alone: they must stay so."""
-    taught, repeated = top_level("11_tuning"), top_level("11b_search")
+@pytest.mark.parametrize("notebook", ["11b_search", "11c_winner"])
+def test_11b_and_11c_repeat_the_objective_and_the_pruner_of_11_unchanged(notebook):
+    """11b and 11c say their first cells repeat notebook 11's code unchanged, so that each runs alone: they must stay
+    so (11c opens 11b's study with them: the same settings, the same study)."""
+    taught, repeated = top_level("11_tuning"), top_level(notebook)
     shared = ["SEARCH_SPACE", "STARTUP_TRIALS", "baseline_params", "suggest", "prepare", "train_epoch"]
     shared += ["make_objective", "SameBatchPruner"]
     for name in shared:
-        assert repeated[name] == taught[name], f"11b's {name} is not notebook 11's"
+        assert repeated[name] == taught[name], f"{notebook}'s {name} is not notebook 11's"
 
 
 def test_lr_range_test_sweeps_upward_and_stops_once_the_loss_explodes():

@@ -62,7 +62,7 @@ NOTEBOOKS = REPO / "notebooks"
 HEADLINES = {
     "metrics.json": ("06_evaluation", "MLP test accuracy"),
     "cnn_metrics.json": ("10_cnn_training", "CNN test accuracy"),
-    "tuning.json": ("11b_search", "MLP after the search (test)"),
+    "tuning_winner.json": ("11c_winner", "MLP after the search (test)"),
 }
 #: A URL's password (``scheme://user:PASSWORD@host``, up to the word's last ``@``), or ``password=`` in its query.
 PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s/@:]*:)\S*(?=@)|([?&;]password=)[^\s&;'\"]*")
