@@ -502,22 +502,27 @@ def check_sgd_step(sgd_step) -> bool:
 # ---------------------------------------------------------------------------------------------------- notebook 04b
 
 
-def check_lowest_epoch(answer, history: list[dict]) -> bool:
-    """Notebook 04b, exercise 1: the epoch (counted from 1, as ``row["epoch"]``) with the lowest validation loss in
-    ``history``, the one early stopping keeps. Names a position counted from 0, the loss itself, the epoch of the
-    highest validation accuracy, that of the lowest training loss, and the last epoch."""
+def check_first_rise_epoch(answer, history: list[dict]) -> bool:
+    """Notebook 04b, exercise 1: the first epoch (counted from 1, as ``row["epoch"]``) after the lowest validation
+    loss in ``history`` whose validation loss is over 1.1 times that lowest (0 if none is). Names the lowest epoch
+    itself, the epochs counted after it, a position counted from 0, a search that starts before the lowest, and
+    0.1 added instead of 10%."""
     lowest = min(history, key=lambda row: row["val_loss"])
-    train_key = "end_train_loss" if "end_train_loss" in history[0] else "train_loss"
+    after = [row for row in history if row["epoch"] > lowest["epoch"]]
+
+    def first(rows, bar):
+        return next((row["epoch"] for row in rows if row["val_loss"] > bar), 0)
+
+    right = first(after, 1.1 * lowest["val_loss"])
     mistakes = [
-        (lowest["epoch"] - 1, "That is its position in the list, counted from 0: epochs count from 1 (row['epoch'])."),
-        (lowest["val_loss"], "That is the lowest validation loss itself: the exercise asks for its epoch."),
-        (max(history, key=lambda row: row["val_accuracy"])["epoch"],
-         "That is the epoch of the highest validation accuracy: early stopping here reads the validation loss."),
-        (min(history, key=lambda row: row[train_key])["epoch"],
-         "That is the epoch of the lowest training loss: early stopping reads the validation loss."),
-        (history[-1]["epoch"], "That is the last epoch, the one the checkpoint holds: find the lowest val_loss."),
+        (lowest["epoch"], "That is the epoch of the lowest itself: the exercise asks for the first rise after it."),
+        (right - lowest["epoch"], "That counts the epochs after the lowest: give the epoch itself, row['epoch']."),
+        (right - 1, "That is its position in the list, counted from 0: epochs count from 1 (row['epoch'])."),
+        (first(history, 1.1 * lowest["val_loss"]), "That epoch comes before the lowest: look only after it."),
+        (first(after, lowest["val_loss"] + 0.1), "That is 0.1 above the lowest: 10% above means over 1.1 times it."),
     ]  # fmt: skip
-    return _verdict(answer, lowest["epoch"], "the epoch with the lowest validation loss", mistakes)
+    what = "the first epoch after the lowest with a validation loss over 10% above it"
+    return _verdict(answer, right, what, mistakes)
 
 
 # ----------------------------------------------------------------------------------------------------- notebook 05

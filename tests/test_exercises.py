@@ -496,39 +496,33 @@ def test_04_sgd_step_check_accepts_the_solution_and_never_raises(capsys):
 
 
 def _history():
-    """A made-up run: validation loss lowest at epoch 3, validation accuracy highest at epoch 4, training loss lowest
-    at the last epoch, 6."""
-    val_loss, val_acc = [0.9, 0.6, 0.4, 0.45, 0.5, 0.7], [0.6, 0.7, 0.8, 0.85, 0.82, 0.81]
-    train_loss = [1.0, 0.5, 0.3, 0.2, 0.1, 0.05]
-    return [
-        {"epoch": e + 1, "val_loss": v, "val_accuracy": a, "end_train_loss": t}
-        for e, (v, a, t) in enumerate(zip(val_loss, val_acc, train_loss))
-    ]
+    """A made-up run: validation loss lowest at epoch 2 (0.4); the first epoch after it over 1.1 times that, 0.44, is
+    epoch 5; epoch 1 lies above it too, and the first over 0.4 + 0.1 is epoch 8."""
+    val_loss = [0.9, 0.4, 0.42, 0.43, 0.45, 0.48, 0.41, 0.52, 0.47]
+    return [{"epoch": e + 1, "val_loss": v} for e, v in enumerate(val_loss)]
 
 
 @pytest.mark.parametrize(
     ("wrong", "message"),
     [
-        (2, "counted from 0"),
-        (0.4, "the lowest validation loss itself"),
-        (4, "highest validation accuracy"),
-        (6, "the lowest training loss"),
-        (1, "Open the next hint"),
+        (2, "the lowest itself"),
+        (3, "counts the epochs after the lowest"),
+        (4, "counted from 0"),
+        (1, "comes before the lowest"),
+        (8, "0.1 above the lowest"),
+        (6, "Open the next hint"),
     ],
 )
-def test_04b_lowest_epoch_check_names_the_usual_mistake(wrong, message, capsys):
-    assert not exercises.check_lowest_epoch(wrong, _history())
+def test_04b_first_rise_epoch_check_names_the_usual_mistake(wrong, message, capsys):
+    assert not exercises.check_first_rise_epoch(wrong, _history())
     out = capsys.readouterr().out
     assert message in out and "Not quite" in out
 
 
-def test_04b_lowest_epoch_check_names_the_last_epoch_and_accepts_the_right_one(capsys):
-    rows = [dict(row, end_train_loss=1.0) for row in _history()]  # every training loss equal: min is epoch 1
-    assert not exercises.check_lowest_epoch(6, rows)
-    assert "the last epoch" in capsys.readouterr().out
-    assert exercises.check_lowest_epoch(3, _history())
-    assert exercises.check_lowest_epoch(torch.tensor(3), _history())  # a tensor of one number
-    assert not exercises.check_lowest_epoch(None, _history())
+def test_04b_first_rise_epoch_check_accepts_the_right_one(capsys):
+    assert exercises.check_first_rise_epoch(5, _history())
+    assert exercises.check_first_rise_epoch(torch.tensor(5), _history())  # a tensor of one number
+    assert not exercises.check_first_rise_epoch(None, _history())
     assert "No answer yet" in capsys.readouterr().out
 
 
