@@ -294,8 +294,14 @@ def test_the_readings_of_03c():
     delta3 = (torch.softmax(torch.relu(z2) @ W3.T + b3, dim=1) - F.one_hot(labels, 10)) / len(labels)
     delta2 = (delta3 @ W3) * (z2 > 0)
     delta1 = (delta2 @ W2) * (z1 > 0)
-    ours64 = [delta1.T @ x64, delta1.sum(dim=0), delta2.T @ torch.relu(z1), delta2.sum(dim=0),
-              delta3.T @ torch.relu(z2), delta3.sum(dim=0)]
+    ours64 = [
+        delta1.T @ x64,
+        delta1.sum(dim=0),
+        delta2.T @ torch.relu(z1),
+        delta2.sum(dim=0),
+        delta3.T @ torch.relu(z2),
+        delta3.sum(dim=0),
+    ]
     for p, g in zip(model64.parameters(), ours64):
         assert (p.grad - g).abs().max() < 1e-12 * p.grad.abs().max()
 
