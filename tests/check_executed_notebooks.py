@@ -614,8 +614,12 @@ def test_the_readings_of_06(executed):
     # looking (notebook 06b): counts this small cannot tell which mistake is more common." (measured: the most
     # lopsided pair, 8 -> 9: 4 against 9 -> 8: 0, 2.0 such SEs): under 3 SEs, within what the widest of 45 pairs
     # reaches from noise alone (about 3.2 at 1 in 20)
-    lopsided = max(abs(matrix[i, j] - matrix[j, i]).item() / math.sqrt(matrix[i, j] + matrix[j, i])
-                   for i in range(10) for j in range(i) if matrix[i, j] + matrix[j, i] > 0)
+    lopsided = max(
+        abs(matrix[i, j] - matrix[j, i]).item() / math.sqrt(matrix[i, j] + matrix[j, i])
+        for i in range(10)
+        for j in range(i)
+        if matrix[i, j] + matrix[j, i] > 0
+    )
     assert lopsided < 3
     # the exercise's solution does not read the side of 2 SE (measured: +0.41 points, 1.8 SE; +0.57, 2.4 SE, on
     # another float path); the printed "so:" line gives the side, from the unrounded ratio, and "(near 2: a weak
