@@ -2,9 +2,10 @@
 
 Notebooks pass work to each other only through files in the artifacts folder: ``mlp.pt`` (notebook 05's MLP:
 weights, history and recipe), ``metrics.json`` (06), ``cnn.pt`` and ``cnn_metrics.json`` (10), ``cnn_ablation.json``
-(10b), ``tuning.json`` (11b), ``tuning_winner.json`` (11c), ``draw_readings.json`` (12b), and every figure in
-``figures/``. A notebook that needs a trained model uses the one in the artifacts folder, with its recipe; only when
-there is none does it train one, with the default recipe. Nothing overwrites a model that another notebook trained.
+(10b), ``tuning.json`` (11b), ``tuning_winner.json`` (11c), ``draw_readings.json`` (12b),
+``draw_unlike_mnist.json`` (12c), and every figure in ``figures/``. A notebook that needs a trained model uses the
+one in the artifacts folder, with its recipe; only when there is none does it train one, with the default recipe.
+Nothing overwrites a model that another notebook trained.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def differences(recipe: dict, kind: str) -> dict[str, Any]:
 
 def describe(recipe: dict, kind: str) -> str:
     """Return "the default recipe", or "the default recipe with hidden=[256, 128], batch_size=64": what
-    ``load_model`` prints when notebooks 06, 06b, 07, 07b, 10 and 12b load a model."""
+    ``load_model`` prints when notebooks 06, 06b, 07, 07b, 10, 12b and 12c load a model."""
     changed = ", ".join(f"{name}={value!r}" for name, value in differences(recipe, kind).items())
     return "the default recipe" + (f" with {changed}" if changed else "")
 
@@ -160,7 +161,7 @@ def train_model(kind: str, changes: dict, artifacts, data_root=None, device="cpu
 
 def load_model(P: dict, kind: str) -> tuple[torch.nn.Module, dict]:
     """Return ``(model, checkpoint)`` of the ``kind`` model in the artifacts folder, on ``P``'s device (notebooks 06,
-    06b, 07, 07b, 10 and 12b load the MLP or the CNN with it); its recipe is
+    06b, 07, 07b, 10, 12b and 12c load the MLP or the CNN with it); its recipe is
     ``checkpoint["recipe"]``. When there is none, first train one with the default recipe. An unfinished run (Ctrl-C
     during training) is refused with a message that says how to finish it."""
     path, (name, notebook) = artifact(P, f"{kind}.pt"), MAKER[kind]

@@ -1,4 +1,5 @@
-"""The drawing pad of notebook 12b: strokes drawn in the browser, turned into an MNIST digit in Python.
+"""The drawing pad of notebook 12c: strokes drawn in the browser, turned into an MNIST digit in Python (notebook 12b
+reads built-in drawings with it too).
 
 The pad (an ``anywidget``: no front-end build, its JavaScript ships beside this module in ``draw.js``; tested in
 JupyterLab, and anywidget also supports VS Code and Colab) only records strokes, lists of ``(x, y)`` points

@@ -1013,8 +1013,27 @@ def check_box_centring_offset(answer, boxed) -> bool:
 # ---------------------------------------------------------------------------------------------------- notebook 12b
 
 
+def check_smoothing_target(answer, epsilon: float, classes: int = 10) -> bool:
+    """Notebook 12b, exercise 1: label smoothing's target for the true digit (to 0.001), share ``epsilon`` spread
+    over all ``classes`` digits, the true one included (notebook 09): 1 - ε + ε / K."""
+    right = 1 - epsilon + epsilon / classes
+    mistakes = [
+        (1 - epsilon, "That forgets the true digit's own share of the spread: add ε / 10 back."),
+        (1 - epsilon + epsilon / (classes - 1), "That spreads ε over the other nine only: it goes over all ten."),
+        (1 - epsilon / classes, "That takes away only ε / 10: the true digit gives up ε, then gets ε / 10 back."),
+        (epsilon / classes, "That is each other digit's target: the question asks for the true digit's."),
+        (1.0, "That is the target without smoothing: with it, the true digit gets less than 1."),
+        (100 * right, "That is in percent: give a probability, between 0 and 1."),
+    ]  # fmt: skip
+    what = f"label smoothing's target for the true digit with ε = {epsilon}, over {classes} digits"
+    return _verdict(answer, right, what, mistakes, 0.0006)
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 12c
+
+
 def check_shifted_reads(answer, model, images, labels, pixels: int, other=None, name: str = "MLP") -> bool:
-    """Notebook 12b, exercise 1: how many of ``images`` (28×28 digits, one per label of ``labels``), moved ``pixels``
+    """Notebook 12c, exercise 1: how many of ``images`` (28×28 digits, one per label of ``labels``), moved ``pixels``
     pixels right, ``model`` (the ``name``) reads right. ``other``, the other model, gives one of the usual
     mistakes."""
     from mnist_lab.augment import shift

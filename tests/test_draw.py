@@ -1,4 +1,4 @@
-"""The drawing pad of notebook 12b without a browser: rasterizing strokes, reading them, the widget."""
+"""The drawing pad of notebook 12c without a browser: rasterizing strokes, reading them, the widget."""
 
 from __future__ import annotations
 

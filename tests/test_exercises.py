@@ -803,6 +803,29 @@ def test_12_box_centring_check_names_the_usual_mistakes(capsys):
 # ---------------------------------------------------------------------------------------------------- notebook 12b
 
 
+def test_12b_smoothing_target_check_names_the_usual_mistakes(capsys):
+    """ε = 0.3 over ten digits: 1 - 0.3 + 0.03 = 0.73; the usual mistakes give 0.7, 0.733, 0.97, 0.03, 1 and 73."""
+    assert exercises.check_smoothing_target(0.73, epsilon=0.3)
+    assert "Right: 0.73 is label smoothing's target for the true digit with ε = 0.3" in capsys.readouterr().out
+    named = {
+        0.7: "forgets the true digit's own share",
+        0.733: "over the other nine only",
+        0.97: "takes away only ε / 10",
+        0.03: "each other digit's target",
+        1: "the target without smoothing",
+        73: "in percent",
+    }
+    for wrong, message in named.items():
+        assert not exercises.check_smoothing_target(wrong, epsilon=0.3)
+        assert message in capsys.readouterr().out
+    assert exercises.check_smoothing_target(0.91, epsilon=0.1)  # notebook 12b's printed target
+    assert not exercises.check_smoothing_target(None, epsilon=0.3)
+    assert "No answer yet" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 12c
+
+
 class ReadsTheRow(torch.nn.Module):
     """A stand-in model: it reads an image's inked row (its row minus 5) as the digit, right only where the ink lies
     left of column ``edge``; past it, it reads the next digit. ``edge=None``: it ignores the column."""
@@ -818,7 +841,7 @@ class ReadsTheRow(torch.nn.Module):
         return torch.nn.functional.one_hot(digit, 10).float() * 10 + self.weight
 
 
-def test_12b_shifted_reads_check_names_the_usual_mistakes(capsys):
+def test_12c_shifted_reads_check_names_the_usual_mistakes(capsys):
     """Ten one-pixel digits at rows 5 to 14 and columns 10 to 19: moved 4 right, those at columns 16 to 19 cross
     column 20 and are misread (6 right); moved down, all are misread (0); moved left or not at all, none is (10)."""
     images, labels = torch.zeros(10, 28, 28), list(range(10))

@@ -51,7 +51,7 @@ history = train.fit(models.MLP([8]), loader, epochs=2, lr=0.1, device="cpu", pro
 
 
 def test_the_drawing_pad_carries_the_live_widget_and_its_picture_in_one_output(monkeypatch):
-    for session in (None, "12b_read_drawings.ipynb"):  # without and with the variable that jupyter_server sets
+    for session in (None, "12c_unlike_mnist.ipynb"):  # without and with the variable that jupyter_server sets
         if session is None:
             monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
         else:

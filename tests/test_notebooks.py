@@ -451,11 +451,25 @@ def test_12b_reads_the_drawings_with_both_models(student, both_models, tmp_path)
     out = execute(student, "12b_read_drawings", tmp_path, artifacts)
     assert "Loaded the CNN trained by notebook 10 (<artifacts>/cnn.pt): the default recipe with" in out
     assert out.count("No answer yet") == 1  # exercise 1, the one exercise, not answered
+    assert "a target of 0.91 for the true digit" in out  # the CNN's label smoothing, 0.1, whatever its training
     readings = json.loads((artifacts / "draw_readings.json").read_text())
-    assert set(readings["right"]) == {"pad shrunk", "our steps"}
+    assert set(readings["right"]) == {"pad shrunk", "our steps"} and set(readings["pens"]) == {"1.6", "1.8", "3.0"}
     assert all(len(values) == 10 and all(0 < p <= 1 for p in values) for values in readings["top"].values())
-    assert readings["sides"] == [14, 16, 15, 17, 13, 18, 17, 14, 19, 13]  # the drawings, not the models: fixed
     figures(artifacts, "draw_readings", "draw_probabilities")
+
+
+def test_12c_measures_the_drawings_alone(student, both_models, tmp_path):
+    """12c from a fresh kernel, without 12b's file: it rebuilds the drawings, loads both models and measures."""
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(both_models, artifacts)
+    out = execute(student, "12c_unlike_mnist", tmp_path, artifacts)
+    assert "Loaded the MLP trained by notebook 05" in out and "Loaded the CNN trained by notebook 10" in out
+    assert "our steps            MLP:" in out and "the 3, our steps:" in out
+    assert out.count("No answer yet") == 1  # exercise 1, the one exercise, not answered
+    assert not (artifacts / "draw_readings.json").exists()  # 12b's file: not needed, not written
+    unlike = json.loads((artifacts / "draw_unlike_mnist.json").read_text())
+    assert unlike["sides"] == [14, 16, 15, 17, 13, 18, 17, 14, 19, 13]  # the drawings, not the models: fixed
+    assert len(unlike["offsets"]) == 10 and 0 < unlike["mnist_offset"] < 1
 
 
 def test_a_notebook_never_overwrites_a_model_it_did_not_train(student, trained, tmp_path):

@@ -66,7 +66,7 @@ def _prepare(name: str, out: Path, student: Path, **params) -> None:
 @pytest.fixture(scope="session")
 def workspace(chromium, tmp_path_factory) -> Path:
     """A folder with copies of the committed notebooks, small-parameter copies of the student edition of 01b, 05 and
-    12b (what a student runs: no solution cells), and artifacts holding a small MLP and CNN."""
+    12c (what a student runs: no solution cells), and artifacts holding a small MLP and CNN."""
     root = tmp_path_factory.mktemp("lab")
     student = root / "student"
     student.mkdir()
@@ -86,7 +86,7 @@ def workspace(chromium, tmp_path_factory) -> Path:
     _prepare(
         "05_better_training", root / "small_05_better_training.ipynb", student, artifacts=str(root / "small05"), **quick
     )
-    _prepare("12b_read_drawings", root / "small_12b_read_drawings.ipynb", student)
+    _prepare("12c_unlike_mnist", root / "small_12c_unlike_mnist.ipynb", student)
     return root
 
 

@@ -108,7 +108,7 @@ def test_every_committed_notebook_opens_cleanly(app, name):
     assert page.errors == [], page.errors
 
 
-@pytest.mark.parametrize("name", ["06_evaluation", "12b_read_drawings"])
+@pytest.mark.parametrize("name", ["06_evaluation", "12c_unlike_mnist"])
 def test_a_committed_notebook_runs_with_no_error_in_the_console(app, name):
     """Run All on a committed notebook that loads the models (the small ones of the workspace): its saved outputs
     are replaced by live ones, and nothing is logged as an error (a saved widget view used to log "widget model
@@ -198,7 +198,7 @@ def test_drawn_digits_are_read_a_1_and_a_0_right(app, screenshots):
     """Draws a 1 and a 0 (both models must read them), then 2-9, whose readings are only recorded
     (build/screenshots/drawn_digits.json and drawn_<digit>.png), for people to look at."""
     page = app
-    open_from_file_browser(page, "small_12b_read_drawings.ipynb")
+    open_from_file_browser(page, "small_12c_unlike_mnist.ipynb")
     run_all(page)
     assert error_outputs(page) == []
     page.wait_for_selector(".mnist-lab-canvas", timeout=30_000)
