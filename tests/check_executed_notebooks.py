@@ -793,10 +793,12 @@ def test_the_readings_of_07b(executed):
         # 0.32 against 0.20 for noise)
         a, b = r["clean"], firsts[kind]["accuracy"]
         assert math.sqrt((a * (1 - a) + b * (1 - b)) / r["n"]) > math.sqrt(firsts[kind]["differ"] / r["n"])
-    # "Yet they change the pixels about equally, 0.088 and 0.087, and blur already costs far more: 3.94 points
-    # against 1.36." and answer 11, "at equal change it costs more": changes within 0.01, blur's drop over twice
-    drops = {kind: r["clean"] - row["accuracy"] for kind, row in firsts.items()}
-    assert abs(firsts["blur"]["change"] - firsts["noise"]["change"]) < 0.01
+    # "Blur σ 1.5 and noise σ 0.2 change the pixels about equally, 0.088 and 0.087, and blur costs far more: 3.94
+    # points against 1.36." and answer 11, "at equal change it costs more": changes within 0.01, blur's drop over
+    # twice noise's (measured on CI's run: 3.68 against 0.96 points, where noise σ 0.2 costs under a point)
+    pair = {row["kind"]: row for row in r["damage"] if (row["kind"], row["sigma"]) in (("blur", 1.5), ("noise", 0.2))}
+    drops = {kind: r["clean"] - row["accuracy"] for kind, row in pair.items()}
+    assert abs(pair["blur"]["change"] - pair["noise"]["change"]) < 0.01
     assert drops["blur"] > 2 * drops["noise"]
     # c15, "We compare the strongest blur with the first noise that changes the pixels as much or more", and c17,
     # "That noise reads far more digits right, 40 times the SE bound: blur hurts more on this scale, as the figure
