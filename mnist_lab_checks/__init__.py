@@ -226,7 +226,8 @@ def check_folded_layer(answer, W1: list, b1: list, W2: list, b2: list) -> bool:
         return False
     x = torch.eye(W1.shape[1], dtype=torch.float64) * 2 - 1  # fixed inputs, one per row
     stacked, yours = (x @ W1.T + b1) @ W2.T + b2, x @ W.T + b
-    if torch.allclose(W, right_W) and torch.allclose(b, right_b) and torch.allclose(yours, stacked):
+    W_ok, b_ok = torch.allclose(W, right_W), torch.allclose(b, right_b)
+    if W_ok and b_ok and torch.allclose(yours, stacked):
         print(f"Right: {answer!r} is {what}: on {len(x)} inputs it gives the two layers' outputs.")
         return True
     why_W = [
@@ -240,7 +241,6 @@ def check_folded_layer(answer, W1: list, b1: list, W2: list, b2: list) -> bool:
         (W2 @ b1, "b misses b2, the second layer's own bias: add it to W2 b1."),
         (W1 @ b2 + b1, "b takes the layers in the wrong order: b1 passes through W2, then b2 is added."),
     ]
-    W_ok, b_ok = torch.allclose(W, right_W), torch.allclose(b, right_b)
     named = [] if W_ok else [why for wrong, why in why_W if torch.allclose(W, wrong)][:1]
     named += [] if b_ok else [why for wrong, why in why_b if torch.allclose(b, wrong)][:1]
     differs = "b differs" if W_ok else "W differs" if b_ok else "W and b differ"
