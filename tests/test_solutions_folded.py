@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from notebook_names import course_notebooks  # tools/notebook_names.py
+from notebook_names import course_notebooks, tags  # tools/notebook_names.py
 
 NOTEBOOKS = course_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
 
@@ -17,10 +17,6 @@ def heading(cell: dict) -> str:
     """Return the first line of a Markdown cell ('' for code)."""
     source = "".join(cell["source"])
     return source.splitlines()[0].strip() if cell["cell_type"] == "markdown" and source else ""
-
-
-def tags(cell: dict) -> list[str]:
-    return cell.get("metadata", {}).get("tags", [])
 
 
 def folded(cell: dict, *parts: str) -> bool:

@@ -116,10 +116,6 @@ def select(spec: str | None, paths: list[Path]) -> list[Path]:
         raise UsageError(f"--notebooks: {error}.") from None
 
 
-def _tags(cell) -> list[str]:
-    return cell.get("metadata", {}).get("tags", [])
-
-
 def exercises(nb) -> dict[int, Exercise]:
     """Return the exercises of notebook ``nb`` by number, read from the course's conventions: the "**k.**" cells of
     the Exercises section, the cells tagged answer, check and solution with metadata "exercise": k."""
@@ -130,19 +126,19 @@ def exercises(nb) -> dict[int, Exercise]:
         heading = re.match(r"##\s+(\w+)", source) if cell.cell_type == "markdown" else None
         section = heading.group(1) if heading else section
         question = re.match(r"\*\*(\d+)\.\*\*", source) if cell.cell_type == "markdown" else None
-        if question and section == "Exercises" and "solution" not in _tags(cell):
+        if question and section == "Exercises" and "solution" not in notebook_names.tags(cell):
             found.setdefault(int(question.group(1)), Exercise(int(question.group(1)))).question = i
         if k is None:
             continue
         exercise = found.setdefault(int(k), Exercise(int(k)))
         for role in ("answer", "check"):
-            if role in _tags(cell):
+            if role in notebook_names.tags(cell):
                 if getattr(exercise, role) is not None:
                     raise UsageError(f"exercise {k} has two cells tagged {role!r}: an exercise has one of each.")
                 setattr(exercise, role, i)
-        if "solution" in _tags(cell) and cell.cell_type == "code":
+        if "solution" in notebook_names.tags(cell) and cell.cell_type == "code":
             exercise.solution.append(source.strip())
-        elif "solution" in _tags(cell) and not re.fullmatch(r"###\s*Exercise\s+\d+\s*", source.strip()):
+        elif "solution" in notebook_names.tags(cell) and not re.fullmatch(r"###\s*Exercise\s+\d+\s*", source.strip()):
             exercise.notes.append(source.strip())
     for exercise in found.values():
         if (exercise.answer is None) != (exercise.check is None):
@@ -294,7 +290,7 @@ def assignment(nb, entries: dict, open_points: float):
     after = {e.question: open_cells(e, open_points) for e in found.values() if not e.graded and e.question is not None}
     cells = []
     for i, cell in enumerate(nb.cells):
-        if "solution" in _tags(cell):
+        if "solution" in notebook_names.tags(cell):
             continue
         if "nbgrader" not in cell.metadata:
             cell.metadata["nbgrader"] = _nbgrader(f"cell-{cell.get('id') or i}", locked=True)

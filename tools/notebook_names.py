@@ -19,6 +19,11 @@ def course_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
     return sorted(p for p in folder.glob("*.ipynb") if NAME.fullmatch(p.stem))
 
 
+def tags(cell: dict) -> list[str]:
+    """Return a notebook cell's tags (``["solution"]``, ...; ``[]`` when it has none)."""
+    return cell.get("metadata", {}).get("tags", [])
+
+
 def pick(spec: str | None, names: list[str]) -> list[str]:
     """Return the names that ``spec`` picks, in its order, or all of ``names`` when it is empty.
 
