@@ -774,12 +774,11 @@ def test_the_readings_of_07b(executed):
     """07b: what its prose (and its questionnaire's answers) read from the damaged validation digits and the answers
     the model gives them (robustness.json)."""
     r = read(executed, "robustness.json")
-    # "We load the MLP that notebook 05 trained": the clean validation accuracy it measures is mlp.pt's last epoch's
+    # "We load notebook 05's MLP": the clean validation accuracy it measures is mlp.pt's last epoch's
     history = torch.load(executed / "mlp.pt", weights_only=True)["history"]
     assert abs(r["clean"] - history[-1]["val_accuracy"]) < 1e-9 and r["n"] == 5000
-    # "In the figure, the blur curve falls at smaller changes than the noise curve: blur σ 2 changes the pixels less
-    # than noise σ 0.3, yet reads far fewer digits right (printed above)." (measured: change 0.111, 72.82% against
-    # 0.128, 92.64%): "far fewer", over 10 points
+    # "In the figure, blur's curve falls at smaller changes than noise's." (measured: blur σ 2, change 0.111,
+    # 72.82% against noise σ 0.3, 0.128, 92.64%): blur σ 2 changes less and reads over 10 points fewer
     rows = {(row["kind"], row["sigma"]): row for row in r["damage"]}
     blur2, noise3 = rows["blur", 2.0], rows["noise", 0.3]
     assert blur2["change"] < noise3["change"] and blur2["accuracy"] < noise3["accuracy"] - 0.10
@@ -790,29 +789,36 @@ def test_the_readings_of_07b(executed):
     # has such a σ, its drop over 3 SE ("several"), so that a near call fails here
     firsts = {}
     for kind in ("blur", "noise"):
-        out = [row for row in r["damage"] if row["kind"] == kind and abs(row["accuracy"] - r["clean"]) > 0.01]
+        out = [row for row in r["damage"] if row["kind"] == kind and r["clean"] - row["accuracy"] > 0.01]
         firsts[kind] = min(out, key=lambda row: row["sigma"])
         assert r["clean"] - firsts[kind]["accuracy"] > 3 * math.sqrt(firsts[kind]["differ"] / r["n"])
-        # "Notebook 06's formula counts every digit's luck, so here it would overstate the drop's standard error
-        # (SE)." and answer 10: here notebook 06's SE of the difference is larger than the bound sqrt(d / n)
-        # (measured: 0.39 against 0.31 points for blur, 0.32 against 0.20 for noise)
+        # "notebook 06's formula adds this shared luck, which cancels in the drop, so it can overstate the SE" and
+        # answer 10, "Here it gives a larger SE than the bound (printed)": notebook 06's SE of the difference is
+        # larger than the bound sqrt(d / n) (measured: 0.39 against 0.31 points for blur, 0.32 against 0.20 for
+        # noise; the so: lines print "more" from the numbers)
         a, b = r["clean"], firsts[kind]["accuracy"]
         assert math.sqrt((a * (1 - a) + b * (1 - b)) / r["n"]) > math.sqrt(firsts[kind]["differ"] / r["n"])
     # "Blur σ 1.5 and noise σ 0.2 change the pixels about equally, 0.088 and 0.087, and blur costs far more: 3.94
-    # points against 1.36." and answer 13, "at equal change it costs more": changes within 0.01, blur's drop over
-    # twice noise's (measured on CI's run: 3.68 against 0.96 points, where noise σ 0.2 costs under a point)
+    # points against 1.36." and answer 13, "from blur σ 1.5 on: at about equal change it costs more": changes
+    # within 0.01, blur's drop over twice noise's (measured on CI's run: 3.68 against 0.96 points, where noise σ 0.2
+    # costs under a point)
     pair = {row["kind"]: row for row in r["damage"] if (row["kind"], row["sigma"]) in (("blur", 1.5), ("noise", 0.2))}
     drops = {kind: r["clean"] - row["accuracy"] for kind, row in pair.items()}
     assert abs(pair["blur"]["change"] - pair["noise"]["change"]) < 0.01
     assert drops["blur"] > 2 * drops["noise"]
-    # "We compare the strongest blur with the first noise that changes the pixels as much or more. We ask that the
-    # noise read at least 5 points more", and "That noise reads far more digits right, 40 times the SE bound: blur
-    # hurts more on this scale, as the figure shows" (also answer 13: "a noise that changes the pixels more reads far
-    # more digits right"; the margin, 5 points, is 250 of the 5,000 digits and over 3 SE bounds; measured: noise
-    # σ 0.5, change 0.204, 65.22%, against blur σ 3, change 0.143, 29.48%: 40 bounds)
+    # "From blur σ 1.5 and noise σ 0.2 on, blur hurts more on this scale, as the figure shows; below them, each
+    # costs at most a point (printed)." and answer 13, "Below, each costs at most a point" (measured: blur σ 0.5
+    # and 1, 0.02 and 0.46 points; noise σ 0.1, 0.26)
+    below = [row for row in r["damage"] if row["sigma"] < {"blur": 1.5, "noise": 0.2}[row["kind"]]]
+    assert len(below) == 5 and all(r["clean"] - row["accuracy"] <= 0.01 for row in below)
+    # "the strongest blur against the first noise that changes the pixels as much or more, which we ask to read at
+    # least 5 points more (our threshold)", and "That noise reads far more digits right, 40 times the SE bound"
+    # (also answer 13: "a noise that changes the pixels more reads far more digits right"; the margin, 5 points, is
+    # 250 of the 5,000 digits and over 3 SE bounds; measured: noise σ 0.5, change 0.204, 65.22%, against blur σ 3,
+    # change 0.143, 29.48%: 40 bounds)
     blur = max((row for row in r["damage"] if row["kind"] == "blur"), key=lambda row: row["change"])
     more = [row for row in r["damage"] if row["kind"] == "noise" and row["change"] >= blur["change"]]
-    assert more and all(row["accuracy"] > blur["accuracy"] + 0.05 for row in more)
+    assert more and more[0]["accuracy"] >= blur["accuracy"] + 0.05
     # "even the strongest blur stays above the guessing line" (the line: 10%; measured: 29.48% at blur σ 3)
     assert blur["accuracy"] > 0.15
     # "40 times the SE bound" (printed): the SE of that difference on the same digits is at most
@@ -835,7 +841,7 @@ def test_the_grid_of_07c(executed):
     """07c: what its prose (and its questionnaire's answers) read from the grid of 32 validation digits and the
     binomial chance of as many mistakes (prediction_grid.json)."""
     r = read(executed, "prediction_grid.json")
-    # "We load the MLP that notebook 05 trained and saved, as notebook 07b does": the same accuracy as 07b's and as
+    # "We load notebook 05's MLP, as notebook 07b does": the same accuracy as 07b's and as
     # mlp.pt's last epoch's
     history = torch.load(executed / "mlp.pt", weights_only=True)["history"]
     assert abs(r["clean"] - history[-1]["val_accuracy"]) < 1e-9 and r["n"] == 5000
