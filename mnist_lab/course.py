@@ -130,14 +130,14 @@ def differences(recipe: dict, kind: str) -> dict[str, Any]:
 
 def describe(recipe: dict, kind: str) -> str:
     """Return "the default recipe", or "the default recipe with hidden=[256, 128], batch_size=64": what
-    ``load_model`` prints when notebooks 06, 06b, 07, 07b, 10, 12b and 12c load a model."""
+    ``load_model`` prints when notebooks 06, 06b, 07, 07b, 07c, 10, 12b and 12c load a model."""
     changed = ", ".join(f"{name}={value!r}" for name, value in differences(recipe, kind).items())
     return "the default recipe" + (f" with {changed}" if changed else "")
 
 
 def loaders(recipe: dict, data_root=None) -> tuple:
     """Return the ``(train, val, test)`` loaders a recipe trains and is evaluated on (``data.make_loaders``):
-    notebooks 06, 06b, 07, 07b and 10 load the digits of a saved model's recipe with it."""
+    notebooks 06, 06b, 07, 07b, 07c and 10 load the digits of a saved model's recipe with it."""
     return data.make_loaders(data_root, recipe["batch_size"], recipe["val_size"], recipe["subset"], recipe["seed"])
 
 
@@ -161,7 +161,7 @@ def train_model(kind: str, changes: dict, artifacts, data_root=None, device="cpu
 
 def load_model(P: dict, kind: str) -> tuple[torch.nn.Module, dict]:
     """Return ``(model, checkpoint)`` of the ``kind`` model in the artifacts folder, on ``P``'s device (notebooks 06,
-    06b, 07, 07b, 10, 12b and 12c load the MLP or the CNN with it); its recipe is
+    06b, 07, 07b, 07c, 10, 12b and 12c load the MLP or the CNN with it); its recipe is
     ``checkpoint["recipe"]``. When there is none, first train one with the default recipe. An unfinished run (Ctrl-C
     during training) is refused with a message that says how to finish it."""
     path, (name, notebook) = artifact(P, f"{kind}.pt"), MAKER[kind]

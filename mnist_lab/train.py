@@ -154,7 +154,7 @@ def evaluate(model: nn.Module, loader, device="cpu") -> dict[str, float]:
 @torch.no_grad()
 def predict(model: nn.Module, loader, device="cpu") -> tuple[torch.Tensor, torch.Tensor]:
     """Return ``(logits, labels)`` of ``model`` over ``loader``, both on the CPU, where they can meet labels, images
-    and plots. Notebook 06 writes this loop (06b and 07b call it)."""
+    and plots. Notebook 06 writes this loop (06b, 07b and 07c call it)."""
     model.eval()
     pairs = [(model(images.to(device)).cpu(), labels.cpu()) for images, labels in loader]
     return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])

@@ -673,8 +673,30 @@ def check_unit_top_digits(answer, layers, images: torch.Tensor, labels: torch.Te
 # ---------------------------------------------------------------------------------------------------- notebook 07b
 
 
+def check_drop_se_bound(answer, lost: int, won: int, n: int) -> bool:
+    """Notebook 07b, exercise 1: the upper bound on the SE of a drop measured on the same ``n`` digits, ``lost`` of
+    them read right clean and wrong damaged and ``won`` the reverse, in points (to 0.01): 100 √(d / n), d = (lost +
+    won) / n."""
+    d = (lost + won) / n
+    right = 100 * math.sqrt(d / n)
+    mistakes = [
+        (right / 100, "That is a share: multiply by 100 for points."),
+        (100 * math.sqrt(abs(lost - won) / n / n), "That uses lost − won: every digit read differently counts, "
+         "lost + won."),
+        (100 * math.sqrt(lost / n / n), "That counts the lost digits only: the won ones are read differently too."),
+        (100 * math.sqrt(d), "That is the bound on the scores' standard deviation, √d: divide by √n for the SE."),
+        (100 * (lost - won) / n, "That is the drop itself: the question asks for the bound on its SE."),
+        (200 * math.sqrt(d / n), "That is 2 SE, the line the drop is compared with: give one SE."),
+    ]  # fmt: skip
+    what = f"the upper bound on the SE of the drop, in points, for {lost} lost and {won} won of {n:,} digits"
+    return _verdict(answer, right, what, mistakes, 0.006)
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 07c
+
+
 def check_first_mistake(answer, preds: torch.Tensor, labels: torch.Tensor) -> bool:
-    """Notebook 07b, exercise 1: the index (from 0) of the first digit whose prediction differs from its label."""
+    """Notebook 07c, exercise 1: the index (from 0) of the first digit whose prediction differs from its label."""
     wrong = (preds != labels).nonzero().flatten().tolist()
     if not wrong:
         print("The model reads every one of these digits right: this check has nothing to compare.")

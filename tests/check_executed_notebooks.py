@@ -844,43 +844,54 @@ def test_the_readings_of_07(executed):
 
 
 def test_the_readings_of_07b(executed):
-    """07b: what its prose (and its questionnaire's answers) read from the damaged validation digits, the answers the
-    model gives them and the grid (robustness.json)."""
+    """07b: what its prose (and its questionnaire's answers) read from the damaged validation digits and the answers
+    the model gives them (robustness.json)."""
     r = read(executed, "robustness.json")
-    # "We load the MLP that notebook 05 trained": the clean validation accuracy it measures is mlp.pt's last epoch's
+    # "We load notebook 05's MLP": the clean validation accuracy it measures is mlp.pt's last epoch's
     history = torch.load(executed / "mlp.pt", weights_only=True)["history"]
     assert abs(r["clean"] - history[-1]["val_accuracy"]) < 1e-9 and r["n"] == 5000
-    # "Each kind's first σ that costs over a point (our choice) costs over 2 SE (printed): the luck of the digits
-    # would rarely do that." (the SE of a difference on the same digits: at most sqrt(d / n), d the share read
+    # "In the figure, blur's curve falls at smaller changes than noise's." (measured: blur σ 2, change 0.111,
+    # 72.82% against noise σ 0.3, 0.128, 92.64%): blur σ 2 changes less and reads over 10 points fewer
+    rows = {(row["kind"], row["sigma"]): row for row in r["damage"]}
+    blur2, noise3 = rows["blur", 2.0], rows["noise", 0.3]
+    assert blur2["change"] < noise3["change"] and blur2["accuracy"] < noise3["accuracy"] - 0.10
+    # "Each kind's first σ that costs over a point costs over 2 SE (printed): the luck of the digits would rarely do
+    # that. We chose these σ after looking, which notebook 06 warns about, but each drop is several times the bound
+    # (printed)." and answer 11 (the SE of a difference on the same digits: at most sqrt(d / n), d the share read
     # differently; measured: blur σ 1.5, 3.94 points, 13 times the bound; noise σ 0.2, 1.36, 7 times): each kind
-    # has such a σ, its drop
-    # over 3 SE, so that a near call fails here
+    # has such a σ, its drop over 3 SE ("several"), so that a near call fails here
     firsts = {}
     for kind in ("blur", "noise"):
-        out = [row for row in r["damage"] if row["kind"] == kind and abs(row["accuracy"] - r["clean"]) > 0.01]
+        out = [row for row in r["damage"] if row["kind"] == kind and r["clean"] - row["accuracy"] > 0.01]
         firsts[kind] = min(out, key=lambda row: row["sigma"])
         assert r["clean"] - firsts[kind]["accuracy"] > 3 * math.sqrt(firsts[kind]["differ"] / r["n"])
-        # c13, "Notebook 06's sqrt(SE_1^2 + SE_2^2) adds the luck of two separate digit sets. [...] a digit read
-        # alike twice adds the same luck to both, which cancels in the drop." and answer 8: here notebook 06's SE
-        # of the difference is larger than the bound sqrt(d / n) (measured: 0.39 against 0.31 points for blur,
-        # 0.32 against 0.20 for noise)
+        # "notebook 06's formula adds this shared luck, which cancels in the drop, so it can overstate the SE" and
+        # answer 10, "Here it gives a larger SE than the bound (printed)": notebook 06's SE of the difference is
+        # larger than the bound sqrt(d / n) (measured: 0.39 against 0.31 points for blur, 0.32 against 0.20 for
+        # noise; the so: lines print "more" from the numbers)
         a, b = r["clean"], firsts[kind]["accuracy"]
         assert math.sqrt((a * (1 - a) + b * (1 - b)) / r["n"]) > math.sqrt(firsts[kind]["differ"] / r["n"])
     # "Blur σ 1.5 and noise σ 0.2 change the pixels about equally, 0.088 and 0.087, and blur costs far more: 3.94
-    # points against 1.36." and answer 11, "at equal change it costs more": changes within 0.01, blur's drop over
-    # twice noise's (measured on CI's run: 3.68 against 0.96 points, where noise σ 0.2 costs under a point)
+    # points against 1.36." and answer 13, "from blur σ 1.5 on: at about equal change it costs more": changes
+    # within 0.01, blur's drop over twice noise's (measured on CI's run: 3.68 against 0.96 points, where noise σ 0.2
+    # costs under a point)
     pair = {row["kind"]: row for row in r["damage"] if (row["kind"], row["sigma"]) in (("blur", 1.5), ("noise", 0.2))}
     drops = {kind: r["clean"] - row["accuracy"] for kind, row in pair.items()}
     assert abs(pair["blur"]["change"] - pair["noise"]["change"]) < 0.01
     assert drops["blur"] > 2 * drops["noise"]
-    # c15, "We compare the strongest blur with the first noise that changes the pixels as much or more", and c17,
-    # "That noise reads far more digits right, 40 times the SE bound: blur hurts more on this scale, as the figure
-    # shows" (also answer 11: "a noise that changes
-    # the pixels more reads far more digits right"; the margin, 5 points, is 250 of the 5,000 digits and over 3 SE
-    # bounds; measured: noise σ 0.5, change 0.204, 65.22%, against blur σ 3, change 0.143, 29.48%: 40 bounds)
+    # "From blur σ 1.5 and noise σ 0.2 on, blur hurts more on this scale, as the figure shows; below them, each
+    # costs at most a point (printed)." and answer 13, "Below, each costs at most a point" (measured: blur σ 0.5
+    # and 1, 0.02 and 0.46 points; noise σ 0.1, 0.26)
+    below = [row for row in r["damage"] if row["sigma"] < {"blur": 1.5, "noise": 0.2}[row["kind"]]]
+    assert len(below) == 5 and all(r["clean"] - row["accuracy"] <= 0.01 for row in below)
+    # "the strongest blur against the first noise that changes the pixels as much or more, which we ask to read at
+    # least 5 points more (our threshold)", and "That noise reads far more digits right, 40 times the SE bound"
+    # (also answer 13: "a noise that changes the pixels more reads far more digits right"; the margin, 5 points, is
+    # 250 of the 5,000 digits and over 3 SE bounds; measured: noise σ 0.5, change 0.204, 65.22%, against blur σ 3,
+    # change 0.143, 29.48%: 40 bounds)
     blur = max((row for row in r["damage"] if row["kind"] == "blur"), key=lambda row: row["change"])
     more = [row for row in r["damage"] if row["kind"] == "noise" and row["change"] >= blur["change"]]
-    assert more and all(row["accuracy"] > blur["accuracy"] + 0.05 for row in more)
+    assert more and more[0]["accuracy"] >= blur["accuracy"] + 0.05
     # "even the strongest blur stays above the guessing line" (the line: 10%; measured: 29.48% at blur σ 3)
     assert blur["accuracy"] > 0.15
     # "40 times the SE bound" (printed): the SE of that difference on the same digits is at most
@@ -889,28 +900,41 @@ def test_the_readings_of_07b(executed):
     ahead = noise["accuracy"] - blur["accuracy"]
     assert r["blur_noise_differ"] is not None and ahead > 10 * math.sqrt(r["blur_noise_differ"] / r["n"])
     # "On clean digits the mistakes spread over many answers. The strongest blur and noise pull most of them to one
-    # answer, 8 (printed)." and answer 13 (measured: clean, 12 of 97 to each of 4 answers, 12%; blur σ 3, 3,448 of
+    # answer, 8 (printed)." and answer 15 (measured: clean, 12 of 97 to each of 4 answers, 12%; blur σ 3, 3,448 of
     # 3,526 read as 8, 98%; noise σ 0.7, 2,042 of 2,757, 74%)
     turned = r["misread_answers"]
     assert set(turned) == {"clean", "blur σ 3", "noise σ 0.7"}
     assert turned["clean"]["most"] < 0.25 * turned["clean"]["misread"]
     for name in ("blur σ 3", "noise σ 0.7"):
         assert turned[name]["answers"] == [8] and turned[name]["most"] > 0.5 * turned[name]["misread"]
-    # "Under the grid, the mistakes come below 95%, and so do some right answers (printed)" and answer 15, "A right
-    # answer can come with a low confidence (printed under the grid)" (measured: mistakes at 73.8% and 48.9%, right
-    # answers at 62.7% and 76.5%)
+    # exercise 1 gives its own counts (180 lost, 30 won of 5,000): its solution reads no result of this run
+
+
+def test_the_grid_of_07c(executed):
+    """07c: what its prose (and its questionnaire's answers) read from the grid of 32 validation digits and the
+    binomial chance of as many mistakes (prediction_grid.json)."""
+    r = read(executed, "prediction_grid.json")
+    # "We load notebook 05's MLP, as notebook 07b does": the same accuracy as 07b's and as
+    # mlp.pt's last epoch's
+    history = torch.load(executed / "mlp.pt", weights_only=True)["history"]
+    assert abs(r["clean"] - history[-1]["val_accuracy"]) < 1e-9 and r["n"] == 5000
+    assert abs(r["clean"] - read(executed, "robustness.json")["clean"]) < 1e-9
+    # "In the lines printed under the grid, every mistake has a confidence below 95%, and so do some right answers"
+    # and answers 8 and 9, "Yes: some right answers in our grid have a confidence below 95% (printed under the
+    # grid)" (measured: mistakes at 73.8% and 48.9%, right answers at 62.7% and 76.5%)
     confidence, right = r["grid_confidence"], r["grid_right"]
+    assert len(confidence) == len(right) == 32
     assert any(ok and c <= 0.95 for c, ok in zip(confidence, right))
     assert all(c <= 0.95 for c, ok in zip(confidence, right) if not ok)
-    # "As many mistakes as ours or more come about 1 grid in 8: ordinary." (the binomial chance of as many mistakes
-    # or more, printed; measured: 13%): ordinary, over 1 grid in 20
+    # "As many mistakes as ours or more come about 1 grid in 8 (printed): ordinary." and answer 14 (the binomial
+    # chance of as many mistakes or more, printed; measured: 13%): ordinary, over 1 grid in 20
     wrong, rate, size = r["grid_wrong"], 1 - r["clean"], len(right)
     at_least = sum(math.comb(size, i) * rate**i * r["clean"] ** (size - i) for i in range(wrong, size + 1))
-    assert at_least > 0.05
-    # questions 16 and 17, answers 16 and 17: "at this accuracy about half the grids are clean (printed)" (32 digits
-    # each right with the clean validation accuracy; measured at 98.06%: 53.4% clean)
-    a, n = r["clean"], len(right)
-    assert r["grid_wrong"] == n - sum(right) and 0.35 < a**n < 0.65
+    assert r["grid_wrong"] == size - sum(right) and at_least > 0.05
+    # "A spotless grid would not show a perfect model either: at this accuracy, about half the grids are spotless
+    # (printed)." and answers 13, 15 and 16 (32 digits each right with the clean validation accuracy; measured at
+    # 98.06%: 53.4% spotless), and answer 16's "the model misreads 1.9% of the validation digits (printed)" (1.94%)
+    assert 0.35 < r["clean"] ** size < 0.65 and 0.015 < rate < 0.025
 
 
 def test_the_ablation_of_05b_one_change_at_a_time(executed):

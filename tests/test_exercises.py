@@ -249,6 +249,26 @@ def test_first_mistake_names_the_usual_mistakes(capsys):
         assert named in capsys.readouterr().out, wrong
 
 
+def test_07b_drop_se_bound_check_names_the_usual_mistakes(capsys):
+    """180 lost and 30 won of 5,000: d = 0.042, the bound 100 √(d / n) = 0.29 points; the usual mistakes give a share
+    (0.0029), lost − won (0.24), the lost only (0.27), √d (20.49), the drop (3.0) and 2 SE (0.58)."""
+    assert exercises.check_drop_se_bound(0.29, lost=180, won=30, n=5000)
+    assert "Right: 0.29 is the upper bound on the SE of the drop, in points" in capsys.readouterr().out
+    named = {
+        0.0029: "That is a share",
+        0.24: "lost − won",
+        0.27: "the lost digits only",
+        20.49: "scores' standard deviation",
+        3.0: "the drop itself",
+        0.58: "That is 2 SE",
+    }
+    for wrong, message in named.items():
+        assert not exercises.check_drop_se_bound(wrong, lost=180, won=30, n=5000)
+        assert message in capsys.readouterr().out, wrong
+    assert not exercises.check_drop_se_bound(None, lost=180, won=30, n=5000)
+    assert "No answer yet" in capsys.readouterr().out
+
+
 def _one_pixel_units(n_units: int = 32):
     """A first layer and its ReLU whose unit j reads pixel j alone (weight 1, bias 0)."""
     linear = torch.nn.Linear(784, n_units)

@@ -293,16 +293,35 @@ def test_07_draws_its_figures_and_writes_its_readings(student, trained, tmp_path
     assert "damage" not in readings and "grid_right" not in readings  # 07b's
 
 
-def test_07b_damages_the_digits_and_reads_a_grid(student, trained, tmp_path):
-    """Notebook 07b alone: blur and noise on 05's MLP, the answers to the misread digits, the grid; one exercise."""
+def test_07b_damages_the_digits(student, trained, tmp_path):
+    """Notebook 07b alone: blur and noise on 05's MLP, the drops' SE bounds, the answers to the misread digits; one
+    exercise; no grid (07c's)."""
     out = execute(student, "07b_robustness", tmp_path, trained, blur_sigmas=[0.0, 2.0], noise_stds=[0.0, 0.5])
     assert "validation digits: (2000, 1, 28, 28), labels (2000,)" in out  # the recipe's subset of 2,000
     assert "blur  σ 2  : mean change" in out and "noise σ 0.5: mean change" in out
+    assert "mean 2, mean of squares 5, variance 1, and 5 − 2² = 1" in out
     assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
-    figures(trained, "damaged_digits", "robustness", "predictions")
+    figures(trained, "damaged_digits", "robustness")
     readings = json.loads((trained / "robustness.json").read_text())  # what check_executed_notebooks reads
     assert len(readings["damage"]) == 4 and readings["n"] == 2000 and 0 <= readings["clean"] <= 1
     assert set(readings["misread_answers"]) == {"clean", "blur σ 2", "noise σ 0.5"}
+    assert "grid_right" not in readings  # 07c's
+
+
+def test_07c_reads_a_grid_alone(student, trained, tmp_path):
+    """Notebook 07c from a fresh kernel, without 07b's file: 05's MLP, the grid of 32, the binomial chance; one
+    exercise."""
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(trained, artifacts, ignore=shutil.ignore_patterns("robustness.json"))
+    out = execute(student, "07c_prediction_grid", tmp_path, artifacts)
+    assert "validation digits: (2000, 1, 28, 28), labels (2000,)" in out  # the recipe's subset of 2,000
+    assert "all 2,000 validation digits: accuracy" in out and " of 32 right" in out
+    assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
+    assert "Loaded the MLP trained by notebook 05" in out
+    assert not (artifacts / "robustness.json").exists()  # 07b's file: not needed, not written
+    figures(artifacts, "predictions")
+    readings = json.loads((artifacts / "prediction_grid.json").read_text())  # what check_executed_notebooks reads
+    assert readings["n"] == 2000 and 0 <= readings["clean"] <= 1
     assert len(readings["grid_confidence"]) == len(readings["grid_right"]) == 32
 
 
