@@ -1348,11 +1348,12 @@ def test_the_winner_of_11c(executed):
     expected = {k: challenger[k] for k in baseline} if winner["verdict"] == "clear gain" else baseline
     assert winner["chosen"] == expected
     assert winner["verdict"] == "clear loss" and winner["chosen"] == baseline and abs(gain) < 2 * noise
-    # "The noise rule's verdict is weak (printed). The gap is about 2 standard errors (printed): by a t-test, the
-    # loss is not clear. ... the rules can disagree, as here." and cell 19's "At 3 seeds, 2 of them is too lenient a
-    # line: a t-test ... asks at least 2.78" (the so: lines: near the noise, between half and twice it; the gap in
-    # standard errors of the difference, within 0.5 of 2; a t-test's two-sided 5% line at 3 seeds each is 2.776 at
-    # its most degrees of freedom, 4, and higher at fewer) (measured: 1.04 times the noise; 2.0 standard errors)
+    # "The noise rule's verdict is weak (printed). The gap is about 2 standard errors (printed): on a line too
+    # lenient at 3 seeds. So we cannot tell whether the challenger is worse." and cell 19's "Notebook 06's line of 2
+    # of them is too lenient at 3 seeds: ... tests made for so few runs ask more" (the so: lines: near the noise,
+    # between half and twice it; the gap in standard errors of the difference, within 0.5 of 2; a t-test's
+    # two-sided 5% line at 3 seeds each is 2.776 at its most degrees of freedom, 4, and higher at fewer: the gap
+    # stays under it) (measured: 1.04 times the noise; 2.0 standard errors)
     gap_in_se = abs(gain) / math.sqrt((base_std**2 + std**2) / len(winner["seeds"]))
     assert 0.5 <= abs(gain) / noise < 2 and abs(gap_in_se - 2) < 0.5
     assert len(winner["seeds"]) == 3 and gap_in_se < 2.776
@@ -1501,7 +1502,7 @@ def test_the_drawings_of_12b(executed):
     assert all(count == 10 for counts in readings["pens"].values() for count in counts.values())
     recipes = {kind: torch.load(executed / f"{kind}.pt", weights_only=True)["recipe"] for kind in ("mlp", "cnn")}
     # "Its value, 0.1, was set by hand with test accuracies in view. Notebook 10b's short runs compared it with no
-    # smoothing on validation and could not tell them apart. No other value of ε was tried." and answer 15 (10b's
+    # smoothing on validation and could not tell them apart. No notebook tries another value of ε." and answer 15 (10b's
     # reading "within the seed spread" is guarded by 10b's own test; its CHOICES try only with and without)
     assert recipes["mlp"].get("label_smoothing", 0.0) == 0.0 and recipes["cnn"]["label_smoothing"] == 0.1
     # the exercise's solution: "A CNN trained with ε = 0.3 would aim its top probability at 0.73, not 0.91"
@@ -1543,10 +1544,10 @@ def test_the_drawings_of_12c(executed):
     assert unlike["shift_10b"] == math.hypot(3, 3) + unlike["mnist_offset"]
     assert f"{unlike['shift_10b']:.2f}" == "4.95"
     assert sum(offset > unlike["shift_10b"] for offset in unlike["offsets"]) > len(unlike["offsets"]) / 2
-    # "Their centres lie farther from (14, 14) than any MNIST training digit's, even shifted and turned as the
-    # CNN's were (printed). Its augmentation never rescales a digit: it does not reach these drawings." (measured:
-    # one random move each, at most 3.44 pixels off; the shrunk drawings 3.78 and more). Beyond the sample, a
-    # bound: a shift of at most 2 pixels per axis, plus MNIST's own offset, plus what a turn of at most 10° about
+    # "Their centres lie farther from (14, 14) than any MNIST training digit's, even in one random draw of the CNN's
+    # shifts and turns (printed). Its augmentation never rescales a digit: it does not reach these drawings."
+    # (measured: one random move each, at most 3.44 pixels off; the shrunk drawings 3.78 and more). Beyond the sample,
+    # a bound: a shift of at most 2 pixels per axis, plus MNIST's own offset, plus what a turn of at most 10° about
     # the grid's centre, (13.5, 13.5), adds to a point half a pixel off on each axis: 3.66 pixels.
     assert recipes["cnn"]["max_shift"] == 2 and recipes["cnn"]["max_rotation"] == 10.0
     assert min(unlike["offsets"]) > unlike["moved_offset"]
