@@ -535,16 +535,17 @@ def test_the_learned_kernels_of_08c(executed):
     assert k["seeds"] == [0, 1, 2] and len(k["closer"]) == 3 and len(k["cosines"]) == len(k["untrained"]) == 8
     cos, on_ink, on_paper, bias = (torch.tensor(k[name]) for name in ("cosines", "on_ink", "on_paper", "bias"))
     # "Compared with its own start only, most kernels ended closer to one of ours or its negative, in each seed, some
-    # to a negative (so: lines)." and answer 13 "Most, in each seed (the printed counts)" (printed: "so: by seed
-    # [0, 1, 2]: closer [6, 7, 7], of them to a negative [4, 6, 2]; 20 of 24 in all")
+    # to a negative (printed `so:` lines)." and answer 13 "Most, in each seed (the printed counts)" (printed: "so: by
+    # seed [0, 1, 2]: closer [6, 7, 7], of them to a negative [4, 6, 2]; 20 of 24 in all")
     assert all(n >= 5 for n in k["closer"]) and sum(k["closer"]) >= 16
     assert all(n >= 1 for n in k["negative"])
     # "the count is not compared with random changes (*Further research*)": no chance level is claimed; the
     # count over the seeds stays well above half (measured 20 of 24)
     assert sum(k["closer"]) >= 18
-    # "The cosine with the blur is the weights' sum over 3 times the length, so a sum pushed from 0 faster than the
-    # length grows brings a kernel closer to the blur or its negative." and answer 13 (an identity; trained sums do
-    # move from 0: measured mean |sum| 1.08; an untrained kernel, uniform within ±1/3: about 0.46)
+    # "`unit` makes the blur nine entries of 1/3. So a kernel's cosine with it is its weights' sum over 3 times its
+    # length: a sum pushed from 0 faster than the length grows brings it closer to the blur or its negative." and
+    # answer 13 (an identity; trained sums do move from 0: measured mean |sum| 1.08; an untrained kernel, uniform
+    # within ±1/3: about 0.46)
     kernels = torch.tensor(k["kernels"]).reshape(8, 3, 3)
     assert kernels.sum(dim=(1, 2)).abs().mean() > 0.8
     # "The same seeds give 08b's accuracies." (08b's first_cnn_seeds.json)
@@ -554,70 +555,27 @@ def test_the_learned_kernels_of_08c(executed):
     # "None of the first seed's kernels became one of ours: no cosine in the table reaches 1" and answer 13
     # (measured: the largest |cos| 0.85)
     assert cos.abs().max() < 0.95
-    # "On blank paper every product is 0, so a map there is its bias after the ReLU (columns bias and on paper)"
+    # "On blank paper every product is 0, so a map is ReLU(bias) there (column "on paper")." and answer 14
     # (on paper: pixels whose 3×3 square is all 0)
     assert torch.allclose(on_paper, bias.clamp(min=0), atol=1e-5)
-    # "The kernels large on the paper (first list) are near a negative blur: weights summing below 0, a positive
-    # bias. [...] On the ink the negative weights outweigh the bias, and the ReLU gives 0" and answers 14 and
-    # 15 (measured: kernels 1 and
-    # 3, cosines -0.66 and -0.85, sums -1.61 and -2.17; on ink 0.00; biases 0.17 and 0.51; printed: "large on the
-    # paper, 0 on the ink: kernels [1, 3]")
-    closest = cos.abs().argmax(dim=1)
-    negative_blurs = [i for i in range(8) if closest[i] == 2 and cos[i, 2] < 0]
-    assert negative_blurs, "no kernel's closest hand-made kernel is a negative blur any more"
-    for i in negative_blurs:
-        assert on_ink[i] < 0.02 and on_paper[i] > 0.05 and bias[i] > 0.05, i
-    # the printed list (cell: on ink under 0.02, on paper over 0.1) holds only such kernels, each summing below 0
+    # "On a 3×3 square all ink near 1, it is about ReLU(sum + bias). Few squares are, so column "on ink" follows
+    # only its sign: large where sum + bias > 0, about 0 otherwise." (measured: sum + bias +1.83, +0.31, +0.85,
+    # +0.35 for kernels 2, 4, 5, 7, on ink 1.13, 0.46, 0.60, 0.38; -0.19, -1.44, -1.66, -0.21 for kernels 0, 1, 3,
+    # 6, on ink 0.05, 0.00, 0.00, 0.00): both signs occur, and every kernel's column on ink follows its sign
     sums = torch.tensor(k["sums"])
-    dark_ink = [i for i in range(8) if on_ink[i] < 0.02 and on_paper[i] > 0.1]
-    assert dark_ink and set(dark_ink) <= set(negative_blurs), dark_ink
-    assert all(sums[i] < 0 and bias[i] > 0 for i in dark_ink)
-    # "Where a 3×3 square is all ink near 1, a map before the ReLU is about the weights' sum plus the bias [...] So
-    # after the ReLU their map is the bias on the paper and 0 on the ink: in the figure, a white digit on darker
-    # paper. The second list's maps show a dark digit." (measured: -1.61 + 0.17, -2.17 + 0.51; the lists' own
-    # thresholds: on ink under 0.02 against paper over 0.1; on ink over 3 times on paper)
-    assert all(sums[i] + bias[i] < 0 for i in dark_ink)
-    # "such as kernel 3 (almost all blue)" (measured: 8 of its 9 weights negative)
-    assert 3 in dark_ink and (kernels[3] < 0).sum() >= 7
+    above = sums + bias > 0
+    assert above.any() and not above.all(), above
+    for i in range(8):
+        assert on_ink[i] > 0.25 if above[i] else on_ink[i] < 0.1, (i, sums[i] + bias[i], on_ink[i])
+    # "A negative of ours marks the opposite places after the ReLU: our vertical edge (right column minus left) is
+    # large on a stroke's left side, its negative on the right side." and answers 5 and 16 read notebook 08's
+    # hand-made kernel, no result; which side each trained kernel marks is left to Further research
+    # "Kernel 3 (negative sum, positive bias) paints a white digit on darker paper." and answer 15 "as kernel 3's
+    # map in the figure" (measured: sum -2.17, bias +0.51; 0.00 on ink, 0.15 on the rim, 0.51 on paper; its map's
+    # smallest values, 0, on the ink)
+    assert sums[3] < 0 < bias[3] and on_ink[3] < 0.02 and on_paper[3] > 0.1
     # "\"closest\" is only the largest |cos|, however small (kernel 6's resembles none of ours)" (measured 0.18)
     assert cos[6].abs().max() < 0.3
-    # "Kernel 6 has the same signs, weakly: 0 on the ink, its small bias on the paper." (measured: sum -0.26, bias
-    # +0.05, 0.00 on ink, 0.05 on paper; left out of the first list by its 0.1 threshold on the paper)
-    assert 6 not in dark_ink and sums[6] < 0 < bias[6] < 0.1 and on_ink[6] < 0.02
-    # "Kernel 0, near our horizontal edge, is weak on ink and paper" (kernels in neither printed list; measured:
-    # kernels 0 and 6, at most 0.05 on ink and on paper, biases +0.05)
-    inked = [i for i in range(8) if on_ink[i] > 0.2 and on_ink[i] > 3 * on_paper[i]]
-    rest = [i for i in range(8) if i not in dark_ink + inked]
-    assert all(on_ink[i] < 0.15 and on_paper[i] < 0.15 and abs(bias[i]) < 0.15 for i in rest), rest
-    # "Kernel 0, near our horizontal edge, is [...] largest on the rim." (measured: kernel 0, 0.10 on the rim
-    # against 0.05 on ink and on paper; kernel 6: 0.06)
-    on_rim = torch.tensor(k["on_rim"])
-    rim_kernels = [i for i in rest if on_rim[i] >= 1.8 * max(on_ink[i], on_paper[i])]
-    assert 0 in rest and rim_kernels == [0] and closest[0] == 1, rim_kernels
-    # "Kernel 4, closest to the negative of our horizontal edge (bottom row minus top), is larger on strokes' bottom
-    # sides than on their top: ink above paper." (printed "so:" line; measured: the horizontal edge's cosine
-    # -0.80; its map 1.19 on bottom sides, 0.02 on top sides)
-    side = {name: torch.tensor(means) for name, means in k["on_side"].items()}
-    assert closest[4] == 1 and cos[4, 1] < 0 and 4 in inked
-    assert side["bottom"][4] > 2 * side["top"][4] + 0.1, (side["bottom"][4], side["top"][4])
-    # "Kernel 7, closest to a negative vertical edge (cosine -0.58), is larger on their right sides than on their
-    # left." (printed "so:" line; measured: 0.65 on right sides, 0.02 on left sides)
-    assert closest[7] == 0 and cos[7, 0] < 0 and 7 in inked
-    assert side["right"][7] > 2 * side["left"][7] + 0.1, (side["right"][7], side["left"][7])
-    # "On the rim, both lists' maps lie between their ink and paper means." (measured: kernels 1, 3, 2, 4, 5, 7;
-    # e.g. kernel 4: 0.22 on the rim between 0.46 and 0.06)
-    for i in dark_ink + inked:
-        assert min(on_ink[i], on_paper[i]) <= on_rim[i] <= max(on_ink[i], on_paper[i]), i
-    # "Those with a sum over 1 are partly blurs (cosines with the blur printed); kernel 2 is closer still to our
-    # horizontal edge." (printed: "large on the ink: [2, 4, 5, 7]" and "of them with a weights' sum over 1: [2, 5],
-    # cosines with the blur +0.47, +0.41"; kernel 2's horizontal edge: +0.59): the blurry ones clearly positive
-    # with the blur, kernel 2 among them and closest to the horizontal edge; the others (4 and 7, read above)
-    # closest to an edge
-    blurry = k["blurry"]
-    assert blurry and set(blurry) < set(inked), (inked, blurry)
-    assert all(cos[i, 2] > 0.3 for i in blurry), [cos[i, 2] for i in blurry]
-    assert 2 in blurry and closest[2] == 1 and cos[2, 1].abs() > cos[2, 2] + 0.05
-    assert all(closest[i] < 2 for i in inked if i not in blurry)
 
 
 def test_the_learning_rates_of_05(executed):
@@ -805,11 +763,6 @@ def test_the_readings_of_07(executed):
     # "A fraction of a point." (measured: 2 of 5,000 digits, +0.04 points)
     lowest = history[val_loss.index(min(val_loss))]
     assert abs(r["behind"]) / r["n"] < 0.01 and r["n"] == 5000
-    # "That bounds it (printed). [...] So saving the last epoch cost nothing we can tell from luck." and answer 7,
-    # "a lead of so few digits is within 2 standard errors (printed)" (the printed bound: at most
-    # sqrt(|lead in digits|) standard errors, since at least that many digits were read differently; measured:
-    # 2 digits, at most 1.4): under 2, so under 4 digits
-    assert abs(r["behind"]) ** 0.5 < 2
     # the untrained copy's comment: "seeded and sized by the recipe, as notebook 05 built our model: it seeded, then
     # built the MLP before any other random draw" (07 reads the seed and the hidden sizes from mlp.pt's recipe;
     # course.train_model and notebook 05 call runtime.seed_everything, then models.MLP)
@@ -1348,15 +1301,11 @@ def test_the_winner_of_11c(executed):
     expected = {k: challenger[k] for k in baseline} if winner["verdict"] == "clear gain" else baseline
     assert winner["chosen"] == expected
     assert winner["verdict"] == "clear loss" and winner["chosen"] == baseline and abs(gain) < 2 * noise
-    # "The noise rule's verdict is weak (printed). The gap is about 2 standard errors (printed): on a line too
-    # lenient at 3 seeds. So we cannot tell whether the challenger is worse." and cell 19's "Notebook 06's line of 2
-    # of them is too lenient at 3 seeds: ... tests made for so few runs ask more" (the so: lines: near the noise,
-    # between half and twice it; the gap in standard errors of the difference, within 0.5 of 2; a t-test's
-    # two-sided 5% line at 3 seeds each is 2.776 at its most degrees of freedom, 4, and higher at fewer: the gap
-    # stays under it) (measured: 1.04 times the noise; 2.0 standard errors)
-    gap_in_se = abs(gain) / math.sqrt((base_std**2 + std**2) / len(winner["seeds"]))
-    assert 0.5 <= abs(gain) / noise < 2 and abs(gap_in_se - 2) < 0.5
-    assert len(winner["seeds"]) == 3 and gap_in_se < 2.776
+    # "Both readings rest on 3 seeds, where each standard deviation is rough (printed: the noise rule's margin, and
+    # the gap against a line too lenient at 3 seeds). Read "clear loss" as "not shown to be a gain": the tie rule
+    # would keep notebook 05's recipe too." (the two so: lines print the margin and the gap in standard errors from
+    # the numbers; measured: 1.04 times the noise, 2.0 standard errors; on CI's float path 1.67 and 3.4)
+    assert len(winner["seeds"]) == 3 and winner["verdict"] != "clear gain" and winner["chosen"] == baseline
     # "The challenger's steady step, lr / (1 − momentum), is about twice the baseline's." (measured: 0.93 against
     # 0.5, 1.86 times)
     step_ratio = (challenger["lr"] / (1 - challenger["momentum"])) / (baseline["lr"] / (1 - baseline["momentum"]))
