@@ -11,6 +11,13 @@ import mnist_lab_checks as exercises
 from mnist_lab import metrics
 
 
+def refuses_each(check, named: dict, capsys, *args, **kwargs) -> None:
+    """Assert that ``check`` refuses each wrong answer of ``named`` and prints the mistake it names."""
+    for wrong, message in named.items():
+        assert not check(wrong, *args, **kwargs), wrong
+        assert message in capsys.readouterr().out, wrong
+
+
 def test_batches_per_epoch_counts_the_last_partial_batch(capsys):
     assert exercises.check_batches_per_epoch(430, n_images=55_000, batch_size=128)
     assert "Right" in capsys.readouterr().out
@@ -262,9 +269,7 @@ def test_07b_drop_se_bound_check_names_the_usual_mistakes(capsys):
         3.0: "the drop itself",
         0.58: "That is 2 SE",
     }
-    for wrong, message in named.items():
-        assert not exercises.check_drop_se_bound(wrong, lost=180, won=30, n=5000)
-        assert message in capsys.readouterr().out, wrong
+    refuses_each(exercises.check_drop_se_bound, named, capsys, lost=180, won=30, n=5000)
     assert not exercises.check_drop_se_bound(None, lost=180, won=30, n=5000)
     assert "No answer yet" in capsys.readouterr().out
 
@@ -295,9 +300,7 @@ def test_07_unit_top_digits_check_names_the_usual_mistakes(capsys):
     # row 4 ranked: digit #4's units 4 (pixel 4 is 36) and 31 down to 13, of which 4, 15, 25 and 30 are 2s
     named = {11: "counts the other digits", 0.45: "the share", 6: "counts among its 8", 3: "raise it least",
              12: "among all the digits", 4: "ranks row 4"}  # fmt: skip
-    for wrong, message in named.items():
-        assert not exercises.check_unit_top_digits(wrong, layers, images, labels, unit=4, k=20)
-        assert message in capsys.readouterr().out, wrong
+    refuses_each(exercises.check_unit_top_digits, named, capsys, layers, images, labels, unit=4, k=20)
     assert not exercises.check_unit_top_digits(None, layers, images, labels, unit=4, k=20)
     assert "No answer yet" in capsys.readouterr().out
     assert not exercises.check_unit_top_digits("9 twos", layers, images, labels, unit=4, k=20)  # never raises
@@ -450,9 +453,7 @@ def test_04_initial_loss_check_names_the_usual_mistake(capsys):
     assert exercises.check_initial_loss(math.log(26), n_classes=26)
     capsys.readouterr()
     named = {math.log10(26): "log base 10", math.log(10): "ln 10, the loss with 10 classes", 1 / 26: "probability"}
-    for wrong, message in named.items():
-        assert not exercises.check_initial_loss(wrong, n_classes=26)
-        assert message in capsys.readouterr().out
+    refuses_each(exercises.check_initial_loss, named, capsys, n_classes=26)
 
 
 def sgd_step(model, images, labels, lr, mistake=None):
@@ -561,9 +562,7 @@ def test_05b_margin_over_noise_check_names_the_usual_mistakes(capsys):
              3.61: "subtracts one standard deviation", 4.47: "subtracts one standard deviation",
              3.30: "one row's standard deviation", 3.73: "one row's standard deviation",
              -2.99: "the noise minus the gain"}  # fmt: skip
-    for wrong, message in named.items():
-        assert not exercises.check_margin_over_noise(wrong, row, above), wrong
-        assert message in capsys.readouterr().out, wrong
+    refuses_each(exercises.check_margin_over_noise, named, capsys, row, above)
     assert not exercises.check_margin_over_noise(2.5, row, above)  # another number: no mistake named
     assert "Open the next hint" in capsys.readouterr().out
     for wrong in (None, "2.99", [2.99]):  # no answer, a string, a list: a verdict, never an error
@@ -667,9 +666,7 @@ def test_08_code_checks_accept_the_solutions(capsys):
 def test_08b_output_size_check_names_the_usual_mistake(capsys):
     """Exercise 1: each usual wrong answer gets its own message."""
     named = {12.5: "Round the division down", 24: "That is with stride 1", 11: "The +1 is missing"}
-    for wrong, message in named.items():
-        assert not exercises.check_conv_output_size(wrong, size=28, kernel=5, padding=0, stride=2)
-        assert message in capsys.readouterr().out
+    refuses_each(exercises.check_conv_output_size, named, capsys, size=28, kernel=5, padding=0, stride=2)
     assert exercises.check_conv_output_size(12, size=28, kernel=5, padding=0, stride=2)
 
 
@@ -699,9 +696,7 @@ def test_08b_small_cnn_parameters_check_names_the_usual_mistake(capsys):
         9_098: "That is SmallCNN with 8 and 16 kernels",
     }
     assert len(set(named)) == len(named)  # each mistake gives its own count
-    for wrong, message in named.items():
-        assert not exercises.check_small_cnn_parameters(wrong, kernels=(16, 32))
-        assert message in capsys.readouterr().out
+    refuses_each(exercises.check_small_cnn_parameters, named, capsys, kernels=(16, 32))
     assert not exercises.check_small_cnn_parameters(None, kernels=(16, 32))
     assert "No answer yet" in capsys.readouterr().out
     assert not exercises.check_small_cnn_parameters("20490", kernels=(16, 32))  # a string is not a number
@@ -725,9 +720,7 @@ def test_08c_kernel_cosine_check_names_the_usual_mistake(capsys):
         -6 / 12**0.5: "divides by b's length only",
         0.71: "The sign is lost",
     }
-    for wrong, message in named.items():
-        assert not exercises.check_kernel_cosine(wrong, a=a, b=b)
-        assert message in capsys.readouterr().out, wrong
+    refuses_each(exercises.check_kernel_cosine, named, capsys, a=a, b=b)
     rows_a, rows_b = (torch.tensor(k, dtype=torch.float32) for k in (a, b))
     per_row = torch.nn.functional.cosine_similarity(rows_a, rows_b)  # one cosine per row: not flattened
     assert not exercises.check_kernel_cosine(per_row, a=a, b=b)
@@ -745,9 +738,7 @@ def test_09_checks_name_the_usual_mistakes(capsys):
     floor_02 = -(0.82 * math.log(0.82) + 9 * 0.02 * math.log(0.02))
     named = {0.0: "not one-hot", -math.log(0.82): "only the true digit's term", -math.log(0.8): "−ln(1 − ε)",
              floor_02 / math.log(10): "log base 10", 0.5003: "the floor with ε = 0.1"}  # fmt: skip
-    for wrong, message in named.items():
-        assert not exercises.check_smoothing_floor(wrong, epsilon=0.2)
-        assert message in capsys.readouterr().out
+    refuses_each(exercises.check_smoothing_floor, named, capsys, epsilon=0.2)
     assert exercises.check_smoothing_floor(round(floor_02, 3), epsilon=0.2)
 
 
@@ -778,9 +769,7 @@ def test_10_paired_check_names_the_usual_mistakes(capsys):
     named = {round(unpaired, 1): "the unpaired count", round(gap / std, 2): "d's standard deviation",
              round(gap / (std**2 / n), 1): "variance", gap: "the gap itself", 100 * gap: "in points",
              -round(paired, 1): "the MLP's minus ours"}  # fmt: skip
-    for wrong, message in named.items():
-        assert not exercises.check_paired_gap_in_standard_errors(wrong, ours, other, loader)
-        assert message in capsys.readouterr().out
+    refuses_each(exercises.check_paired_gap_in_standard_errors, named, capsys, ours, other, loader)
     assert exercises.check_paired_gap_in_standard_errors(round(paired, 1), ours, other, loader)
     assert "Right: " in capsys.readouterr().out
     assert not exercises.check_paired_gap_in_standard_errors(None, ours, other, loader)
@@ -799,9 +788,7 @@ def test_10b_check_names_the_usual_mistakes(capsys):
     named = {100 * (sum(recipe) / 3 - sum(without) / 3): "keeps the seed that ended near chance",
              right / 100: "give points", -right: "the row minus the recipe",
              same_seeds: "leaves the seed out of the recipe's row"}  # fmt: skip
-    for wrong, message in named.items():
-        assert not exercises.check_gain_without_diverged(wrong, recipe, without)
-        assert message in capsys.readouterr().out
+    refuses_each(exercises.check_gain_without_diverged, named, capsys, recipe, without)
     assert exercises.check_gain_without_diverged(round(right, 2), recipe, without)
     assert not exercises.check_gain_without_diverged(None, recipe, without)
     assert "No answer yet" in capsys.readouterr().out
@@ -815,9 +802,8 @@ def test_12_box_centring_check_names_the_usual_mistakes(capsys):
     box[:10, 9] = 1.0  # ink on the upper half of the right edge, pasted at rows 4..23 and columns 9..18
     dx, dy = 18 - 14, 8.5 - 14  # its centre of mass: row 4 + 4.5, column 18; step 3 puts it at 14
     assert exercises.check_box_centring_offset(round(math.hypot(dx, dy), 1), box)
-    for wrong, message in {abs(dx) + abs(dy): "adds the two offsets", max(abs(dx), abs(dy)): "the larger"}.items():
-        assert not exercises.check_box_centring_offset(wrong, box)
-        assert message in capsys.readouterr().out
+    named = {abs(dx) + abs(dy): "adds the two offsets", max(abs(dx), abs(dy)): "the larger"}
+    refuses_each(exercises.check_box_centring_offset, named, capsys, box)
 
 
 # ---------------------------------------------------------------------------------------------------- notebook 12b
@@ -835,9 +821,7 @@ def test_12b_smoothing_target_check_names_the_usual_mistakes(capsys):
         1: "the target without smoothing",
         73: "in percent",
     }
-    for wrong, message in named.items():
-        assert not exercises.check_smoothing_target(wrong, epsilon=0.3)
-        assert message in capsys.readouterr().out
+    refuses_each(exercises.check_smoothing_target, named, capsys, epsilon=0.3)
     assert exercises.check_smoothing_target(0.91, epsilon=0.1)  # notebook 12b's printed target
     assert not exercises.check_smoothing_target(None, epsilon=0.3)
     assert "No answer yet" in capsys.readouterr().out
@@ -873,9 +857,7 @@ def test_12c_shifted_reads_check_names_the_usual_mistakes(capsys):
         "Right: 6 is the number of the 10, moved 4 pixels right, that the MLP reads right." in capsys.readouterr().out
     )
     named = {4: "counts the drawings it misreads", 0: "moves them down", 10: "moves them left"}
-    for wrong, message in named.items():
-        assert not exercises.check_shifted_reads(wrong, mlp, images, labels, pixels=4, other=cnn)
-        assert message in capsys.readouterr().out
+    refuses_each(exercises.check_shifted_reads, named, capsys, mlp, images, labels, pixels=4, other=cnn)
     assert not exercises.check_shifted_reads(10, mlp, images, labels, pixels=4, other=cnn)
     said = capsys.readouterr().out  # three mistakes give 10: each is named
     assert "Or that is the count before the move" in said and "Or that is the other model's count" in said
