@@ -18,11 +18,12 @@ import argparse
 import ast
 import json
 import sys
+import tempfile
 import time
 
 import torch
 
-from mnist_lab import course, data, metrics, models, runtime, train
+from mnist_lab import course, metrics
 
 
 def parse_change(text: str) -> tuple[str, object]:
@@ -37,18 +38,11 @@ def parse_change(text: str) -> tuple[str, object]:
         return name, value  # a word, such as schedule=none
 
 
-def final_val_accuracy(recipe: dict, seed: int, data_root=None) -> float:
-    """Train notebook 05's MLP with ``recipe`` and ``seed`` and return its last epoch's validation accuracy."""
-    train_loader, val_loader, _ = data.make_loaders(
-        data_root, recipe["batch_size"], recipe["val_size"], recipe["subset"], seed
-    )
-    runtime.seed_everything(seed)
-    model = models.MLP(recipe["hidden"])
-    history = train.fit(
-        model, train_loader, val_loader, epochs=recipe["epochs"], lr=recipe["lr"],
-        momentum=recipe["momentum"], weight_decay=recipe["weight_decay"], schedule=recipe["schedule"],
-        verbose=False, progress=False,
-    )  # fmt: skip
+def final_val_accuracy(changes: dict, seed: int, data_root=None) -> float:
+    """Train notebook 05's MLP with ``changes`` to its recipe and ``seed`` (``course.train_model``, into a folder
+    thrown away after) and return its last epoch's validation accuracy."""
+    with tempfile.TemporaryDirectory() as folder:
+        _, history = course.train_model("mlp", {**changes, "seed": seed}, folder, data_root)
     return history[-1]["val_accuracy"]
 
 
@@ -63,13 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds < 2:
         raise SystemExit("--seeds must be at least 2: the noise rule needs a spread over seeds")
     torch.set_num_threads(1)
-    base = {**course.RECIPES["mlp"], **dict(parse_change(text) for text in args.base)}
+    base = dict(parse_change(text) for text in args.base)
     rows = {"the recipe": {}} | {text: dict([parse_change(text)]) for text in args.change}
     results: dict[str, list[float]] = {}
     for label, change in rows.items():
-        recipe = {**base, **change}
         start = time.perf_counter()
-        results[label] = [final_val_accuracy(recipe, seed, args.data_root) for seed in range(args.seeds)]
+        results[label] = [final_val_accuracy({**base, **change}, seed, args.data_root) for seed in range(args.seeds)]
         mean, std = metrics.mean_std(results[label])
         line = f"{label:<22} {mean:.2%} ± {std:.2%}  ({time.perf_counter() - start:.0f} s)"
         if label != "the recipe":
