@@ -550,8 +550,6 @@ def test_the_learned_kernels_of_08c(executed):
     assert kernels.sum(dim=(1, 2)).abs().mean() > 0.8
     # "The same seeds give 08b's accuracies." (08b's first_cnn_seeds.json)
     assert k["accuracies"] == read(executed, "first_cnn_seeds.json")["SmallCNN"]
-    # the first seed's "4 of them to a negative" (printed)
-    assert k["negative"][0] >= 1
     # "None of the first seed's kernels became one of ours: no cosine in the table reaches 1" and answer 13
     # (measured: the largest |cos| 0.85)
     assert cos.abs().max() < 0.95
