@@ -208,7 +208,7 @@ def test_04_steps_by_hand_equal_the_optimizers_and_the_loop_runs(student, tmp_pa
 
 def test_04b_over_fits_on_1000_images_and_rebuilds_the_model_from_its_checkpoint(student, tmp_path):
     out = execute(student, "04b_overfitting", tmp_path, tmp_path / "a", subset=2000)
-    assert "so: the same numbers: the checkpoint holds the last epoch's parameters" in out
+    assert "so: the same numbers: the rebuilt model reads them as the last epoch did" in out
     assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
     figures(tmp_path / "a", "overfitting_curves")
     small = json.loads((tmp_path / "a" / "overfitting_history.json").read_text())
@@ -352,12 +352,12 @@ def test_08c_reads_the_first_kernels_alone_from_a_fresh_kernel(student, tmp_path
     out = execute(student, "08c_kernels", tmp_path, tmp_path / "a", train_images=1000, n_seeds=2)
     assert "SmallCNN trained on 1,000 images with the seeds [0, 1]\n" in out
     assert "cosine of u and v: +0.89" in out and "cosine of u and -u: -1.00" in out
-    assert "125 ink, 167 rim and 492 paper pixels" in out
-    assert "kernel  closest of ours  cosine untrained    sum   bias  on ink  on rim  on paper" in out
+    assert "125 ink and 492 paper pixels; 12 of the 125 ink pixels have a 3×3 square all inked" in out
+    assert "kernel  closest of ours  cosine untrained    sum   bias  on ink  on paper" in out
     kernels = json.loads((tmp_path / "a" / "first_cnn_kernels.json").read_text())  # what check_executed_notebooks reads
     assert kernels["seeds"] == [0, 1] and len(kernels["closer"]) == 2 and len(kernels["cosines"]) == 8
     assert all(abs(c) <= 1 + 1e-6 for row in kernels["cosines"] + kernels["untrained"] for c in row)
-    assert len(kernels["on_rim"]) == 8
+    assert len(kernels["on_ink"]) == 8 and kernels["all_ink"] == 12
     assert out.count("No answer yet") == 1  # the student edition: one exercise, not answered
     figures(tmp_path / "a", "learned_kernels")
 
