@@ -30,6 +30,10 @@ for _recipe in RECIPES.values():
     _recipe.update(weight_decay=5e-4, schedule="onecycle", subset=None, val_size=5000)
 RECIPES["cnn"].update(label_smoothing=0.1, augment=True, max_shift=2, max_rotation=10.0)
 MAKER = {"mlp": ("MLP", "05"), "cnn": ("CNN", "10")}  #: each model's name, and the notebook that trains it
+#: The MLP's full-length validation runs over a grid of training values fixed before the runs, one value changed
+#: at a time from the recipe (``tools/check_recipe.py --grid`` made it; notebook 05b reads it): under "grid",
+#: for each name, ``[{"value": v, "accuracies": [seed 0's, ..., seed 4's]}, ...]``.
+VALIDATION_GRID = Path(__file__).with_name("recipe_grid.json")
 
 
 class MissingParameter(KeyError):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from check_recipe import main, parse_change  # tools/check_recipe.py
+from check_recipe import GRID, main, parse_change, run_grid  # tools/check_recipe.py
 
-from mnist_lab import metrics
+from mnist_lab import course, metrics, runtime
 
 
 def test_a_change_is_a_recipe_name_and_a_value():
@@ -39,3 +39,45 @@ def test_it_reads_each_change_against_the_recipe(tiny_root, capsys, tmp_path):
     gain, noise = 100 * (recipe - changed), 100 * (recipe_std + changed_std)
     assert lines[1].endswith(f"the recipe's lead {gain:+.2f} points, noise {noise:.2f}: "
                              + metrics.seed_verdict(gain, noise))  # fmt: skip
+
+
+def test_the_grid_trains_each_value_once_and_shares_the_recipe(tiny_root, capsys, tmp_path):
+    grid = {"lr": [0.0001, 0.05], "momentum": [0.9]}  # 0.05 and 0.9: the recipe's, trained once
+    runs = run_grid(grid, 2, {"val_size": 100, "epochs": 1}, tiny_root)
+    assert [row["value"] for row in runs["lr"]] == [0.0001, 0.05]
+    assert runs["lr"][1]["accuracies"] == runs["momentum"][0]["accuracies"]  # the same runs
+    assert capsys.readouterr().out.count("\n") == 2  # the recipe and lr=0.0001, each trained once
+
+
+def test_the_grid_and_a_change_are_not_mixed():
+    with pytest.raises(SystemExit, match="leave out --change"):
+        main(["--grid", "x.json", "--change", "lr=0.1"])
+
+
+def test_the_library_keeps_a_run_of_the_declared_grid():
+    kept = runtime.read_json(course.VALIDATION_GRID)["grid"]
+    assert {name: [row["value"] for row in rows] for name, rows in kept.items()} == GRID
+    assert all(len(row["accuracies"]) == 5 for rows in kept.values() for row in rows)
+    recipe_runs = [row["accuracies"] for name, rows in kept.items() for row in rows
+                   if row["value"] == course.RECIPES["mlp"][name]]  # fmt: skip
+    assert len(recipe_runs) == len(GRID)  # each grid holds the recipe's value
+    assert all(runs == recipe_runs[0] for runs in recipe_runs)  # one set of runs, shared
+
+
+def test_what_notebook_05b_reads_from_the_grid():
+    """05b cell 25: "Validation chooses notebook 05's rate, momentum, weight decay and schedule (printed);
+    momentum 0.99's runs failed to train. [...] For the epochs it chooses 20, at twice the time" """
+    kept = runtime.read_json(course.VALIDATION_GRID)["grid"]
+    chosen = {name: max(rows, key=lambda row: metrics.mean_std(row["accuracies"])[0])["value"]
+              for name, rows in kept.items()}  # fmt: skip
+    recipe = course.RECIPES["mlp"]
+    assert {name: value == recipe[name] for name, value in chosen.items()} == {
+        "lr": True,
+        "momentum": True,
+        "weight_decay": True,
+        "schedule": True,
+        "epochs": False,
+    }
+    assert chosen["epochs"] == 2 * recipe["epochs"]
+    failed = next(row for row in kept["momentum"] if row["value"] == 0.99)["accuracies"]
+    assert max(failed) < 0.15  # about a guess's 10%: no seed trained

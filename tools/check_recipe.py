@@ -8,6 +8,12 @@ what validation says, for docs/results.md. The test digits are never read.
 
     python tools/check_recipe.py --seeds 5 --change schedule=none --change weight_decay=0 --change lr=0.1
 
+With ``--grid FILE`` it trains every value of ``GRID`` instead (the rule and the grid declared in docs/results.md
+before the runs), each with the recipe's other values, and writes the accuracies per seed to FILE: the course
+keeps them in ``mnist_lab/recipe_grid.json`` (``course.VALIDATION_GRID``), where notebook 05b reads them.
+
+    python tools/check_recipe.py --seeds 5 --grid mnist_lab/recipe_grid.json
+
 Each run takes from half a minute to a few minutes on one core, with the machine and its load: 35 runs
 (five seeds of the recipe and six changes) take about half an hour to a few hours.
 """
@@ -24,6 +30,15 @@ import time
 import torch
 
 from mnist_lab import course, metrics
+
+#: The values that validation chooses from, one training value at a time (docs/results.md, declared before the runs).
+GRID: dict[str, list] = {
+    "lr": [0.01, 0.02, 0.05, 0.1, 0.2],
+    "momentum": [0.5, 0.9, 0.95, 0.99],
+    "weight_decay": [0.0, 0.0001, 0.0005, 0.001],
+    "schedule": ["onecycle", "none"],
+    "epochs": [5, 10, 20],
+}
 
 
 def parse_change(text: str) -> tuple[str, object]:
@@ -46,6 +61,22 @@ def final_val_accuracy(changes: dict, seed: int, data_root=None) -> float:
     return history[-1]["val_accuracy"]
 
 
+def run_grid(grid: dict[str, list], seeds: int, base: dict, data_root=None) -> dict[str, list[dict]]:
+    """Train each value of ``grid`` (the recipe's other values kept) with seeds 0 .. ``seeds`` - 1 and return, for
+    each name, ``[{"value": v, "accuracies": [...]}, ...]``. The recipe itself is trained once and shared."""
+    recipe = {**course.RECIPES["mlp"], **base}
+    known: dict[str, list[float]] = {}
+
+    def accuracies(name: str, value) -> list[float]:
+        key = "recipe" if recipe[name] == value else f"{name}={value!r}"
+        if key not in known:
+            known[key] = [final_val_accuracy({**base, name: value}, seed, data_root) for seed in range(seeds)]
+            print(f"{key:<22} {metrics.mean_std(known[key])[0]:.2%}", flush=True)
+        return known[key]
+
+    return {name: [{"value": v, "accuracies": accuracies(name, v)} for v in values] for name, values in grid.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0 .. N-1 (default 5)")
@@ -53,11 +84,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", action="append", default=[], help="NAME=VALUE for every row (e.g. subset=2000)")
     parser.add_argument("--data-root", help="where MNIST is kept (default: the course's data folder)")
     parser.add_argument("--json", help="also write the accuracies per seed to this file")
+    parser.add_argument("--grid", help="train GRID's values instead and write them to this file")
     args = parser.parse_args(argv)
     if args.seeds < 2:
         raise SystemExit("--seeds must be at least 2: the noise rule needs a spread over seeds")
     torch.set_num_threads(1)
     base = dict(parse_change(text) for text in args.base)
+    if args.grid:
+        if args.change:
+            raise SystemExit("--grid trains GRID's values: leave out --change")
+        grid = run_grid(GRID, args.seeds, base, args.data_root)
+        with open(args.grid, "w") as f:
+            json.dump({"seeds": args.seeds, "base": base, "grid": grid}, f, indent=1)
+            f.write("\n")
+        return 0
     rows = {"the recipe": {}} | {text: dict([parse_change(text)]) for text in args.change}
     results: dict[str, list[float]] = {}
     for label, change in rows.items():
