@@ -261,8 +261,9 @@ def test_the_readings_of_03():
 
     slope = 1 - math.tanh(1.0) ** 2
     errors = {h: abs(nudge(math.tanh, 1.0, h) - slope) for h in (1e-2, 1e-3, 1e-6, 1e-9)}
-    # "For tanh its error shrinks like h^2, until rounding takes over (below)." (printed: 1.0e-05 at h = 1e-2,
-    # 1.0e-07 at 1e-3: "so: h 10 times smaller, error 100 times smaller: like h²")
+    # "Tanh's bending itself changes between u - h and u + h: what is left shrinks like h^2, until rounding takes
+    # over (below)." (printed: 1.0e-05 at h = 1e-2, 1.0e-07 at 1e-3: "so: h 10 times smaller, error 100 times
+    # smaller: like h²")
     assert 50 < errors[1e-2] / errors[1e-3] < 200
     # "below some size of h, the error grows (last line). At our h = 10^{-6} rounding already dominates, yet
     # stays far below the four printed decimals." (printed: 2.3e-11 at 1e-6, against the h² law's 1.0e-13;
@@ -373,12 +374,13 @@ def test_the_training_loop_of_04(executed):
     """04: what its prose reads from the loop's epochs and its generalisation gap (training_curves.json)."""
     curves = read(executed, "training_curves.json")
     history = curves["history"]
-    # Question 14, "Why can an epoch's training accuracy be below its validation accuracy?", the prose's "epoch 1's
-    # first batches met an untrained network [...] That can put validation above training", and the printed
-    # "the validation accuracy beat the epoch's training accuracy in 3 of 3 epochs" (measured: 63.3% against 86.4%,
-    # then 88.8% against 89.9% and 90.7% against 91.5%)
+    # Question 14, "Why can an epoch's training accuracy be below its validation accuracy?", the prose's "In both
+    # panels, validation beats training in every epoch. [...] epoch 1's first batches met an untrained network",
+    # and the printed "the validation accuracy beat the epoch's training accuracy in 3 of 3 epochs" (measured:
+    # 63.3% against 86.4%, then 88.8% against 89.9% and 90.7% against 91.5%); the loss panel below
     lead = [row["val_accuracy"] - row["train_accuracy"] for row in history]
     assert lead[0] == max(lead) and lead[0] > 0.1
+    assert min(lead) > 0.002  # a margin, so that a near call fails here
     # the printed "so: the validation loss fell from each epoch to the next" and "so: the validation loss was below
     # the epoch's training loss in 3 of 3 epochs" (measured: validation loss 0.49, 0.36, 0.31)
     for before, after in zip(history, history[1:]):
@@ -415,24 +417,26 @@ def test_the_over_fitting_and_the_checkpoint_of_04b(executed):
     # "`fit` saves a **checkpoint**, a training's state, after every epoch, overwriting the last"
     # (the file holds epoch 100),
     # "`optimizer_state`: for plain SGD, only its settings (`param_groups`)" (the printed `{}`, lr 0.03, momentum 0.0
-    # "(momentum: notebook 05; 0 is plain SGD)"), and "`scheduler_state` and `recipe`: notebook 05's extras, empty
-    # here." (printed: None, {})
+    # "(momentum: notebook 05; 0 is plain SGD)"), and "`scheduler_state` and `recipe` (what sets how a model
+    # trains): notebook 05's, empty here." (printed: None, {})
     checkpoint = torch.load(executed / "overfitting_run.pt", weights_only=True)
     assert checkpoint["optimizer_state"]["state"] == {} and checkpoint["epoch"] == 100
     assert checkpoint["scheduler_state"] is None and checkpoint["recipe"] == {}
     assert checkpoint["optimizer_state"]["param_groups"][0]["lr"] == 0.03
-    # "`settings`: five of `fit`'s arguments (printed); momentum, weight decay and the schedule (notebook 05; it
-    # changes lr during training) are off;"
+    # "`settings`: five of `fit`'s arguments (printed); momentum, weight decay (a pull of weights towards 0) and the
+    # schedule (it changes lr during training) are off;", and "`model_config`: the model's kind and layer sizes"
+    # (printed)
     settings = checkpoint["settings"]
     assert len(settings) == 5 and settings["epochs"] == 100
+    assert checkpoint["model_config"] == {"name": "mlp", "hidden": [128, 64]}
     assert settings["momentum"] == 0 and settings["weight_decay"] == 0 and settings["schedule"] == "none"
     # "**Over-fitting**: the validation loss rises over several epochs while the training loss still falls", "our
     # over-fitting rule** makes "several" precise with means; it needs 10 epochs past the lowest, so that the last 10
     # all come after it (under 15, the two means share epochs). A run over-fits when all three hold" (the printed
     # verdict is "too few for our rule" under 10 epochs past the lowest; the last 10 epochs' mean validation loss over
     # 10% above the mean of the epochs within 5 of its lowest; "the relative rise beats $\max_t |v_{t+1}/v_t - 1|$,
-    # the largest relative change between neighbouring epochs from the lowest on"; "the training loss still falls:
-    # lower at the last epoch's end than at the lowest's")
+    # the largest relative change between neighbouring epochs from the lowest on"; "the training loss is lower at the
+    # last epoch's end than at the lowest's: it fell over the rise")
     # and the printed "so: a rise over 10% and over that change; the training loss is lower at the last epoch than
     # at the lowest: over-fitting by our rule (set on this run: not a test of it)" (measured: the last 10 epochs'
     # validation loss averaged 24% above the 11 epochs around the lowest, at epoch 37 of 100; the largest change
@@ -481,9 +485,10 @@ def test_the_over_fitting_and_the_checkpoint_of_04b(executed):
     (loss_1, acc_1), (loss_2, acc_2) = gaps(lowest), gaps(end)
     assert loss_2 > loss_1 and acc_2 > acc_1
     # "Many texts call a wide gap over-fitting; this course keeps the word for a rising validation loss: this run's
-    # gap was already wide at its lowest", answer 9, and 04's "With far fewer training images, each seen far more
-    # often at a larger rate, the gap grows wide and the validation loss turns up" (measured: +0.27 in loss,
-    # +10.34 points; "wide": over 0.05 in loss and 1 point, where the loop's gap above was under 0.05)
+    # gap was already wide at its lowest", answer 9, and 04's "Notebook 04b trains on far fewer images, for many
+    # more epochs at a larger rate, chosen so that the validation loss turns up" (the rise: asserted above;
+    # measured: +0.27 in loss, +10.34 points; "wide": over 0.05 in loss and 1 point, where the loop's gap above
+    # was under 0.05)
     assert loss_1 > 0.05 and acc_1 > 0.01
     assert abs(end["val_accuracy"] - lowest["val_accuracy"]) < 0.01
     # "If the checkpoint holds the trained parameters, the rebuilt model reads the validation images as the last
@@ -568,9 +573,6 @@ def test_the_learned_kernels_of_08c(executed):
     assert kernels.sum(dim=(1, 2)).abs().mean() > 0.8
     # "The same seeds give 08b's accuracies." (08b's first_cnn_seeds.json)
     assert k["accuracies"] == read(executed, "first_cnn_seeds.json")["SmallCNN"]
-    # "None of the first seed's kernels became one of ours: no cosine in the table reaches 1" and answer 13
-    # (measured: the largest |cos| 0.85)
-    assert cos.abs().max() < 0.95
     # "On blank paper every product is 0, so a map is ReLU(bias) there (column "on paper")." and answer 14
     # (on paper: pixels whose 3×3 square is all 0)
     assert torch.allclose(on_paper, bias.clamp(min=0), atol=1e-5)
@@ -591,13 +593,17 @@ def test_the_learned_kernels_of_08c(executed):
     for i in range(8):
         assert on_ink[i] > 0.25 if above[i] else on_ink[i] < 0.1, (i, sums[i] + bias[i], on_ink[i])
     # "A negative of ours marks something too. Our vertical edge (right column minus left) is large on a stroke's
-    # left side, its negative on the right side. A negative blur is 0 after the ReLU unless a positive bias lifts
-    # it; then it is largest on blank paper." and answers 5 and 16 read notebook 08's hand-made kernels (digit
+    # left side, its negative on the right side. An exact negative blur is 0 after the ReLU unless a positive bias
+    # lifts it; then it is largest on blank paper." and answers 5 and 16 read notebook 08's hand-made kernels (digit
     # pixels are >= 0), no result; which side each trained kernel marks is left to Further research
     # "Kernel 3 (negative sum, positive bias) paints a white digit on darker paper." and answer 15 "as kernel 3's
     # map in the figure" (measured: sum -2.17, bias +0.51; 0.00 on ink, 0.51 on paper; its map's
     # smallest values, 0, on the ink)
     assert sums[3] < 0 < bias[3] and on_ink[3] < 0.02 and on_paper[3] > 0.1
+    # "kernels 2 and 5 (positive sum, negative bias) a dark digit on white paper." (measured: sums +2.18, +1.37,
+    # biases -0.35, -0.52; on ink 1.13, 0.60, on paper 0.00: each map is 0, white, on the paper)
+    for i in (2, 5):
+        assert sums[i] > 0 > bias[i] and on_paper[i] == 0 and on_ink[i] > 0.25, i
     # "\"closest\" is only the largest |cos|, however small (kernel 6's resembles none of ours)" (measured 0.18)
     assert cos[6].abs().max() < 0.3
     # "The sign counts however small the cosine: kernel 6, like none of ours, is listed." (printed: "so: closest to
@@ -749,10 +755,10 @@ def test_the_readings_of_06b(executed):
     # digit 9 at this one threshold. Whether beyond noise we do not test") are printed in so: lines; no sentence
     # reads their values.
     # "The gallery holds the most confident mistakes (printed: 24 of 97), not a fair sample of them. Notebook 06's
-    # largest cells recur, but they also hold many of the mistakes (printed), so most samples of mistakes would show
-    # them too." (so: line, measured: the 7 cells of 06's printed list, the fifth's ties included, hold 29 of the 97
-    # mistakes, and 11 of the 24 tiles): at least 3 of them among the tiles, and so many mistakes that a random
-    # 24 of the mistakes would miss them all under 1 time in 20, recomputed from the saved model
+    # largest cells recur among the tiles, at the share printed last; we do not test it against noise." (so: lines,
+    # measured: the 7 cells of 06's printed list, the fifth's ties included, hold 29 of the 97 mistakes, and 11 of
+    # the 24 tiles; 30% against 46%, "more than the 7.2 a random 24 would hold on average", printed from the
+    # numbers): "recur", at least 3 of them among the tiles, recomputed from the saved model
     from mnist_lab import train
 
     model, checkpoint = train.load_checkpoint(executed / "mlp.pt")
@@ -766,8 +772,6 @@ def test_the_readings_of_06b(executed):
     cells = metrics.most_confused(metrics.confusion_matrix(preds=preds, labels=labels), k=90)
     largest = [(t, p) for t, p, c in cells if c >= cells[4][2]]
     assert sum(cell in tiles for cell in largest) >= 3
-    held = sum(c for t, p, c in cells if (t, p) in largest)
-    assert math.comb(len(wrong) - held, 24) / math.comb(len(wrong), 24) < 0.05
     # "Some mistakes had a confidence above 99% (printed)" and answer 13, "the gallery shows mistakes made with a
     # confidence above 99%" (printed: "5 of the 24 shown had over 99%"): at least 2 of the tiles
     assert int((confidence[shown] > 0.99).sum()) >= 2
@@ -839,11 +843,19 @@ def test_the_readings_of_07b(executed):
     # "We load notebook 05's MLP": the clean validation accuracy it measures is mlp.pt's last epoch's
     history = torch.load(executed / "mlp.pt", weights_only=True)["history"]
     assert abs(r["clean"] - history[-1]["val_accuracy"]) < 1e-9 and r["n"] == 5000
-    # "In the figure, blur's curve falls at smaller changes than noise's." (measured: blur σ 2, change 0.111,
-    # 72.82% against noise σ 0.3, 0.128, 92.64%): blur σ 2 changes less and reads over 10 points fewer
+    # blur σ 2 changes the pixels less than noise σ 0.3 and reads over 10 points fewer (measured: change 0.111,
+    # 72.82% against 0.128, 92.64%)
     rows = {(row["kind"], row["sigma"]): row for row in r["damage"]}
     blur2, noise3 = rows["blur", 2.0], rows["noise", 0.3]
     assert blur2["change"] < noise3["change"] and blur2["accuracy"] < noise3["accuracy"] - 0.10
+    # "In the figure, both curves start nearly flat, then fall steeply" (measured: the mildest σ cost 0.02 and 0.26
+    # points; then a step of 21 points (blur σ 1.5 to 2) and 27 (noise σ 0.3 to 0.5); the strongest cost 68 and 53):
+    # each kind's mildest σ costs at most a point, one step between σ costs over 10 points, the strongest over 30
+    for kind in ("blur", "noise"):
+        mine = sorted((row for row in r["damage"] if row["kind"] == kind), key=lambda row: row["sigma"])
+        accuracies = [row["accuracy"] for row in mine]
+        assert r["clean"] - accuracies[1] <= 0.01 and r["clean"] - accuracies[-1] > 0.30
+        assert max(a - b for a, b in zip(accuracies, accuracies[1:])) > 0.10
 
     # "In the figure, from blur σ 1.5 on, blur's curve lies below noise's." (the curves: straight lines between the
     # points; measured: blur σ 1.5, 2, 3 at 94.12%, 72.82%, 29.48% against noise's line at 96.59%, 94.31%,
@@ -858,12 +870,14 @@ def test_the_readings_of_07b(executed):
         assert rows["blur", sigma]["accuracy"] < line("noise", rows["blur", sigma]["change"]) - 0.01
     for sigma in (0.2, 0.3):
         assert rows["noise", sigma]["accuracy"] > line("blur", rows["noise", sigma]["change"]) + 0.01
-    # "Each kind's first σ that costs over a point costs over 3 SE (printed). We picked these σ after looking, [...] so
-    # we ask 3 SE, not 2: luck rarely passes it at any σ tried (printed)." (the so: lines print "beyond 3 SE" from the
-    # numbers, and the chance, 10 times a bell curve's 0.13%, 1.3%) and answer 11 (the SE of a difference on the same
-    # digits: at most sqrt(d / n), d the share read differently; measured: blur σ 1.5, 3.94 points, 13 times the bound;
-    # noise σ 0.2, 1.36, 7 times): each kind has such a σ, its drop over 3 SE ("several"), so that a near call fails
-    # here
+    # "Each kind's first σ costing over a point costs over 3 SE, even notebook 06's larger SEs (printed). [...] We
+    # picked these σ after looking, [...] so we ask 3 SE, not 2: luck rarely passes it in any of our comparisons
+    # (printed)." (the lines under each so: line print "beyond 3 SE" from the numbers; the chance, 12 times a bell
+    # curve's 0.27% beyond 3 SE on both sides, 3.2%, is printed from the counts of σ) and answer 11 (the SE of a
+    # difference on the same digits: at most sqrt(d / n), d the share read differently; measured: blur σ 1.5, 3.94
+    # points, 13 times the bound; noise σ 0.2, 1.36, 7 times): each kind has such a σ, its drop over 3 SE
+    # ("several"), so that a near call fails here
+    assert len(r["damage"]) == 12 and 12 * math.erfc(3 / math.sqrt(2)) < 0.05
     firsts = {}
     for kind in ("blur", "noise"):
         out = [row for row in r["damage"] if row["kind"] == kind and r["clean"] - row["accuracy"] > 0.01]
@@ -872,16 +886,21 @@ def test_the_readings_of_07b(executed):
         # "notebook 06's formula adds this shared luck, which cancels in the drop, so it can overstate the SE" and
         # answer 10, "Here it gives a larger SE than the bound (printed)": notebook 06's SE of the difference is
         # larger than the bound sqrt(d / n) (measured: 0.39 against 0.31 points for blur, 0.32 against 0.20 for
-        # noise; the so: lines print "more" from the numbers)
+        # noise; the lines under the so: lines print "larger" from the numbers)
         a, b = r["clean"], firsts[kind]["accuracy"]
         se_06 = math.sqrt((a * (1 - a) + b * (1 - b)) / r["n"])
         assert se_06 > math.sqrt(firsts[kind]["differ"] / r["n"])
-        # "Notebook 06's formula gives larger SEs (printed); each drop passes 2 of those too." (measured: 3.94 points
-        # against 2 x 0.39, 1.36 against 2 x 0.32)
-        assert a - b > 2 * se_06
-    # "Blur σ 1.5 and noise σ 0.2 change the pixels about equally" and answer 13, "from blur σ 1.5 on: at about equal
-    # change it costs more": changes within 0.01, blur's drop over twice noise's (measured on CI's run: 3.68 against
-    # 0.96 points, where noise σ 0.2 costs under a point)
+        # "[...] costs over 3 SE, even notebook 06's larger SEs (printed)." (measured: 3.94 points, 10 times 0.39;
+        # 1.36, 4 times 0.32; also printed from the numbers)
+        assert a - b > 3 * se_06
+        # "A few digits misread clean are read right damaged (won)." (measured: 23 won of 243 read differently at
+        # blur σ 1.5, 17 of 102 at noise σ 0.2): some won, at most 1% of the digits, fewer than the lost
+        won = round(r["n"] * (firsts[kind]["differ"] - (a - b)) / 2)
+        lost = round(r["n"] * firsts[kind]["differ"]) - won
+        assert 0 < won <= 0.01 * r["n"] and won < lost
+    # "Blur σ 1.5 and noise σ 0.2 change the pixels about equally" and answer 13, "from blur σ 1.5 [...]: at about
+    # equal change it costs more": changes within 0.01, blur's drop over twice noise's (measured on CI's run: 3.68
+    # against 0.96 points, where noise σ 0.2 costs under a point)
     pair = {row["kind"]: row for row in r["damage"] if (row["kind"], row["sigma"]) in (("blur", 1.5), ("noise", 0.2))}
     drops = {kind: r["clean"] - row["accuracy"] for kind, row in pair.items()}
     assert abs(pair["blur"]["change"] - pair["noise"]["change"]) < 0.01
@@ -890,8 +909,10 @@ def test_the_readings_of_07b(executed):
     # saved; measured: 2.58 points, 8 times the bound): over 3 bounds
     assert (r["pair"]["blur"], r["pair"]["noise"]) == (1.5, 0.2)
     assert drops["blur"] - drops["noise"] > 3 * math.sqrt(r["pair"]["differ"] / r["n"])
-    # "From these σ on, blur hurts more on this scale; below them, each costs at most a point (printed)." and answer 13,
-    # "Below, each costs at most a point" (measured: blur σ 0.5 and 1, 0.02 and 0.46 points; noise σ 0.1, 0.26)
+    # "So from these σ up to the strongest blur, blur hurts more on this scale; below them, each costs at most a point
+    # (printed)." (the line asserts above, and the strongest blur against a noise that changes more, below) and
+    # answer 13, "Below, each costs at most a point" (measured: blur σ 0.5 and 1, 0.02 and 0.46 points; noise σ 0.1,
+    # 0.26)
     below = [row for row in r["damage"] if row["sigma"] < {"blur": 1.5, "noise": 0.2}[row["kind"]]]
     assert len(below) == 5 and all(r["clean"] - row["accuracy"] <= 0.01 for row in below)
     # "A noise changing them as much as the strongest blur, or more, reads far more, 40 bounds." (also answer 13: "a
@@ -901,22 +922,22 @@ def test_the_readings_of_07b(executed):
     blur = max((row for row in r["damage"] if row["kind"] == "blur"), key=lambda row: row["change"])
     more = [row for row in r["damage"] if row["kind"] == "noise" and row["change"] >= blur["change"]]
     assert more and more[0]["accuracy"] >= blur["accuracy"] + 0.05
-    # "even the strongest blur stays above the guessing line" (the line: 10%; measured: 29.48% at blur σ 3)
-    assert blur["accuracy"] > 0.15
-    # "40 times the SE bound" (printed): the SE of that difference on the same digits is at most
-    # sqrt(d / n), d the share of digits the two read differently; "far more": over 10 of them
+    # "40 times the SE bound" (printed; the notebook prints it only beyond 3 SE): the SE of that difference on the same
+    # digits is at most sqrt(d / n), d the share of digits the two read differently; "far more": over 10 of them
     noise = more[0]
     ahead = noise["accuracy"] - blur["accuracy"]
     assert r["blur_noise_differ"] is not None and ahead > 10 * math.sqrt(r["blur_noise_differ"] / r["n"])
-    # "On clean digits the mistakes spread over many answers (printed). The strongest blur and noise pull most of
-    # them to one answer, 8 (printed)." and answer 15 (measured: clean, 12 of 97 to each of 4 answers, 12%, and
-    # every answer 0 to 9 gets 4 or more; blur σ 3, 3,448 of 3,526 read as 8, 98%; noise σ 0.7, 2,042 of 2,757, 74%)
+    # "On clean digits the mistakes spread over many answers (printed). The strongest blur sends nearly all of them
+    # to 8, the strongest noise most of them (printed)." and answer 15 (measured: clean, 12 of 97 to each of 4
+    # answers, 12%, and every answer 0 to 9 gets 4 or more; blur σ 3, 3,448 of 3,526 read as 8, 98%; noise σ 0.7,
+    # 2,042 of 2,757, 74%)
     turned = r["misread_answers"]
     assert set(turned) == {"clean", "blur σ 3", "noise σ 0.7"}
     assert turned["clean"]["most"] < 0.25 * turned["clean"]["misread"]
     assert sum(count > 0 for count in turned["clean"]["counts"]) >= 8
     for name in ("blur σ 3", "noise σ 0.7"):
         assert turned[name]["answers"] == [8] and turned[name]["most"] > 0.5 * turned[name]["misread"]
+    assert turned["blur σ 3"]["most"] > 0.9 * turned["blur σ 3"]["misread"]  # "nearly all" (measured: 98%)
     # exercise 1 gives its own counts (180 lost, 30 won of 5,000): its solution reads no result of this run
 
 
@@ -946,6 +967,10 @@ def test_the_grid_of_07c(executed):
     # (printed)." and answers 13, 15 and 16 (32 digits each right with the clean validation accuracy; measured at
     # 98.06%: 53.4% spotless), and answer 16's "the model misreads 1.9% of the validation digits (printed)" (1.94%)
     assert 0.35 < r["clean"] ** size < 0.65 and 0.015 < rate < 0.025
+    # "32 digits are too few to show how often the model is wrong: one grid's SE exceeds the share it measures
+    # (printed)." and answer 15 (notebook 06's SE for 32 digits at the validation share wrong; measured: 2.4% against
+    # 1.9%; the so: line prints "larger" from the numbers)
+    assert math.sqrt(rate * (1 - rate) / size) > rate
 
 
 def test_the_ablation_of_05b_one_change_at_a_time(executed):
@@ -1418,8 +1443,8 @@ def test_the_steps_of_12(executed):
     pens = read(executed, "draw_readings.json")["pens"]
     assert sorted(float(width) > draw.INK for width in pens) == [False, False, True]
     assert all(counts == {"MLP": 10, "CNN": 10} for counts in pens.values())
-    # "The pad and notebooks 12b and 12c use `draw.rasterize_strokes`, the library's copy of our steps. It gives our
-    # pixels exactly (printed)." (the notebook prints the comparison on ten built-in drawings); 12b's "the
+    # "Notebooks 12b and 12c use `draw.rasterize_strokes`, the library's copy of our steps. It gives our pixels
+    # exactly on ten built-in drawings (printed)." (the notebook prints that comparison); 12b's "the
     # library's copies of steps 1-2 and 3 (notebook 12), with other pens" (1.6, 1.8 and 3.0 pixels) and 12c's offsets,
     # measured with draw.center_of_mass
     for digit in range(10):
@@ -1434,9 +1459,9 @@ def test_the_steps_of_12(executed):
     x0, y0, x1, y1 = steps.bounding_box(draw.example_strokes(7))
     assert round(y1 - y0) == 114 and draw.CANVAS == 280 and y0 > draw.CANVAS / 2
     # "our lines' 2.2 × 8 = 17.6 fine pixels become 18, that is 2.25 pixels"; answer 15, "Its pen shrinks too, to 1.8
-    # pixels (lines drawn 1.75 wide)." (printed: "their lines, drawn: 1.75 and 2.25 pixels wide")
+    # pixels." (printed: "pen after shrinking: 18 / 10 = 1.8 pixels")
     assert round(2 * (draw.INK * 8 / 2)) / 8 == 2.25
-    assert round(2 * (draw.PEN * 28 / draw.CANVAS * 8 / 2)) / 8 == 1.75
+    assert f"{draw.PEN * 28 / draw.CANVAS:.1f}" == "1.8"
     # "The toy's top-left block mean is its mean by hand." (printed: block means [[2.5, ...]], by hand 2.5)
     toy = np.arange(16.0).reshape(4, 4)
     assert steps.block_mean(toy, fine=2)[0, 0] == toy[:2, :2].mean() == 2.5
@@ -1456,8 +1481,8 @@ def test_the_steps_of_12(executed):
     # 13, "The 7 lands at row 14.4, column 14.3" (also printed)
     row, col = steps.center_of_mass(digit)
     assert max(abs(row - 14), abs(col - 14)) <= 0.5 and f"{max(abs(row - 14), abs(col - 14)):.1f}" == "0.4"
-    # "Shrunk, the 7 is shorter than MNIST's 20-pixel box, sits lower than row 14 and has a thinner pen than our
-    # steps' (printed).", "in panel 4 it is small and low (measured below)" and answer 15, "the built-in 7 comes
+    # "Shrunk, the 7 is shorter than MNIST's 20-pixel box, sits lower than row 14 and has a thinner pen than ours
+    # (printed).", "in panel 4 it is small and low (measured below)" and answer 15, "the built-in 7 comes
     # out 14 pixels tall, centred low" (measured: 14 pixels tall, centre of mass at row 17.8; pen 1.8 pixels against
     # 2.2)
     assert (shrunk.sum(axis=1) > 0).sum() == 14 and steps.center_of_mass(shrunk)[0] > 14
