@@ -265,12 +265,18 @@ def test_the_readings_of_03():
     # over (below)." (printed: 1.0e-05 at h = 1e-2, 1.0e-07 at 1e-3: "so: h 10 times smaller, error 100 times
     # smaller: like h²")
     assert 50 < errors[1e-2] / errors[1e-3] < 200
-    # "below some size of h, the error grows (last line). At our h = 10^{-6} rounding already dominates, yet
-    # stays far below the four printed decimals." (printed: 2.3e-11 at 1e-6, against the h² law's 1.0e-13;
+    # "below some h the error grows (last line). At h = 10^{-6} rounding already dominates, yet stays far
+    # below the four printed decimals." (printed: 2.3e-11 at 1e-6, against the h² law's 1.0e-13;
     # 6.4e-08 at 1e-9)
     h2_law = errors[1e-3] / 1000**2
     assert errors[1e-6] > 10 * h2_law and errors[1e-9] > errors[1e-6]
     assert errors[1e-6] < 1e-6
+    # "Each weight's derivative is its input times the same 1 - L^2: a weight whose input is 0 gets 0 (second
+    # entry)." (printed: w.grad +0.9901 +0.0000 +0.4950, for x_in = [1.0, 0.0, 0.5])
+    x_in = torch.tensor([1.0, 0.0, 0.5], dtype=torch.float64)
+    w = torch.tensor([0.3, 0.1, -0.4], dtype=torch.float64, requires_grad=True)
+    torch.tanh((x_in * w).sum()).backward()
+    assert w.grad[1].item() == 0.0 and (w.grad[[0, 2]] != 0).all()
 
 
 def _untrained_mlp_and_batch_of_03b_03c():
@@ -514,20 +520,23 @@ def test_the_first_cnn_of_08b(executed):
     # seeds 0 to 4 the lead of each seed was 3.2 to 8.6 points): the lead must beat the noise by a point, so that a
     # near call fails
     assert 0.88 <= cnn <= 0.97 and cnn - mlp > cnn_std + mlp_std + 0.01
+    # "a clear gain by notebook 05b's noise rule, just above a weak verdict (printed)" (printed: "2.2 times it,
+    # just above a weak verdict"; a weak verdict is 0.5 to 2 times the noise)
+    assert 2 <= (cnn - mlp) / (cnn_std + mlp_std) < 3
     # "most of the noise is the MLP's spread." and answer 13 (measured: 2.12% against SmallCNN's 0.62%)
     assert mlp_std > cnn_std
     # "Each SmallCNN seed beats each MLP seed" (measured: SmallCNN's lowest 93.80%, the MLP's highest 90.60%)
     assert min(runs["SmallCNN"]) > max(runs["MLP"])
     # "Both took 157 steps, one pass over the 10,000 images. With this rate and momentum, 05b's MLP reached about
-    # 94% in about 940 steps (3 passes, batch 32)." (notebook 05b's row "+ momentum 0.9" on 10,000 images:
+    # 94% in 3 passes at batch 32, about 940 steps." (notebook 05b's row "+ momentum 0.9" on 10,000 images:
     # 93.95% ± 0.74%)
     ablation = read(executed, "ablation.json")
     assert ablation["epochs"] == 3 and ablation["images"] == 10_000
     assert ablation["rows"][2]["change"] == "+ momentum 0.9" and 0.935 <= ablation["rows"][2]["mean"] < 0.945
-    # "[SmallCNN got as far in a sixth of the steps, a third of the images seen,] while our MLP fell far short"
+    # "[SmallCNN got as far in one pass at batch 64,] while our MLP fell far short"
     # (measured: 88.52% against 05b's 93.95%): over 3 points below 05b's row
     assert mlp < 0.93 and mlp < ablation["rows"][2]["mean"] - 0.03
-    # "SmallCNN got as far in a sixth of the steps, a third of the images seen" and answer 14 (measured:
+    # "SmallCNN got as far in one pass at batch 64" and answer 14 (measured:
     # 94.51% against 05b's 93.95%; images: 10,000 against 3 × 10,000): SmallCNN's
     # mean is within half a point of 05b's row, or above it
     assert cnn > ablation["rows"][2]["mean"] - 0.005
@@ -557,20 +566,23 @@ def test_the_learned_kernels_of_08c(executed):
     k = read(executed, "first_cnn_kernels.json")
     assert k["seeds"] == [0, 1, 2] and len(k["closer"]) == 3 and len(k["cosines"]) == len(k["untrained"]) == 8
     cos, on_ink, on_paper, bias = (torch.tensor(k[name]) for name in ("cosines", "on_ink", "on_paper", "bias"))
-    # "Compared with its own start only, most kernels ended closer to one of ours or its negative, in each seed, some
-    # to a negative (printed above)." and answer 13 "Most, in each seed (the printed counts)" (printed: "so: by
-    # seed [0, 1, 2]: closer [6, 7, 7], of them to a negative [4, 6, 2]; 20 of 24 in all")
+    # "Most kernels ended closer to one of ours or its negative than they began, in each seed; how many to a negative
+    # varies (printed above)." and answer 13 "Most, in each seed (the printed counts)" (printed: "so: by seed [0, 1,
+    # 2]: closer [6, 7, 7], of them to a negative [4, 6, 2]; 20 of 24 in all")
     assert all(n >= 5 for n in k["closer"]) and sum(k["closer"]) >= 16
-    assert all(n >= 1 for n in k["negative"])
+    assert max(k["negative"]) - min(k["negative"]) >= 2
     # "the count is not compared with random changes (*Further research*)": no chance level is claimed; the
     # count over the seeds stays well above half (measured 20 of 24)
     assert sum(k["closer"]) >= 18
-    # "`unit` makes the blur nine entries of 1/3. So a kernel's cosine with it is its weights' sum over 3 times its
-    # length: a sum pushed from 0 faster than the length grows brings it closer to the blur or its negative." and
-    # answer 13 (an identity; trained sums do move from 0: measured mean |sum| 1.08; an untrained kernel, uniform
-    # within ±1/3: about 0.46)
+    # "So did they become like notebook 08's kernels? Partly. The untrained column reaches 0.66, above most trained
+    # |cos|: a random start can be as alike. Only kernels 3 and 4 end clearly above every untrained start." and
+    # answer 13 "random starts reach |cos| as large as most trained kernels'" (measured: untrained at most 0.662,
+    # kernel 3's start, a seeded draw no machine changes; trained 0.62, 0.66, 0.59, 0.85, 0.80, 0.41, 0.18, 0.58)
+    untrained_top, trained_top = torch.tensor(k["untrained"]).abs().max(), cos.abs().amax(dim=1)
+    assert round(untrained_top.item(), 2) == 0.66
+    assert (trained_top < untrained_top).sum() >= 5
+    assert [i for i in range(8) if trained_top[i] > untrained_top + 0.1] == [3, 4], trained_top
     kernels = torch.tensor(k["kernels"]).reshape(8, 3, 3)
-    assert kernels.sum(dim=(1, 2)).abs().mean() > 0.8
     # "The same seeds give 08b's accuracies." (08b's first_cnn_seeds.json)
     assert k["accuracies"] == read(executed, "first_cnn_seeds.json")["SmallCNN"]
     # "On blank paper every product is 0, so a map is ReLU(bias) there (column "on paper")." and answer 14
@@ -583,15 +595,13 @@ def test_the_learned_kernels_of_08c(executed):
     # 0.46 above 0.31)
     relu_full = (torch.tensor(k["sums"]) + bias).clamp(min=0)
     assert (on_ink < relu_full - 0.1).any() and (on_ink > relu_full + 0.05).any()
-    # "and follows only its sign: large where sum + bias > 0, small otherwise." (measured: sum + bias +1.83,
-    # +0.31, +0.85, +0.35 for kernels 2, 4, 5, 7, on ink 1.13, 0.46, 0.60, 0.38; -0.19, -1.44, -1.66, -0.21 for
-    # kernels 0, 1, 3, 6, on ink 0.05, 0.00, 0.00, 0.00): both signs occur, every kernel's column on ink follows
-    # its sign
+    # "Still, in this table every kernel with sum + bias > 0 has a larger "on ink" than every kernel without."
+    # (measured: sum + bias +1.83, +0.31, +0.85, +0.35 for kernels 2, 4, 5, 7, on ink 1.13, 0.46, 0.60, 0.38; -0.19,
+    # -1.44, -1.66, -0.21 for kernels 0, 1, 3, 6, on ink 0.05, 0.00, 0.00, 0.00)
     sums = torch.tensor(k["sums"])
     above = sums + bias > 0
     assert above.any() and not above.all(), above
-    for i in range(8):
-        assert on_ink[i] > 0.25 if above[i] else on_ink[i] < 0.1, (i, sums[i] + bias[i], on_ink[i])
+    assert on_ink[above].min() > on_ink[~above].max() + 0.2, (sums + bias, on_ink)
     # "A negative of ours marks something too. Our vertical edge (right column minus left) is large on a stroke's
     # left side, its negative on the right side. An exact negative blur is 0 after the ReLU unless a positive bias
     # lifts it; then it is largest on blank paper." and answers 5 and 16 read notebook 08's hand-made kernels (digit
@@ -606,13 +616,11 @@ def test_the_learned_kernels_of_08c(executed):
         assert sums[i] > 0 > bias[i] and on_paper[i] == 0 and on_ink[i] > 0.25, i
     # "\"closest\" is only the largest |cos|, however small (kernel 6's resembles none of ours)" (measured 0.18)
     assert cos[6].abs().max() < 0.3
-    # "The sign counts however small the cosine: kernel 6, like none of ours, is listed." (printed: "so: closest to
-    # a negative: kernels [1, 3, 4, 6, 7]")
-    assert -cos[6].min() > cos[6].max()
-    # "Kernel 4's top row is mostly red, its bottom row blue: the negative of our horizontal edge, as its cosine in
-    # the table below says." (measured: top row -0.03, 0.62, 0.62; bottom row -0.15, -0.61, -0.46; cosine -0.80)
+    # "Kernel 4's top row is mostly red, its bottom row blue: it is closest to the negative of our horizontal edge,
+    # though not exactly (its cosine in the table below)." (measured: top row -0.03, 0.62, 0.62; bottom row -0.15,
+    # -0.61, -0.46; cosine -0.80)
     assert kernels[4, 0].sum() > 0.5 and (kernels[4, 0] > -0.1).all() and (kernels[4, 2] < 0).all()
-    assert cos[4].abs().argmax() == 1 and cos[4, 1] < -0.5
+    assert cos[4].abs().argmax() == 1 and -0.95 < cos[4, 1] < -0.5
 
 
 def test_the_learning_rates_of_05(executed):
@@ -693,8 +701,9 @@ def test_the_readings_of_06(executed):
     assert int((off > 0).sum()) >= 5
     # answer 13: the diagonal's sum over the total is the validation accuracy
     assert abs(matrix.diag().sum().item() / matrix.sum().item() - metrics["val_accuracy"]) < 1e-12
-    # "Mirror counts $c_1$ and $c_2$ differ by noise of about $\sqrt{c_1 + c_2}$: unequal pairs are common by chance."
-    # (a property of the noise, not a reading: a pair with an odd total cannot be equal) and "Under 1 draw in 20 as
+    # "Mirror counts $c_1$ and $c_2$ differ by noise of about $\sqrt{c_1 + c_2}$: small counts can differ by chance
+    # alone, and a pair with an odd total cannot be equal." (a property of the noise, not a reading; the count of odd
+    # totals is printed: measured 23 of the 29 differing pairs) and "Under 1 draw in 20 as
     # lopsided would tell which mistake is more common.": the most lopsided pair, the count of differing pairs and the
     # verdict are printed in so: lines (measured: 29 of 45 pairs differ; 8 -> 9: 4 against 9 -> 8: 0, 2.0 sqrt(c1 + c2);
     # noise alone as lopsided in 66.4% of 20,000 draws: "noise could explain it"); no sentence reads a side. Answer 14,
@@ -726,11 +735,12 @@ def test_the_readings_of_06b(executed):
     # "Some mistakes had a confidence above 99% (printed): a confident answer can be wrong." (also answer 13; the
     # most confident measured 99.99% on the validation digits, 99.98% on another float path): see below for "Some"
     assert per_digit["val_most_confident_mistake"] > 0.99
-    # "We test the two shares F1 combines, not F1 itself: each counts right answers out of a known number, easy to
-    # simulate. For each, we compare the lowest digit with the highest. [...] so that rule does not apply. Instead we
-    # simulate "no difference": each digit right as often as the whole set (the diagonal over the total). [...] Noise
-    # can fool either test; the chance of one or both is at most the two chances' sum. So a gap counts as beyond
-    # noise only if under 1 draw in 40 gives one as many SE wide: 1/40 + 1/40 = 1/20."
+    # "We test the two shares F1 combines, not F1 itself. Recall counts right answers out of a known number, the
+    # digit's images. Precision counts them out of the answers $d$, a number that varies too: we treat it as known.
+    # For each, we compare the lowest digit with the highest. [...] so that rule does not apply. Instead we simulate
+    # "no difference": each digit right as often as the whole set (the diagonal over the total). [...] Noise can fool
+    # either test, so a gap counts as beyond noise only if under 1 draw in 40 gives one as many SE wide: the chance
+    # of either is then at most 1/40 + 1/40 = 1/20."
     # (a union bound, not a reading; the code's cut is 1 / 40) The verdicts, the near calls ("near 1 in 40: a weak
     # verdict", within a point of the cut) and the conclusion ("no digit's precision or recall is shown to differ beyond
     # noise") are only printed, in so: lines (measured with 20,000 draws: precision, digit 6's 0.975 to digit 8's 0.991,
@@ -745,6 +755,12 @@ def test_the_readings_of_06b(executed):
         low, high = values.argmin(), values.argmax()
         se_of_gap = math.sqrt(pooled * (1 - pooled) * (1 / counts[low] + 1 / counts[high]))
         assert 0.9 < values.min() <= values.max() <= 1 and 0 < se_of_gap < 0.02
+    # "The table's columns disagree on the lowest digit." (measured: precision digit 6, recall digit 8, with 9 equal
+    # at three decimals, F1 digit 9): the three columns' lowest digits are not all one
+    on_diagonal = matrix.diag().double()
+    precision, recall = on_diagonal / matrix.sum(dim=0), on_diagonal / matrix.sum(dim=1)
+    f1 = 2 * precision * recall / (precision + recall)
+    assert len({int(precision.argmin()), int(recall.argmin()), int(f1.argmin())}) > 1
     # the saved per-digit table is the one the formulas print ("the same as metrics.precision_recall: True")
     for row in per_digit["val_per_class"]:
         k = row["class"]
@@ -775,6 +791,9 @@ def test_the_readings_of_06b(executed):
     # "Some mistakes had a confidence above 99% (printed)" and answer 13, "the gallery shows mistakes made with a
     # confidence above 99%" (printed: "5 of the 24 shown had over 99%"): at least 2 of the tiles
     assert int((confidence[shown] > 0.99).sum()) >= 2
+    # "The first row's 3 read as 8 may look like an 8; no label is checked." (the gallery's 8 columns; measured: the
+    # third tile, 99.6%): a 3 read as 8 among the first 8 tiles
+    assert (3, 8) in list(zip(labels[shown].tolist(), preds[shown].tolist()))[:8]
 
 
 def test_the_readings_of_07(executed):
@@ -808,6 +827,13 @@ def test_the_readings_of_07(executed):
     # course.train_model and notebook 05 call runtime.seed_everything, then models.MLP)
     saved = torch.load(executed / "mlp.pt", weights_only=True)
     assert {"seed", "hidden"} <= set(saved["recipe"]) and saved["recipe"]["hidden"] == [128, 64]
+    # its printed first weights, "# 05b's line for seed 0" (05b prints "seed 0: first weights [-0.0003, 0.0192,
+    # -0.0294]" for models.MLP(P["hidden"]) right after runtime.seed_everything(seed))
+    from mnist_lab import models, runtime
+
+    runtime.seed_everything(saved["recipe"]["seed"])
+    start = [round(w, 4) for w in models.MLP(saved["recipe"]["hidden"]).layers[0].weight[0, :3].tolist()]
+    assert saved["recipe"]["seed"] == 0 and start == [-0.0003, 0.0192, -0.0294]
     assert lowest["val_accuracy"] + history[-1]["val_accuracy"] - 1 > 0.9
     # the units shown whose eight digits hold one digit 6 or more times, and whether the palest panel's unit still
     # ranks one kind first 6 or more times (the same threshold): only printed, in so: lines (4 of 8 units and "still
@@ -821,14 +847,14 @@ def test_the_readings_of_07(executed):
     untrained = sum(a >= 6 for a in r["alike_untrained"])
     assert len(r["alike_trained"]) == len(r["alike_untrained"]) == 128 and untrained > 10
     assert trained >= 1.5 * untrained
-    # "Inside it most weights are red" (the black line: where the 8 digits' mean ink passes 0.3; printed: the share
+    # "Inside it most weights are positive" (the black line: where the 8 digits' mean ink passes 0.3; printed: the share
     # of positive weights there, measured 64% to 73% in the 8 rows): over half in every row
     assert len(r["red"]) == 8 and min(r["red"]) > 0.5
-    # "Inside it most weights are red, on average for the newly built MLP too (printed)" (measured: 55% to 63% in
+    # "Inside it most weights are positive, on average for the newly built MLP too (printed)" (measured: 55% to 63% in
     # the 8 rows, mean printed): over half on average, where "on average" reads no single row
     assert len(r["red_new"]) == 8 and sum(r["red_new"]) / 8 > 0.5
     # "The trained rows' mean is higher, 68% against 59% (row by row: printed)" and answer 17, "In the 8 rows
-    # drawn, more of the weights inside the black line are red on average (printed)" (the newly built MLP is seeded
+    # drawn, more of the weights inside the black line are positive on average (printed)" (the newly built MLP is seeded
     # and sized as 05's; the means are compared, with a margin of 3 points; row by row is only printed, in a so:
     # line). "A mixed row's digits may share a stroke, a loop or an arc, that its unit looks for." reads no side.
     assert sum(r["red"]) / 8 > sum(r["red_new"]) / 8 + 0.03
@@ -870,10 +896,10 @@ def test_the_readings_of_07b(executed):
         assert rows["blur", sigma]["accuracy"] < line("noise", rows["blur", sigma]["change"]) - 0.01
     for sigma in (0.2, 0.3):
         assert rows["noise", sigma]["accuracy"] > line("blur", rows["noise", sigma]["change"]) + 0.01
-    # "Each kind's first σ costing over a point costs over 3 SE, even notebook 06's larger SEs (printed). [...] We
-    # picked these σ after looking, [...] so we ask 3 SE, not 2: luck rarely passes it in any of our comparisons
-    # (printed)." (the lines under each so: line print "beyond 3 SE" from the numbers; the chance, 12 times a bell
-    # curve's 0.27% beyond 3 SE on both sides, 3.2%, is printed from the counts of σ) and answer 11 (the SE of a
+    # "Each kind's first σ costing over a point costs over 3 SE, even notebook 06's larger SEs (printed). Luck rarely
+    # passes 3 SE in any of our comparisons (printed)." (the lines under each so: line print "beyond 3 SE" from the
+    # numbers; the chance, 12 times a bell curve's 0.27% beyond 3 SE on both sides, 3.2%, is printed from the counts
+    # of σ) and answer 11 (the SE of a
     # difference on the same digits: at most sqrt(d / n), d the share read differently; measured: blur σ 1.5, 3.94
     # points, 13 times the bound; noise σ 0.2, 1.36, 7 times): each kind has such a σ, its drop over 3 SE
     # ("several"), so that a near call fails here
@@ -893,11 +919,6 @@ def test_the_readings_of_07b(executed):
         # "[...] costs over 3 SE, even notebook 06's larger SEs (printed)." (measured: 3.94 points, 10 times 0.39;
         # 1.36, 4 times 0.32; also printed from the numbers)
         assert a - b > 3 * se_06
-        # "A few digits misread clean are read right damaged (won)." (measured: 23 won of 243 read differently at
-        # blur σ 1.5, 17 of 102 at noise σ 0.2): some won, at most 1% of the digits, fewer than the lost
-        won = round(r["n"] * (firsts[kind]["differ"] - (a - b)) / 2)
-        lost = round(r["n"] * firsts[kind]["differ"]) - won
-        assert 0 < won <= 0.01 * r["n"] and won < lost
     # "Blur σ 1.5 and noise σ 0.2 change the pixels about equally" and answer 13, "from blur σ 1.5 [...]: at about
     # equal change it costs more": changes within 0.01, blur's drop over twice noise's (measured on CI's run: 3.68
     # against 0.96 points, where noise σ 0.2 costs under a point)
@@ -909,8 +930,9 @@ def test_the_readings_of_07b(executed):
     # saved; measured: 2.58 points, 8 times the bound): over 3 bounds
     assert (r["pair"]["blur"], r["pair"]["noise"]) == (1.5, 0.2)
     assert drops["blur"] - drops["noise"] > 3 * math.sqrt(r["pair"]["differ"] / r["n"])
-    # "So from these σ up to the strongest blur, blur hurts more on this scale; below them, each costs at most a point
-    # (printed)." (the line asserts above, and the strongest blur against a noise that changes more, below) and
+    # "So from these σ up to the strongest blur, blur hurts more on this scale (blur σ 2 from the figure only); below
+    # them, each costs at most a point (printed)." (the line asserts above, and the strongest blur against a noise
+    # that changes more, below) and
     # answer 13, "Below, each costs at most a point" (measured: blur σ 0.5 and 1, 0.02 and 0.46 points; noise σ 0.1,
     # 0.26)
     below = [row for row in r["damage"] if row["sigma"] < {"blur": 1.5, "noise": 0.2}[row["kind"]]]
@@ -938,6 +960,14 @@ def test_the_readings_of_07b(executed):
     for name in ("blur σ 3", "noise σ 0.7"):
         assert turned[name]["answers"] == [8] and turned[name]["most"] > 0.5 * turned[name]["misread"]
     assert turned["blur σ 3"]["most"] > 0.9 * turned["blur σ 3"]["misread"]  # "nearly all" (measured: 98%)
+    # "the strongest noise most of them, 3 coming next (printed)" (measured: 278 to 3, then 156 to 2)
+    counts = turned["noise σ 0.7"]["counts"]
+    assert sorted(range(10), key=counts.__getitem__)[-2] == 3 and counts[3] > 1.3 * sorted(counts)[-3]
+    # "Even these two read far more digits right than guessing (dotted line)." (the line at 10%; measured: 29.48% and
+    # 44.86%): each over twice guessing
+    for kind in ("blur", "noise"):
+        strongest = max((row for row in r["damage"] if row["kind"] == kind), key=lambda row: row["sigma"])
+        assert strongest["accuracy"] > 0.20
     # exercise 1 gives its own counts (180 lost, 30 won of 5,000): its solution reads no result of this run
 
 
@@ -949,13 +979,14 @@ def test_the_grid_of_07c(executed):
     history = torch.load(executed / "mlp.pt", weights_only=True)["history"]
     assert abs(r["clean"] - history[-1]["val_accuracy"]) < 1e-9 and r["n"] == 5000
     assert abs(r["clean"] - read(executed, "robustness.json")["clean"]) < 1e-9
-    # "In the lines printed under the grid, every mistake has a confidence below 95%, and so do some right answers"
-    # and answers 8 and 9, "Yes: some right answers in our grid have a confidence below 95% (printed under the
-    # grid)" (measured: mistakes at 73.8% and 48.9%, right answers at 62.7% and 76.5%)
+    # "Under the grid, most answers have a confidence above 95%; every mistake and some right answers are below" (the
+    # count printed, 28 of 32) and answers 8 and 9, "Yes: some right answers in our grid have a confidence below 95%
+    # (printed under the grid)" (measured: mistakes at 73.8% and 48.9%, right answers at 62.7% and 76.5%)
     confidence, right = r["grid_confidence"], r["grid_right"]
     assert len(confidence) == len(right) == 32
     assert any(ok and c <= 0.95 for c, ok in zip(confidence, right))
     assert all(c <= 0.95 for c, ok in zip(confidence, right) if not ok)
+    assert sum(c > 0.95 for c in confidence) > 16  # "most"
     # "the least sure answer is wrong" (printed in a so: line; measured: 48.9%, the next 62.7%)
     assert not right[confidence.index(min(confidence))]
     # "As many mistakes as ours or more come about 1 grid in 8 (printed): ordinary." and answer 14 (the binomial
@@ -967,10 +998,11 @@ def test_the_grid_of_07c(executed):
     # (printed)." and answers 13, 15 and 16 (32 digits each right with the clean validation accuracy; measured at
     # 98.06%: 53.4% spotless), and answer 16's "the model misreads 1.9% of the validation digits (printed)" (1.94%)
     assert 0.35 < r["clean"] ** size < 0.65 and 0.015 < rate < 0.025
-    # "32 digits are too few to show how often the model is wrong: one grid's SE exceeds the share it measures
-    # (printed)." and answer 15 (notebook 06's SE for 32 digits at the validation share wrong; measured: 2.4% against
-    # 1.9%; the so: line prints "larger" from the numbers)
-    assert math.sqrt(rate * (1 - rate) / size) > rate
+    # "32 digits cannot show how often the model is wrong: a grid's share wrong has an SE larger than the validation
+    # share (printed)." and answer 15 (notebook 06's SE for 32 digits at the validation share wrong; measured: 2.4%
+    # against 1.9%; the so: line prints "larger" from the numbers); the next so: line prints "under one" mistake a
+    # grid on average (measured: 0.6) from the numbers
+    assert math.sqrt(rate * (1 - rate) / size) > rate and size * rate < 1
 
 
 def test_the_ablation_of_05b_one_change_at_a_time(executed):
@@ -996,14 +1028,13 @@ def test_the_ablation_of_05b_one_change_at_a_time(executed):
     assert all(len(set(row["accuracies"])) > 1 for row in rows + ablation["other_rates"])
     assert larger_lr - plain > std[0] + std[1] and momentum - larger_lr > std[1] + std[2]
     assert momentum - plain > 0.8 * (decay - plain)
-    # "The schedule's gain is near its noise, between half and twice it (printed): [...] a weak verdict either way,
-    # one that other seeds could flip." and answer 15 (compare() prints the gain in noises and flags 0.5 to 2 as a
+    # "The schedule's gain is near its noise, between half and twice it (printed): a **weak verdict**, clear or
+    # not: other seeds could flip it." and answer 15 (compare() prints the gain in noises and flags 0.5 to 2 as a
     # weak verdict, the range of notebook 11c; measured: 0.8 times the noise; the margin, gain minus noise, +0.04,
     # -0.18 and -0.09 points on three float paths)
     assert 0.5 <= abs(schedule - momentum) / (std[3] + std[2]) < 2
     assert abs(schedule - momentum - (std[3] + std[2])) < 0.004
-    # "Weight decay is within the seed spread: we cannot tell whether it helps. [...] The tie rule alone keeps the
-    # printed ties." (measured: +0.03 points,
+    # "Weight decay is within the seed spread: we cannot tell whether it helps." (measured: +0.03 points,
     # noise 0.46; -0.05, noise 0.60; the printed "so: ties (the tie rule keeps the recipe's setting): ..." lists the
     # rows within the seed spread, from the numbers)
     assert abs(decay - schedule) <= std[4] + std[3]
@@ -1250,11 +1281,12 @@ def test_the_parts_of_the_search_in_11(executed):
     assert len(flat) >= 10 and max(flat) <= 1.02 * losses[0]
     assert lrs[0] < test["falls"] < test["lowest"] < lrs[-1] and test["exploded"] and losses[-1] > losses[0]
     assert 2.2 < losses[0] < 2.4 and 1.8 < min(losses) < 2.0
-    # "the lower bound is the power of 10 below the 2% fall", "the upper bound is the power of 10 nearest it [the
-    # explosion]", and the search space takes "the range test's printed bounds, written in" (0.01 to 1)
+    # "the lower bound is the power of 10 below the 2% fall; the upper bound is the power of 10 nearest the
+    # explosion", and the search space takes the "bounds printed above (default settings), written in" (0.01 to 1)
     assert test["bounds"] == [0.01, 1] and test["bounds"][0] < test["falls"] and test["bounds"][1] > test["lowest"]
-    # "a run spends many, so it may train below the fall: notebook 05's 0.05 does (trial 0, below)." (measured:
-    # the fall at lr 0.058; trial 0, at lr 0.05, reached 94.00%)
+    # "a run spends many, so it may train below the fall: notebook 05b's full-length runs trained at 0.01" (05b's
+    # grid is guarded by 05b's test; here: the fall at lr 0.058 lies above 0.01, and trial 0, at lr 0.05, reached
+    # 94.00%)
     assert test["falls"] > 0.05 and parts["baseline_trial"]["accuracies"][-1] > 0.9
     # "Each trial trains `trial_epochs` epochs on `trial_images` sampled images: the trial budget"
     assert settings["trial_epochs"] == 2 and settings["trial_images"] == 10_000
@@ -1262,6 +1294,9 @@ def test_the_parts_of_the_search_in_11(executed):
     assert 7.5 <= math.ceil(settings["trial_images"] / 32) / math.ceil(settings["trial_images"] / 256) < 8
     # "The trial ran all its epochs: it is complete." (measured: 91.38% after epoch 1, 94.00% after epoch 2)
     assert parts["baseline_trial"]["state"] == "complete" and len(parts["baseline_trial"]["accuracies"]) == 2
+    # "Its accuracy still rose in its last epoch: at full budget the ranking may change."
+    first, last = parts["baseline_trial"]["accuracies"]
+    assert last > first + 0.01
     # "At batch 32 the weak values fell below their peers after epoch 1: pruned, an epoch saved. At batch 256
     # they stayed near chance, 10%, yet ran on: no two complete peers existed."
     # (measured: 29.38% against a 0.25 quantile of 90.63%; 9.86% after epoch 1, 9.80% after epoch 2) and answer 14
@@ -1272,8 +1307,11 @@ def test_the_parts_of_the_search_in_11(executed):
     assert weak_32["state"] == "pruned" and len(weak_32["accuracies"]) == 1 and weak_32["accuracies"][0] < threshold
     assert weak_256["state"] == "complete" and weak_256["accuracies"][0] < weak_32["accuracies"][0]
     assert weak_256["accuracies"][-1] < 0.2
-    # "Trial 1's six-fold rate with less momentum gives a steady step of 0.6, close to the baseline's 0.5."
-    # (lr / (1 - momentum): 0.3 / 0.5 and 0.05 / 0.1; no reading of their scores, one run each)
+    # "at momentum 0 the lowest rates may barely train (trial 3, below)" (trial 3: lr 0.01, the lower bound,
+    # momentum 0; it stayed near chance, asserted above)
+    assert weak_256["momentum"] == 0.0 and weak_256["lr"] == test["bounds"][0]
+    # cell 25's comment "steady step lr / (1 - momentum): trial 0: 0.05 / 0.1 = 0.5; trial 1: 0.3 / 0.5 = 0.6" and
+    # "Trials 0 and 1 ran once each: too few to rank them" (no reading of their scores)
     assert math.isclose(faster["lr"], 6 * baseline["lr"]) and faster["momentum"] < baseline["momentum"]
     assert math.isclose(faster["lr"] / (1 - faster["momentum"]), 0.6)
     assert math.isclose(baseline["lr"] / (1 - baseline["momentum"]), 0.5)
@@ -1307,8 +1345,9 @@ def test_the_search_of_11b(executed):
     best_two = sorted(before_last, key=lambda t: t["val_accuracy"], reverse=True)[:2]
     assert [t["number"] for t in best_two] == [0, 9]
     assert trials[9]["batch_size"] == 32 and trials[9]["hidden"] == "128-64"
-    # "Nor were the groups alike: the pruner could stop none of the random draws (each had under two peers), but
-    # six of TPE's seven picks (not trial 7: one peer at batch 256)." and the answer "(trial 7: trial 1 alone)"
+    # "Nor were the random draws and TPE's picks treated alike: the pruner could stop none of the random draws (each
+    # had under two peers), but six of TPE's seven picks (not trial 7: one peer at batch 256)." and the answer
+    # "(trial 7: trial 1 alone)"
     # (the random draws' values come from the seed alone; one worker: trials finish in number order)
     complete = [t for t in trials if t["state"] == "complete"]
     peers = {
@@ -1349,6 +1388,12 @@ def test_the_search_of_11b(executed):
     assert trial_10["lr"] < 0.05 and trial_10["momentum"] < 0.1
     other_256 = [t for t in trials if t["batch_size"] == 256 and t["number"] != 10]
     assert other_256 and all(t["lr"] > trial_10["lr"] and t["val_accuracy"] > 0.5 for t in other_256)
+    # "Step length alone does not rank the trials: trial 3's was about 4 times the baseline's, trial 8's under half,
+    # and both scored below it (table)." (lr / (1 - momentum); measured: 2.08 and 0.21 against 0.5, 4.2 and 0.43
+    # times; 90.38% and 91.56% against 94.00%)
+    step = {n: trials[n]["lr"] / (1 - trials[n]["momentum"]) for n in (0, 3, 8)}
+    assert 3.5 <= step[3] / step[0] <= 4.5 and step[8] / step[0] < 0.5
+    assert max(trials[3]["val_accuracy"], trials[8]["val_accuracy"]) < trials[0]["val_accuracy"]
     weak_32, weak_256 = read(executed, "search_parts.json")["four_trials"][2:]
     assert weak_256["batch_size"] == 256 and weak_256["accuracies"][-1] < 0.2
     assert weak_32["accuracies"][0] > weak_256["accuracies"][0] + 0.1
@@ -1374,9 +1419,9 @@ def test_the_winner_of_11c(executed):
     challenger = max(others, key=lambda t: t["val_accuracy"])
     assert winner["challenger"] == challenger["number"]
     assert winner["challenger_in_search"] == challenger["val_accuracy"]
-    # The verdict is made on validation (the challenger after a clear gain, else notebook 05's values); "read
-    # "clear loss" as "probably not a gain"" and "We keep `chosen`: in this run, notebook 05's recipe, because
-    # the challenger lost."
+    # The verdict is made on validation (the challenger after a clear gain, else notebook 05's values); "Read
+    # "clear loss" as "not shown to be a gain", a weak verdict" and "We keep `chosen`: in this run, notebook 05's
+    # recipe, because the challenger did not beat it."
     # (measured: -0.85 points against a noise of 0.82)
     (base_mean, base_std), (mean, std) = winner["seed_spread"]["baseline"], winner["seed_spread"]["challenger"]
     gain, noise = mean - base_mean, std + base_std
@@ -1384,10 +1429,12 @@ def test_the_winner_of_11c(executed):
     expected = {k: challenger[k] for k in baseline} if winner["verdict"] == "clear gain" else baseline
     assert winner["chosen"] == expected
     assert winner["verdict"] == "clear loss" and winner["chosen"] == baseline and abs(gain) < 2 * noise
-    # "Both readings rest on 3 seeds, where each standard deviation is rough (printed: the noise rule's margin, and
-    # the gap against a line too lenient at 3 seeds). Read "clear loss" as "not shown to be a gain": the tie rule
-    # would keep notebook 05's recipe too." (the two so: lines print the margin and the gap in standard errors from
-    # the numbers; measured: 1.04 times the noise, 2.0 standard errors; on CI's float path 1.67 and 3.4)
+    # "Both readings rest on 3 seeds, where each standard deviation is rough (printed: the noise rule's margin, the
+    # gap in standard errors, and whether the noise asked less than notebook 06's line). Read "clear loss" as "not
+    # shown to be a gain", a weak verdict: the tie rule ... would keep notebook 05's recipe too." (the so: lines
+    # print the margin, the gap and the noise in standard errors from the numbers; measured: 1.04 times the noise,
+    # 2.0 standard errors, the noise 1.93 of them; on CI's float path 1.67 and 3.4; a weak verdict: under twice
+    # the noise)
     assert len(winner["seeds"]) == 3 and winner["verdict"] != "clear gain" and winner["chosen"] == baseline
     # "The challenger's steady step, lr / (1 − momentum), is about twice the baseline's." (measured: 0.93 against
     # 0.5, 1.86 times)
@@ -1396,9 +1443,8 @@ def test_the_winner_of_11c(executed):
     # "Both means landed close to their search scores (printed)" (measured: 0.00 and 0.07 points below)
     assert abs(trials[0]["val_accuracy"] - base_mean) < 0.005
     assert abs(challenger["val_accuracy"] - mean) < 0.005
-    # "The challenger's spread is several times the baseline's, so most of the noise is its own", with the so:
-    # line "on new seeds the challenger averages ... within its spread" (measured: 93.15% ± 0.73% against its
-    # search run's 93.22%, the baseline's spread 0.09%)
+    # the so: line "on new seeds the challenger averages ... within the spread of that difference" (s √(1 + 1/k);
+    # measured: 93.15% ± 0.73% against its search run's 93.22%, the baseline's spread 0.09%)
     assert abs(challenger["val_accuracy"] - mean) <= std and std > 3 * base_std
     # "The baseline's rate was kept after a look at these digits: notebook 05b tried halving it (a loss beyond the
     # noise) and doubling it (a tie), 3 epochs on 10,000 images." (05b's noise rule on its other_rates rows)
@@ -1423,6 +1469,14 @@ def test_the_winner_of_11c(executed):
     assert test_05 > val_05
     se_05 = math.sqrt(test_05 * (1 - test_05) / 10_000 + val_05 * (1 - val_05) / settings["val_size"])
     assert 1.4 <= (test_05 - val_05) / se_05 <= 2.8  # "near 2 standard errors"
+    # "notebook 05b's full-length runs point the same way (5 epochs below 10 on these validation digits, 5 seeds
+    # each), though 3 epochs were not among them." (05b's validation grid; measured: 97.74% against 97.99%)
+    from mnist_lab import course, runtime
+
+    grid = runtime.read_json(course.VALIDATION_GRID)["grid"]
+    epochs_rows = {row["value"]: row["accuracies"] for row in grid["epochs"]}
+    assert 3 not in epochs_rows and len(epochs_rows[5]) == len(epochs_rows[10]) == 5
+    assert sum(epochs_rows[5]) < sum(epochs_rows[10])
     # "the noise rule cannot judge notebook 05's lead over our 3 epochs (printed)" and the so: line
     # "notebook 05's 10 epochs reached ..., above our 3's" (measured: 97.96% against 97.48%)
     assert len(mlp_history) == 10 and mlp_history[-1]["val_accuracy"] > winner["val_accuracy"]
@@ -1438,8 +1492,9 @@ def test_the_steps_of_12(executed):
     from mnist_lab import draw
 
     steps = definitions("12_draw")
-    # "There, two thinner pens and a thicker one each print `MLP 10 of 10 right, CNN 10 of 10 right`." (12b's so:
-    # lines for pens of 1.6, 1.8 and 3.0 pixels, around draw.INK = 2.2)
+    # "In notebook 12b, the MLP and CNN read all ten built-in drawings right with it, and with two thinner pens and a
+    # thicker one." (12b's so: lines for draw.INK = 2.2, and for pens of 1.6, 1.8 and 3.0 pixels around it)
+    assert read(executed, "draw_readings.json")["right"]["our steps"] == {"MLP": 10, "CNN": 10}
     pens = read(executed, "draw_readings.json")["pens"]
     assert sorted(float(width) > draw.INK for width in pens) == [False, False, True]
     assert all(counts == {"MLP": 10, "CNN": 10} for counts in pens.values())
@@ -1492,6 +1547,11 @@ def test_the_steps_of_12(executed):
     from mnist_lab_checks import check_box_centring_offset
 
     assert check_box_centring_offset(3.6, boxed)
+    # and "the box's middle lands at (13.5, 13), and the 7's heavy top bar puts its centre of mass high in its box,
+    # 3.1 rows above its middle (6.4 against 9.5)" (the box of 20×15 from row 4, column 6)
+    box_row, _ = steps.center_of_mass(boxed)
+    assert f"{box_row:.1f}" == "6.4" and f"{(boxed.shape[0] - 1) / 2 - box_row:.1f}" == "3.1"
+    assert ((28 - 20) // 2 + (20 - 1) / 2, (28 - 15) // 2 + (15 - 1) / 2) == (13.5, 13)
     # its comments: "the 9, its loop on top, is next" and "Centring by the box leaves even ink up to about a pixel off
     # (printed): most offsets are within it, the 6 just passes it, the 9 and the 7 lie well beyond it"
     # (measured: 0.3 to 1.1 and the 6 1.21, the 9 2.2, the 7 3.6; the boxes' own middles at most 1.118 off; the
@@ -1531,12 +1591,16 @@ def test_the_drawings_of_12b(executed):
     # "After our steps the MLP, trained without label smoothing, gives its top digit about 1.00 on all ten. The
     # CNN's stay well below, around the 0.91 its label smoothing aimed at: one plausible cause, untested" and answer
     # 14, "Its top probabilities stay around that target" (the CNN's ten are also printed, digit by digit)
-    # (measured: MLP 0.998 to 1.00, CNN 0.88 to 0.94; CNN 0.82 to 0.93 on CI's float path)
+    # (measured: MLP 0.998 to 1.00, CNN 0.88 to 0.94; CNN 0.82 to 0.93 on CI's float path). Now: "The CNN's stay
+    # well below: its label smoothing trained it towards 0.91, one plausible cause, untested" and answer 14, "Its
+    # top probabilities stay well below 1."
     assert min(readings["top"]["MLP"]) >= 0.99
     assert 0.7 <= min(readings["top"]["CNN"]) and max(readings["top"]["CNN"]) <= 0.96
-    # "With all ten right at 2.2, counts could only fall; none did (printed).", answer 10, "All counts were 10 of 10.
-    # At 2.2 all were right, so counts could only fall; none did." (the count at 2.2 is asserted above); 12c's "In
-    # notebook 12b, after our steps, the 1.8 pen, ink still fitted to 20 pixels, changed no count on these ten."
+    # "With all ten right at 2.2, counts could only fall; none did (printed), so the shrunk drawings' pen alone did
+    # not cause their misreads." (1.8, the shrunk drawings' pen, reads 10 of 10 with our steps), answer 10, "All
+    # counts were 10 of 10. At 2.2 all were right, so counts could only fall; none did." (the count at 2.2 is
+    # asserted above); 12c's "In notebook 12b, after our steps, the 1.8 pen, ink still fitted to 20 pixels, changed
+    # no count on these ten."
     # (measured: 10 of 10 each, and with pens 1.4 to 3.4)
     assert set(readings["pens"]) == {"1.6", "1.8", "3.0"}
     assert all(count == 10 for counts in readings["pens"].values() for count in counts.values())
@@ -1545,6 +1609,10 @@ def test_the_drawings_of_12b(executed):
     # smoothing on validation and could not tell them apart. No notebook tries another value of ε." and answer 15 (10b's
     # reading "within the seed spread" is guarded by 10b's own test; its CHOICES try only with and without)
     assert recipes["mlp"].get("label_smoothing", 0.0) == 0.0 and recipes["cnn"]["label_smoothing"] == 0.1
+    # "The CNN's also adds shifted and turned training digits and label smoothing. So a lead here may reflect the
+    # recipe, not the layers." and answer 5
+    assert recipes["cnn"]["augment"] and recipes["cnn"]["max_shift"] > 0 and recipes["cnn"]["max_rotation"] > 0
+    assert not recipes["mlp"].get("augment", False)
     # the exercise's solution: "A CNN trained with ε = 0.3 would aim its top probability at 0.73, not 0.91"
     assert round(1 - 0.3 + 0.03, 2) == 0.73 and round(1 - 0.1 + 0.01, 2) == 0.91
 
