@@ -718,9 +718,10 @@ def test_the_readings_of_06(executed):
     inside = ((simulated - a).abs() <= 2 * math.sqrt(a * (1 - a) / n)).double().mean().item()
     assert round(20 * inside) == 19
     # the exercise's solution does not read the side of 2 SE (measured: +0.41 points, 1.8 SE; +0.57, 2.4 SE, on
-    # another float path); the printed "so:" line gives the side, from the unrounded ratio, and "(near 2: a weak
-    # verdict)" within 0.5 of 2 ("whether it lies near 2" in the prose). It reads the sign: "A recipe set with test
-    # accuracies in view would tend to lift test above validation, the direction printed" (+0.41 and +0.57 points)
+    # another float path); the printed "so:" line gives the side, from the unrounded ratio, and "(near 2:
+    # another sample could flip it)" within 0.5 of 2 ("whether it lies near 2" in the prose). It reads the sign:
+    # "A recipe set with test accuracies in view would tend to lift test above validation, the direction printed"
+    # (+0.41 and +0.57 points)
     assert metrics["test_accuracy"] > metrics["val_accuracy"]
 
 
@@ -960,9 +961,7 @@ def test_the_readings_of_07b(executed):
     for name in ("blur σ 3", "noise σ 0.7"):
         assert turned[name]["answers"] == [8] and turned[name]["most"] > 0.5 * turned[name]["misread"]
     assert turned["blur σ 3"]["most"] > 0.9 * turned["blur σ 3"]["misread"]  # "nearly all" (measured: 98%)
-    # "the strongest noise most of them, 3 coming next (printed)" (measured: 278 to 3, then 156 to 2)
-    counts = turned["noise σ 0.7"]["counts"]
-    assert sorted(range(10), key=counts.__getitem__)[-2] == 3 and counts[3] > 1.3 * sorted(counts)[-3]
+    # "the strongest noise most of them (printed)": the assert above (over half go to 8)
     # "Even these two read far more digits right than guessing (dotted line)." (the line at 10%; measured: 29.48% and
     # 44.86%): each over twice guessing
     for kind in ("blur", "noise"):
@@ -1388,12 +1387,6 @@ def test_the_search_of_11b(executed):
     assert trial_10["lr"] < 0.05 and trial_10["momentum"] < 0.1
     other_256 = [t for t in trials if t["batch_size"] == 256 and t["number"] != 10]
     assert other_256 and all(t["lr"] > trial_10["lr"] and t["val_accuracy"] > 0.5 for t in other_256)
-    # "Step length alone does not rank the trials: trial 3's was about 4 times the baseline's, trial 8's under half,
-    # and both scored below it (table)." (lr / (1 - momentum); measured: 2.08 and 0.21 against 0.5, 4.2 and 0.43
-    # times; 90.38% and 91.56% against 94.00%)
-    step = {n: trials[n]["lr"] / (1 - trials[n]["momentum"]) for n in (0, 3, 8)}
-    assert 3.5 <= step[3] / step[0] <= 4.5 and step[8] / step[0] < 0.5
-    assert max(trials[3]["val_accuracy"], trials[8]["val_accuracy"]) < trials[0]["val_accuracy"]
     weak_32, weak_256 = read(executed, "search_parts.json")["four_trials"][2:]
     assert weak_256["batch_size"] == 256 and weak_256["accuracies"][-1] < 0.2
     assert weak_32["accuracies"][0] > weak_256["accuracies"][0] + 0.1
