@@ -1464,7 +1464,7 @@ def test_the_winner_of_11c(executed):
     assert 1.4 <= (test_05 - val_05) / se_05 <= 2.8  # "near 2 standard errors"
     # "notebook 05b's full-length runs point the same way (5 epochs below 10 on these validation digits, 5 seeds
     # each), though 3 epochs were not among them." (05b's validation grid; measured: 97.74% against 97.99%)
-    from mnist_lab import course, runtime
+    from mnist_lab import runtime
 
     grid = runtime.read_json(course.VALIDATION_GRID)["grid"]
     epochs_rows = {row["value"]: row["accuracies"] for row in grid["epochs"]}

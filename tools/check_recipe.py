@@ -61,6 +61,11 @@ def final_val_accuracy(changes: dict, seed: int, data_root=None) -> float:
     return history[-1]["val_accuracy"]
 
 
+def seed_accuracies(changes: dict, seeds: int, data_root=None) -> list[float]:
+    """Return the last epoch's validation accuracy of the recipe with ``changes``, for seeds 0 .. ``seeds`` - 1."""
+    return [final_val_accuracy(changes, seed, data_root) for seed in range(seeds)]
+
+
 def run_grid(grid: dict[str, list], seeds: int, base: dict, data_root=None) -> dict[str, list[dict]]:
     """Train each value of ``grid`` (the recipe's other values kept) with seeds 0 .. ``seeds`` - 1 and return, for
     each name, ``[{"value": v, "accuracies": [...]}, ...]``. The recipe itself is trained once and shared."""
@@ -70,7 +75,7 @@ def run_grid(grid: dict[str, list], seeds: int, base: dict, data_root=None) -> d
     def accuracies(name: str, value) -> list[float]:
         key = "recipe" if recipe[name] == value else f"{name}={value!r}"
         if key not in known:
-            known[key] = [final_val_accuracy({**base, name: value}, seed, data_root) for seed in range(seeds)]
+            known[key] = seed_accuracies({**base, name: value}, seeds, data_root)
             print(f"{key:<22} {metrics.mean_std(known[key])[0]:.2%}", flush=True)
         return known[key]
 
@@ -102,11 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, list[float]] = {}
     for label, change in rows.items():
         start = time.perf_counter()
-        results[label] = [final_val_accuracy({**base, **change}, seed, args.data_root) for seed in range(args.seeds)]
+        results[label] = seed_accuracies({**base, **change}, args.seeds, args.data_root)
         mean, std = metrics.mean_std(results[label])
         line = f"{label:<22} {mean:.2%} ± {std:.2%}  ({time.perf_counter() - start:.0f} s)"
-        if label != "the recipe":
-            base_mean, base_std = metrics.mean_std(results["the recipe"])
+        if label == "the recipe":
+            base_mean, base_std = mean, std
+        else:
             gain, noise = 100 * (base_mean - mean), 100 * (base_std + std)
             verdict = metrics.seed_verdict(gain, noise)
             line += f"  the recipe's lead {gain:+.2f} points, noise {noise:.2f}: {verdict}"
