@@ -60,6 +60,7 @@ def execute(student: Path, name: str, tmp_path: Path, artifacts: Path, **params)
         kernel_name="python3",
         cwd=str(tmp_path),
         progress_bar=False,
+        coalesce_streams=True,  # one print can arrive in two pieces; run_course.py joins them the same way
     )
     nb = json.loads(out.read_text())
     text = "\n".join(
