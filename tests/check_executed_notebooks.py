@@ -80,6 +80,15 @@ def test_the_loader_and_damage_readings_of_01b():
     from mnist_lab import augment
 
     images = data.load_splits(None, 5000).train_images  # 01b's train_images: notebook 01's split, converted
+    # "`datasets.MNIST` keeps its pixels in memory as bytes; ours adds a float copy" and "`data.make_loaders` for
+    # three: the training loader shuffled like ours, the others in the file's order."
+    from torchvision import datasets
+
+    assert datasets.MNIST(data.get_mnist(None), train=True).data.dtype == torch.uint8
+    train_loader, val_loader, test_loader = data.make_loaders(None, batch_size=32, seed=0)
+    assert train_loader.shuffle and not val_loader.shuffle and not test_loader.shuffle
+    _, val_idx = data.split_indices(60_000)
+    assert torch.equal(val_idx, val_idx.sort().values)
     sample, generator = images[:8], torch.Generator().manual_seed(0)
     rows = {"blur 1": augment.gaussian_blur(sample, 1.0), "blur 2": augment.gaussian_blur(sample, 2.0)}
     rows |= {f"noise {s}": augment.add_noise(sample, s, generator=generator) for s in (0.3, 0.6)}
@@ -89,7 +98,9 @@ def test_the_loader_and_damage_readings_of_01b():
     # and "So a large pixel change need not make a digit harder for us to read, and a smaller one, blur σ = 2's,
     # can." (blur σ = 2 changes less than the shift)
     assert all(change["shift"] > change[name] for name in ("blur 1", "blur 2", "noise 0.3", "rotate"))
-    assert max(change, key=change.get) == "noise 0.6"  # "so: noise σ=0.6 changes them most", answer 11
+    # "so: noise σ=0.6 changes them most" (printed), answer 11, and "The largest change, noise σ = 0.6's, does."
+    # (cell 17 reads noise σ = 0.6 as making several digits hard to read)
+    assert max(change, key=change.get) == "noise 0.6"
     # "Noise changes a pixel by well under 0.80σ, the mean size of a draw. Clipping cuts draws that would leave 0
     # to 1: negative ones on blank paper, 82% of these pixels, and positive ones on ink near 1." (printed: 0.124
     # for σ = 0.3, 0.233 for σ = 0.6, then the notebook's next 100,000 draws and the blank share); without the
@@ -101,8 +112,8 @@ def test_the_loader_and_damage_readings_of_01b():
     assert f"{(sample == 0).float().mean().item():.0%}" == "82%"
     unclipped = (sample + 0.3 * torch.randn(sample.shape, generator=torch.Generator().manual_seed(0))) - sample
     assert unclipped.abs().mean().item() > change["noise 0.3"]
-    # "so most inked pixels (above 0.5) lose their ink (last two lines). A 20° turn moves the ink near the centre
-    # less: more inked pixels keep theirs." (printed: 21% and 51% of the inked pixels still inked)
+    # "so most inked pixels (above 0.5) lose their ink (last two lines). After the 20° turn, more keep theirs."
+    # (printed: 21% and 51% of the inked pixels still inked)
     ink = sample > 0.5
     kept = {name: (rows[name] > 0.5)[ink].float().mean().item() for name in ("shift", "rotate")}
     assert kept["shift"] < 0.5 and kept["rotate"] > kept["shift"]
@@ -111,14 +122,14 @@ def test_the_loader_and_damage_readings_of_01b():
     # before, 0.2637 after)
     assert images[0, 0, 12, 15] == 0 and images[0, 0, 9:16, 12:19].max() > 0.5
     assert augment.gaussian_blur(images[:1], 1.0)[0, 0, 12, 15] > 0.1
-    # "The centre weighs most, and the weights fall off in rings around it": the weights depend on the distance
+    # "The centre weighs most, and the weights fall off with the distance d": the weights depend on the distance
     # only, and fall with it
     steps = range(-3, 4)
     d2 = torch.tensor([[a**2 + b**2 for a in steps] for b in steps], dtype=torch.float64)
     weights = torch.exp(-d2 / 2) / torch.exp(-d2 / 2).sum()
     by_distance = sorted({(d, round(w, 12)) for d, w in zip(d2.flatten().tolist(), weights.flatten().tolist())})
     assert [w for _, w in by_distance] == sorted((w for _, w in by_distance), reverse=True)
-    assert len(by_distance) == len({d for d, _ in by_distance})  # one weight per distance: rings
+    assert len(by_distance) == len({d for d, _ in by_distance})  # one weight per distance
     # "Beyond the square lies only 0.0005 of the weight (last line): leaving it out barely changes a blurred
     # pixel." A blurred pixel is a weighted mean of values from 0 to 1: leaving out a share w of the weight moves
     # it by at most about w.
@@ -144,7 +155,7 @@ def test_the_model_readings_of_02():
     assert list(library.state_dict()) == names
     assert isinstance(library.layers, torch.nn.Sequential)
     assert isinstance(library.layers[1], torch.nn.ReLU) and isinstance(library.layers[3], torch.nn.ReLU)
-    # "We count linear layers only: 784-128-64-10 has three."
+    # "A ReLU is a layer too, but we count linear layers only: 784-128-64-10 (sizes in order) has three."
     assert sum(isinstance(m, torch.nn.Linear) for m in library.layers) == 3
     # "On this batch one digit tops most images, and about as many are right as blind guessing gets" and "The image
     # changes the guess for only a few": printed ("so: 27 of 32 guesses are 3; 3 of 32 are right"), compared by
@@ -277,6 +288,10 @@ def test_the_readings_of_03():
     w = torch.tensor([0.3, 0.1, -0.4], dtype=torch.float64, requires_grad=True)
     torch.tanh((x_in * w).sum()).backward()
     assert w.grad[1].item() == 0.0 and (w.grad[[0, 2]] != 0).all()
+    # "Before `backward()`, `a.grad` was `None`; `a` is a leaf, `L` is not (second line)."
+    a = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    loss = torch.tanh(a * -3.0 + 7.0)
+    assert a.grad is None and a.is_leaf and not loss.is_leaf
 
 
 def _untrained_mlp_and_batch_of_03b_03c():
@@ -296,12 +311,16 @@ def test_the_readings_of_03b():
         logits = model(x)
     delta3 = (torch.softmax(logits, dim=1) - torch.nn.functional.one_hot(labels, 10)) / len(labels)
     row, y = delta3[0], int(labels[0])
-    # "The row bears the prediction out: each entry sits near its expected value (second line), off a little,
-    # since each p_k is only near 1/10." (printed: -0.0282 against -0.0281 at 9, +0.0028 to +0.0036 against +0.0031)
+    # "The row bears the prediction out: the right entry sits near its expected value (second line), the nine
+    # others around theirs (third line), as each p_k is only near 1/10." (printed: -0.0282 against
+    # -0.0281 at 9; "so: the nine others run from +0.0028 to +0.0036", against +0.0031)
     expected = torch.full((10,), 0.1 / 32)
     expected[y] = (0.1 - 1) / 32
     assert (row - expected).abs().max() < 0.0015 and (row - expected).abs().max() > 0
-    # "Its sum is 0 up to rounding (fourth line)." (printed: +4.7e-10; "so: 0 to within rounding (under a millionth
+    assert abs(row[y] - expected[y]) < 0.0005
+    others = row[torch.arange(10) != y]
+    assert others.min() < 0.1 / 32 < others.max()
+    # "Its sum is 0 up to rounding (fifth line)." (printed: +4.7e-10; "so: 0 to within rounding (under a millionth
     # of its largest entry): True")
     assert abs(row.sum().item()) < 1e-6 * row.abs().max().item()
     # "Our forward pass gives the model's logits, the nudges bear out both slopes, and autograd agrees with our
@@ -309,6 +328,9 @@ def test_the_readings_of_03b():
     z3 = logits.clone().requires_grad_()
     torch.nn.functional.cross_entropy(z3, labels).backward()
     assert torch.allclose(delta3, z3.grad)
+    # "Each kept result has one row per image, one column per unit of its layer." (printed: z1, a1, z2, a2 of
+    # shapes (32, 128), (32, 128), (32, 64), (32, 64))
+    assert len(x) == 32 and [model.layers[i].out_features for i in (0, 2)] == [128, 64]
 
 
 def test_the_readings_of_03c():
@@ -335,14 +357,16 @@ def test_the_readings_of_03c():
         raised[:, digit] += h
         nudged.append(F.cross_entropy(raised, labels).item())
     assert abs((nudged[0] - nudged[1]) / 2e-4 - ours[5][digit].item()) < 1e-6
-    # "Negative: raising this bias lowers the loss, as notebook 02b found." (02b nudged the digit-9 bias of the same
-    # untrained model on the same batch)
+    # "Negative: raising this bias lowers the loss." (printed: -0.0887); the code's comment "at seed 0, b3[9]:
+    # notebook 02b nudged it too" (02b nudged the digit-9 bias of the same untrained model on the same batch)
     assert digit == 9 and ours[5][digit] < 0
     # "All six gradients pass torch.allclose." and "The largest gap (first number) is not 0: some last digits
     # differ." (printed: 4.7e-09)
     F.cross_entropy(model(x), labels).backward()
     assert all(torch.allclose(p.grad, g) for p, g in zip(model.parameters(), ours))
-    # "Most entries are under 10^-3 (last line)" (printed: 84%; 82% to 86% with other seeds)
+    # "Most entries are under 10^-3 (last line): for them `allclose` allows a gap of about 10^-8, more than 5 digits
+    # would." (printed: 84%; 82% to 86% with other seeds); the allowed gap, 1e-8 + 1e-5 |ours|, is under 2e-8 there
+    # and above 1e-5 |ours|
     entries = torch.cat([p.grad.flatten() for p in model.parameters()])
     assert (entries.abs() < 1e-3).float().mean() > 0.6
     assert max((p.grad - g).abs().max().item() for p, g in zip(model.parameters(), ours)) > 0
@@ -402,13 +426,13 @@ def test_the_training_loop_of_04(executed):
     # it is good", and 04b's "After epoch 3 in notebook 04 it was under 1 point
     # of accuracy."
     assert abs(end_train_acc - history[-1]["val_accuracy"]) < 0.007
-    # "Chance alone stays within 2 standard errors about 19 times in 20: take that on trust until notebook 06", the
-    # printed "the gap's
-    # standard error is 0.41 points; ours is within 2 of them: chance could explain it" (notebook 06's SE of a
-    # difference, each accuracy with its own n), and answer 14's "Measured at the same moment, a gap within 2 standard
-    # errors can take either sign by luck" (measured: -0.06 points against 2 x 0.41)
+    # "Chance alone stays within 2 standard errors about 19 times in 20: take that on trust until notebook 06", "So
+    # our gap gets validation's standard error alone.", the printed "validation's standard error is 0.39 points; our
+    # gap is within 2 of them: chance could explain it" (printed from the numbers), and answer 14's "Measured at the
+    # same moment, a gap within 2 standard errors can take either sign by luck" (measured: -0.06 points against
+    # 2 x 0.39)
     acc = history[-1]["val_accuracy"]
-    se = math.sqrt(end_train_acc * (1 - end_train_acc) / 55_000 + acc * (1 - acc) / 5_000)
+    se = math.sqrt(acc * (1 - acc) / 5_000)
     assert abs(end_train_acc - acc) < 2 * se - 0.002  # a margin, so that a near call fails here
     # the printed "so: the two gaps differ in sign: the loss weighs how sure each answer is, the accuracy only
     # whether it is on top; at a gap this small they can point opposite ways" is printed from the numbers either way
@@ -422,15 +446,16 @@ def test_the_over_fitting_and_the_checkpoint_of_04b(executed):
     small = read(executed, "overfitting_history.json")
     # "`fit` saves a **checkpoint**, a training's state, after every epoch, overwriting the last"
     # (the file holds epoch 100),
-    # "`optimizer_state`: for plain SGD, only its settings (`param_groups`)" (the printed `{}`, lr 0.03, momentum 0.0
+    # "`optimizer_state`: for plain SGD, only its settings (`param_groups`): its `state` is empty (printed)" (the
+    # printed `{}`, lr 0.03, momentum 0.0
     # "(momentum: notebook 05; 0 is plain SGD)"), and "`scheduler_state` and `recipe` (what sets how a model
     # trains): notebook 05's, empty here." (printed: None, {})
     checkpoint = torch.load(executed / "overfitting_run.pt", weights_only=True)
     assert checkpoint["optimizer_state"]["state"] == {} and checkpoint["epoch"] == 100
     assert checkpoint["scheduler_state"] is None and checkpoint["recipe"] == {}
     assert checkpoint["optimizer_state"]["param_groups"][0]["lr"] == 0.03
-    # "`settings`: five of `fit`'s arguments (printed); momentum, weight decay (a pull of weights towards 0) and the
-    # schedule (it changes lr during training) are off;", and "`model_config`: the model's kind and layer sizes"
+    # "`settings`: five of `fit`'s arguments (printed); notebook 05's options (momentum, weight decay, schedule) are
+    # off;", and "`model_config`: the model's kind and layer sizes"
     # (printed)
     settings = checkpoint["settings"]
     assert len(settings) == 5 and settings["epochs"] == 100
@@ -442,7 +467,8 @@ def test_the_over_fitting_and_the_checkpoint_of_04b(executed):
     # verdict is "too few for our rule" under 10 epochs past the lowest; the last 10 epochs' mean validation loss over
     # 10% above the mean of the epochs within 5 of its lowest; "the relative rise beats $\max_t |v_{t+1}/v_t - 1|$,
     # the largest relative change between neighbouring epochs from the lowest on"; "the training loss is lower at the
-    # last epoch's end than at the lowest's: it fell over the rise")
+    # last epoch's end than at the lowest's"; the printed ": one wiggle alone tops 10%, hence our second condition"
+    # is printed from the numbers)
     # and the printed "so: a rise over 10% and over that change; the training loss is lower at the last epoch than
     # at the lowest: over-fitting by our rule (set on this run: not a test of it)" (measured: the last 10 epochs'
     # validation loss averaged 24% above the 11 epochs around the lowest, at epoch 37 of 100; the largest change
@@ -515,47 +541,15 @@ def test_the_first_cnn_of_08b(executed):
     (cnn, cnn_std), (mlp, mlp_std) = summary["SmallCNN"], summary["MLP"]
     # "After this short training, SmallCNN reads more validation digits right than the MLP [...]: a clear gain by
     # notebook 05b's noise rule (last line)." and answer 12 "That the lead is larger than the seed noise, the two
-    # spreads added" (printed: "so: SmallCNN minus the MLP: +5.99 points: clear
-    # gain (noise 2.74 points)"; measured with seeds 0 to 2: SmallCNN 94.51% ± 0.62%, the MLP 88.52% ± 2.12%; over
-    # seeds 0 to 4 the lead of each seed was 3.2 to 8.6 points): the lead must beat the noise by a point, so that a
-    # near call fails
+    # spreads added" (printed: "so: SmallCNN minus the MLP: +5.99 points: clear gain (noise 2.74 points; 2.2
+    # times it)"; measured with seeds 0 to 2: SmallCNN 94.51% ± 0.62%, the MLP 88.52% ± 2.12%; over seeds 0 to 4
+    # the lead of each seed was 3.2 to 8.6 points): the lead must beat the noise by a point, so that a near call
+    # fails
     assert 0.88 <= cnn <= 0.97 and cnn - mlp > cnn_std + mlp_std + 0.01
-    # "a clear gain by notebook 05b's noise rule, just above a weak verdict (printed)" (printed: "2.2 times it,
-    # just above a weak verdict"; a weak verdict is 0.5 to 2 times the noise)
-    assert 2 <= (cnn - mlp) / (cnn_std + mlp_std) < 3
     # "most of the noise is the MLP's spread." and answer 13 (measured: 2.12% against SmallCNN's 0.62%)
     assert mlp_std > cnn_std
     # "Each SmallCNN seed beats each MLP seed" (measured: SmallCNN's lowest 93.80%, the MLP's highest 90.60%)
     assert min(runs["SmallCNN"]) > max(runs["MLP"])
-    # "Both took 157 steps, one pass over the 10,000 images. With this rate and momentum, 05b's MLP reached about
-    # 94% in 3 passes at batch 32, about 940 steps." (notebook 05b's row "+ momentum 0.9" on 10,000 images:
-    # 93.95% ± 0.74%)
-    ablation = read(executed, "ablation.json")
-    assert ablation["epochs"] == 3 and ablation["images"] == 10_000
-    assert ablation["rows"][2]["change"] == "+ momentum 0.9" and 0.935 <= ablation["rows"][2]["mean"] < 0.945
-    # "[SmallCNN got as far in one pass at batch 64,] while our MLP fell far short"
-    # (measured: 88.52% against 05b's 93.95%): over 3 points below 05b's row
-    assert mlp < 0.93 and mlp < ablation["rows"][2]["mean"] - 0.03
-    # "SmallCNN got as far in one pass at batch 64" and answer 14 (measured:
-    # 94.51% against 05b's 93.95%; images: 10,000 against 3 × 10,000): SmallCNN's
-    # mean is within half a point of 05b's row, or above it
-    assert cnn > ablation["rows"][2]["mean"] - 0.005
-    # "On validation, notebook 05b's 3-epoch MLP runs found rate 0.05 over notebook 04's, and momentum over none,
-    # clear gains" (05b's rows: plain SGD lr 0.01, lr 0.05, + momentum 0.9)
-    rows = ablation["rows"]
-    assert rows[0]["change"].startswith("plain SGD, lr 0.01") and rows[1]["change"] == "learning rate 0.05"
-    for lower, upper in ((rows[0], rows[1]), (rows[1], rows[2])):
-        gain = upper["mean"] - lower["mean"]
-        assert metrics.seed_verdict(gain, upper["std"] + lower["std"]) == "clear gain"
-    # "With 05's whole recipe, half the rate lost clearly; double tied, so 05b's tie rule kept 0.05" and
-    # answer 15 (05b's noise rule on its other_rates rows)
-    recipe_row, (halved, doubled) = ablation["rows"][4], ablation["other_rates"]
-    assert [halved["change"], doubled["change"]] == ["lr 0.025", "lr 0.1"]
-    verdicts = [
-        metrics.seed_verdict(row["mean"] - recipe_row["mean"], row["std"] + recipe_row["std"])
-        for row in (halved, doubled)
-    ]
-    assert verdicts == ["clear loss", "within the seed spread"]
 
 
 def test_the_learned_kernels_of_08c(executed):
@@ -566,16 +560,18 @@ def test_the_learned_kernels_of_08c(executed):
     k = read(executed, "first_cnn_kernels.json")
     assert k["seeds"] == [0, 1, 2] and len(k["closer"]) == 3 and len(k["cosines"]) == len(k["untrained"]) == 8
     cos, on_ink, on_paper, bias = (torch.tensor(k[name]) for name in ("cosines", "on_ink", "on_paper", "bias"))
-    # "Most kernels ended closer to one of ours or its negative than they began, in each seed; how many to a negative
-    # varies (printed above)." and answer 13 "Most, in each seed (the printed counts)" (printed: "so: by seed [0, 1,
+    # "Most kernels ended closer to one of ours or its negative, in each seed; how many to a negative varies." and
+    # answer 13 "Most, in each seed (the printed counts)" (printed: "so: by seed [0, 1,
     # 2]: closer [6, 7, 7], of them to a negative [4, 6, 2]; 20 of 24 in all")
     assert all(n >= 5 for n in k["closer"]) and sum(k["closer"]) >= 16
     assert max(k["negative"]) - min(k["negative"]) >= 2
-    # "the count is not compared with random changes (*Further research*)": no chance level is claimed; the
+    # "The count is not compared with random changes as large as training's (*Further research*)": no chance level
+    # is claimed; the
     # count over the seeds stays well above half (measured 20 of 24)
     assert sum(k["closer"]) >= 18
     # "So did they become like notebook 08's kernels? Partly. The untrained column reaches 0.66, above most trained
-    # |cos|: a random start can be as alike. Only kernels 3 and 4 end clearly above every untrained start." and
+    # |cos|: a random start can be as alike. Only kernels 3 and 4 end clearly above all 8 untrained starts of this
+    # seed." and
     # answer 13 "random starts reach |cos| as large as most trained kernels'" (measured: untrained at most 0.662,
     # kernel 3's start, a seeded draw no machine changes; trained 0.62, 0.66, 0.59, 0.85, 0.80, 0.41, 0.18, 0.58)
     untrained_top, trained_top = torch.tensor(k["untrained"]).abs().max(), cos.abs().amax(dim=1)
@@ -583,7 +579,8 @@ def test_the_learned_kernels_of_08c(executed):
     assert (trained_top < untrained_top).sum() >= 5
     assert [i for i in range(8) if trained_top[i] > untrained_top + 0.1] == [3, 4], trained_top
     kernels = torch.tensor(k["kernels"]).reshape(8, 3, 3)
-    # "The same seeds give 08b's accuracies." (08b's first_cnn_seeds.json)
+    # "We train it again as 08b did, with the same seeds": no sentence reads the accuracies; in a full run on one
+    # machine they are 08b's (first_cnn_seeds.json)
     assert k["accuracies"] == read(executed, "first_cnn_seeds.json")["SmallCNN"]
     # "On blank paper every product is 0, so a map is ReLU(bias) there (column "on paper")." and answer 14
     # (on paper: pixels whose 3×3 square is all 0)
@@ -606,14 +603,18 @@ def test_the_learned_kernels_of_08c(executed):
     # left side, its negative on the right side. An exact negative blur is 0 after the ReLU unless a positive bias
     # lifts it; then it is largest on blank paper." and answers 5 and 16 read notebook 08's hand-made kernels (digit
     # pixels are >= 0), no result; which side each trained kernel marks is left to Further research
-    # "Kernel 3 (negative sum, positive bias) paints a white digit on darker paper." and answer 15 "as kernel 3's
-    # map in the figure" (measured: sum -2.17, bias +0.51; 0.00 on ink, 0.51 on paper; its map's
-    # smallest values, 0, on the ink)
-    assert sums[3] < 0 < bias[3] and on_ink[3] < 0.02 and on_paper[3] > 0.1
-    # "kernels 2 and 5 (positive sum, negative bias) a dark digit on white paper." (measured: sums +2.18, +1.37,
-    # biases -0.35, -0.52; on ink 1.13, 0.60, on paper 0.00: each map is 0, white, on the paper)
-    for i in (2, 5):
-        assert sums[i] > 0 > bias[i] and on_paper[i] == 0 and on_ink[i] > 0.25, i
+    # "Kernels 1, 3 and 6 are 0 on the ink and positive on the paper: a white digit on darker paper." (measured:
+    # on ink 0.00, 0.00, 0.0015; on paper 0.17, 0.51, 0.05) and answer 15 "as kernel 3's map in the figure"
+    for i in (1, 3, 6):
+        assert on_ink[i] < 0.005 and on_paper[i] > 0.02, (i, on_ink[i], on_paper[i])
+    assert sums[3] < 0 < bias[3] and on_paper[3] > 0.1
+    # "Kernels 2, 5 and 7 are 0 on the paper: a dark digit on white paper." (measured: biases -0.35, -0.52, -0.19,
+    # so 0 on paper; on ink 1.13, 0.60, 0.38)
+    for i in (2, 5, 7):
+        assert on_paper[i] == 0 and on_ink[i] > 0.25, (i, on_ink[i], on_paper[i])
+    # "Kernels 0 and 4 are neither." (measured: on ink 0.05, 0.46; on paper 0.05, 0.06): both printed above 0.00
+    for i in (0, 4):
+        assert on_ink[i] > 0.01 and on_paper[i] > 0.01, (i, on_ink[i], on_paper[i])
     # "\"closest\" is only the largest |cos|, however small (kernel 6's resembles none of ours)" (measured 0.18)
     assert cos[6].abs().max() < 0.3
     # "Kernel 4's top row is mostly red, its bottom row blue: it is closest to the negative of our horizontal edge,
@@ -656,8 +657,9 @@ def test_the_default_mlp_of_05_and_its_evaluation_by_06(executed):
     # from the numbers (measured:
     # 99.77% against 98.06%, +1.71 points); the epoch average, which understates it, is already over (99.74%)
     assert history[-1]["train_accuracy"] - history[-1]["val_accuracy"] > 0.01
-    # 05: "The printed loss ratio sets validation's end against training's epoch average" reads no result: fit's
-    # history holds the epoch's average training loss (printed: "val loss 0.0659, 3.9 times higher")
+    # 05: "The printed loss ratio, validation's loss divided by training's, sets validation's end against
+    # training's epoch average" reads no result: the code divides the two, and fit's history holds the epoch's
+    # average training loss (printed: "val loss 0.0659, 3.9 times higher")
     # 05: "Here it rose slightly in the last epoch only, while training's fell (printed): too few epochs for
     # notebook 04b's rule to call that over-fitting or a wiggle (printed)." and answer 15 (measured: fell in 8 of
     # 9, lowest at epoch 9, the last 1.4% (2.1% on another path) above it; the training loss still fell)
@@ -736,10 +738,11 @@ def test_the_readings_of_06b(executed):
     # "Some mistakes had a confidence above 99% (printed): a confident answer can be wrong." (also answer 13; the
     # most confident measured 99.99% on the validation digits, 99.98% on another float path): see below for "Some"
     assert per_digit["val_most_confident_mistake"] > 0.99
-    # "We test the two shares F1 combines, not F1 itself. Recall counts right answers out of a known number, the
-    # digit's images. Precision counts them out of the answers $d$, a number that varies too: we treat it as known.
-    # For each, we compare the lowest digit with the highest. [...] so that rule does not apply. Instead we simulate
-    # "no difference": each digit right as often as the whole set (the diagonal over the total). [...] Noise can fool
+    # "We test the two shares F1 combines, not F1 itself, so F1's order stays untested. Recall counts right answers
+    # out of a known number, the digit's images. Precision counts them out of the answers $d$, a number that varies
+    # too: we treat it as known, so that test is approximate. For each, we compare the lowest digit with the highest.
+    # [...] so that rule does not apply. Instead we simulate "no difference": each digit right as often as the whole
+    # set (the validation accuracy: the diagonal over the total). [...] Noise can fool
     # either test, so a gap counts as beyond noise only if under 1 draw in 40 gives one as many SE wide: the chance
     # of either is then at most 1/40 + 1/40 = 1/20."
     # (a union bound, not a reading; the code's cut is 1 / 40) The verdicts, the near calls ("near 1 in 40: a weak
@@ -897,14 +900,19 @@ def test_the_readings_of_07b(executed):
         assert rows["blur", sigma]["accuracy"] < line("noise", rows["blur", sigma]["change"]) - 0.01
     for sigma in (0.2, 0.3):
         assert rows["noise", sigma]["accuracy"] > line("blur", rows["noise", sigma]["change"]) + 0.01
-    # "Each kind's first σ costing over a point costs over 3 SE, even notebook 06's larger SEs (printed). Luck rarely
-    # passes 3 SE in any of our comparisons (printed)." (the lines under each so: line print "beyond 3 SE" from the
-    # numbers; the chance, 12 times a bell curve's 0.27% beyond 3 SE on both sides, 3.2%, is printed from the counts
-    # of σ) and answer 11 (the SE of a
+    # "Each kind's first σ costing over a point costs over 3 SE, even notebook 06's larger SEs (printed)." (the lines
+    # under each so: line print "beyond 3 SE" from the numbers) and answer 11 (the SE of a
     # difference on the same digits: at most sqrt(d / n), d the share read differently; measured: blur σ 1.5, 3.94
     # points, 13 times the bound; noise σ 0.2, 1.36, 7 times): each kind has such a σ, its drop over 3 SE
     # ("several"), so that a near call fails here
-    assert len(r["damage"]) == 12 and 12 * math.erfc(3 / math.sqrt(2)) < 0.05
+    # "Summed over every σ and blur-noise pair we could have picked, luck's chances bound nothing at 2 SE; at 3 SE,
+    # under one in ten (printed)." (10 σ and 5 x 5 pairs, 35 comparisons, each with a bell curve's share beyond x SE
+    # on both sides; printed: 159.3% and 9.4%; depends on the counts of σ only)
+    assert len(r["damage"]) == 12
+    damaging = [row["kind"] for row in r["damage"] if row["sigma"] > 0]
+    compared = len(damaging) + damaging.count("blur") * damaging.count("noise")
+    assert compared == 35 and compared * math.erfc(2 / math.sqrt(2)) > 1
+    assert compared * math.erfc(3 / math.sqrt(2)) < 0.1
     firsts = {}
     for kind in ("blur", "noise"):
         out = [row for row in r["damage"] if row["kind"] == kind and r["clean"] - row["accuracy"] > 0.01]
@@ -931,14 +939,14 @@ def test_the_readings_of_07b(executed):
     # saved; measured: 2.58 points, 8 times the bound): over 3 bounds
     assert (r["pair"]["blur"], r["pair"]["noise"]) == (1.5, 0.2)
     assert drops["blur"] - drops["noise"] > 3 * math.sqrt(r["pair"]["differ"] / r["n"])
-    # "So from these σ up to the strongest blur, blur hurts more on this scale (blur σ 2 from the figure only); below
-    # them, each costs at most a point (printed)." (the line asserts above, and the strongest blur against a noise
-    # that changes more, below) and
+    # "So from these σ up to the strongest blur, blur hurts more on this scale; below them, each costs at most a point
+    # (printed)." (blur σ 2 against noise σ 0.3 at the top, the line asserts above, and the strongest blur against a
+    # noise that changes more, below) and
     # answer 13, "Below, each costs at most a point" (measured: blur σ 0.5 and 1, 0.02 and 0.46 points; noise σ 0.1,
     # 0.26)
     below = [row for row in r["damage"] if row["sigma"] < {"blur": 1.5, "noise": 0.2}[row["kind"]]]
     assert len(below) == 5 and all(r["clean"] - row["accuracy"] <= 0.01 for row in below)
-    # "A noise changing them as much as the strongest blur, or more, reads far more, 40 bounds." (also answer 13: "a
+    # "A noise changing them at least as much as the strongest blur reads far more, 40 bounds." (also answer 13: "a
     # noise that changes the pixels more reads far more digits right"; "far more": over 5 points, 250 of the 5,000
     # digits and over 3 SE bounds; measured: noise σ 0.5, change 0.204, 65.22%, against blur σ 3,
     # change 0.143, 29.48%: 40 bounds)
@@ -962,12 +970,8 @@ def test_the_readings_of_07b(executed):
         assert turned[name]["answers"] == [8] and turned[name]["most"] > 0.5 * turned[name]["misread"]
     assert turned["blur σ 3"]["most"] > 0.9 * turned["blur σ 3"]["misread"]  # "nearly all" (measured: 98%)
     # "the strongest noise most of them (printed)": the assert above (over half go to 8)
-    # "Even these two read far more digits right than guessing (dotted line)." (the line at 10%; measured: 29.48% and
-    # 44.86%): each over twice guessing
-    for kind in ("blur", "noise"):
-        strongest = max((row for row in r["damage"] if row["kind"] == kind), key=lambda row: row["sigma"])
-        assert strongest["accuracy"] > 0.20
-    # exercise 1 gives its own counts (180 lost, 30 won of 5,000): its solution reads no result of this run
+    # exercise 1 gives its own counts (180 lost, 30 won of 5,000): its solution reads no result of this run ("beyond
+    # 3 SE" is printed from its numbers)
 
 
 def test_the_grid_of_07c(executed):
@@ -993,14 +997,15 @@ def test_the_grid_of_07c(executed):
     wrong, rate, size = r["grid_wrong"], 1 - r["clean"], len(right)
     at_least = sum(math.comb(size, i) * rate**i * r["clean"] ** (size - i) for i in range(wrong, size + 1))
     assert r["grid_wrong"] == size - sum(right) and at_least > 0.05
-    # "A spotless grid would not show a perfect model either: at this accuracy, about half the grids are spotless
-    # (printed)." and answers 13, 15 and 16 (32 digits each right with the clean validation accuracy; measured at
-    # 98.06%: 53.4% spotless), and answer 16's "the model misreads 1.9% of the validation digits (printed)" (1.94%)
+    # "32 digits cannot show how often the model is wrong. [...] Nor would a spotless grid show a perfect model: at
+    # this accuracy, about half the grids are spotless (printed)." and answers 13, 15 and 16 (32 digits each right
+    # with the clean validation accuracy; measured at 98.06%: 53.4% spotless), and answer 16's "the model misreads
+    # 1.9% of the validation digits (printed)" (1.94%)
     assert 0.35 < r["clean"] ** size < 0.65 and 0.015 < rate < 0.025
-    # "32 digits cannot show how often the model is wrong: a grid's share wrong has an SE larger than the validation
-    # share (printed)." and answer 15 (notebook 06's SE for 32 digits at the validation share wrong; measured: 2.4%
-    # against 1.9%; the so: line prints "larger" from the numbers); the next so: line prints "under one" mistake a
-    # grid on average (measured: 0.6) from the numbers
+    # "A grid's share wrong still spreads with an SE larger than the validation share (printed)." and answer 15
+    # (notebook 06's SE for 32 digits at the validation share wrong; measured: 2.4% against 1.9%; the so: line prints
+    # "larger" from the numbers); the next so: line prints "under one" mistake a grid on average (measured: 0.6) from
+    # the numbers
     assert math.sqrt(rate * (1 - rate) / size) > rate and size * rate < 1
 
 
@@ -1037,20 +1042,20 @@ def test_the_ablation_of_05b_one_change_at_a_time(executed):
     # noise 0.46; -0.05, noise 0.60; the printed "so: ties (the tie rule keeps the recipe's setting): ..." lists the
     # rows within the seed spread, from the numbers)
     assert abs(decay - schedule) <= std[4] + std[3]
-    # "In these short runs, with the MLP's recipe, the MLP clearly beats its baseline (printed)." (measured: +4.27
+    # "In short runs with the MLP's recipe, the MLP clearly beats its baseline (printed)." (measured: +4.27
     # points, noise 0.41)
     assert decay - softmax_regression > std[4] + std[5]
     # "Yet the baseline's mean is above the two rows without momentum (printed)" and answer 16 (measured: 90.54%
     # against 80.17% and 89.91%; the rows with momentum 93.86% and more)
     assert plain < larger_lr < softmax_regression < momentum
-    # "a linear model trained well can beat an MLP trained poorly." and answer 16 ("softmax regression with the
-    # whole recipe beats the MLP with plain SGD"; printed: +10.37 points, a clear gain, noise 1.00)
+    # answer 16 ("softmax regression with the whole recipe beats the MLP with plain SGD"; printed: +10.37 points,
+    # a clear gain, noise 1.00)
     assert softmax_regression - plain > std[5] + std[0]
     # "At the recipe's rate its lead is a weak verdict (printed)." and answer 16 (compare() flags a gain from 0.5
     # to 2 times its noise; measured: +0.63 points, noise 0.47: 1.3 times it)
     assert 0.5 <= (softmax_regression - larger_lr) / (std[5] + std[1]) < 2
     assert abs(softmax_regression - larger_lr - (std[5] + std[1])) < 0.004
-    # "In these short runs half the rate is a clear loss, and double the rate ties (printed): validation cannot
+    # "Here half the rate is a clear loss, and double the rate ties (printed): validation cannot
     # choose between 0.05 and 0.1." and answer 17. "So validation supports the larger rate and momentum, in this
     # order of changes [the asserts above]; the printed ties, and 0.05 over 0.1, are kept by the tie rule alone."
     # (which changes tie is printed from the numbers; the schedule's verdict flips between float paths): no change
@@ -1071,6 +1076,18 @@ def test_the_ablation_of_05b_one_change_at_a_time(executed):
         return 2 * math.sqrt((s1**2 + s2**2) / k)
 
     assert two_standard_errors(1, 1) < 1 + 1 and two_standard_errors(6, 1) > 6 + 1
+
+    # "Weight decay 0 ties with 0.0005 too; notebook 04's rate, 0.01, is a clear loss against 0.05." (the stored
+    # full-length runs, 5 seeds each: the same on every machine; measured: -0.12 points, noise 0.22; -0.57
+    # points, noise 0.24)
+    from mnist_lab import runtime
+
+    grid = runtime.read_json(course.VALIDATION_GRID)["grid"]
+    full = {name: {row["value"]: metrics.mean_std(row["accuracies"]) for row in rows} for name, rows in grid.items()}
+    (no_decay, no_decay_s), (chosen, chosen_s) = full["weight_decay"][0.0], full["weight_decay"][0.0005]
+    assert abs(chosen - no_decay) <= chosen_s + no_decay_s
+    (plain_lr, plain_s), (recipe_lr, recipe_s) = full["lr"][0.01], full["lr"][0.05]
+    assert recipe_lr - plain_lr > recipe_s + plain_s
 
 
 def test_the_parts_of_09(executed):
@@ -1159,7 +1176,7 @@ def test_the_cnn_of_10(executed):
     # (notebook 07's screen, gate included; measured: the lowest at epoch 6 of 8, so 2 epochs past it; the code
     # prints that count and the screen's verdict from it)
     assert len(history) - 1 - val_losses.index(min(val_losses)) < 3
-    # "Test accuracy lies within 2 SE of validation (printed): no large gap."
+    # "Test accuracy lies within 2 SE of validation (printed): no large gap, whatever its sign."
     # (measured: 99.54% against 99.48%, 0.5 SE of the difference)
     test, val = cnn["test_accuracy"], history[-1]["val_accuracy"]
     se_diff = (test * (1 - test) / 10_000 + val * (1 - val) / 5_000) ** 0.5
@@ -1281,8 +1298,15 @@ def test_the_parts_of_the_search_in_11(executed):
     assert lrs[0] < test["falls"] < test["lowest"] < lrs[-1] and test["exploded"] and losses[-1] > losses[0]
     assert 2.2 < losses[0] < 2.4 and 1.8 < min(losses) < 2.0
     # "the lower bound is the power of 10 below the 2% fall; the upper bound is the power of 10 nearest the
-    # explosion", and the search space takes the "bounds printed above (default settings), written in" (0.01 to 1)
+    # explosion", and the search space takes, "fixed: the bounds printed above with the default settings" (0.01 to 1)
     assert test["bounds"] == [0.01, 1] and test["bounds"][0] < test["falls"] and test["bounds"][1] > test["lowest"]
+    # "At high momentum the upper bound overshoots: notebook 05b's full-length runs at momentum 0.9 and rate 0.2
+    # varied widely over seeds." (05b's validation grid; measured: 74.67% ± 35.31% against 97.99% ± 0.10% at 0.05)
+    from mnist_lab import runtime
+
+    lr_rows = {row["value"]: row["accuracies"] for row in runtime.read_json(course.VALIDATION_GRID)["grid"]["lr"]}
+    assert course.RECIPES["mlp"]["momentum"] == 0.9 and min(lr_rows[0.2]) < 0.5 < 0.9 < min(lr_rows[0.05])
+    assert max(lr_rows[0.2]) - min(lr_rows[0.2]) > 0.3
     # "a run spends many, so it may train below the fall: notebook 05b's full-length runs trained at 0.01" (05b's
     # grid is guarded by 05b's test; here: the fall at lr 0.058 lies above 0.01, and trial 0, at lr 0.05, reached
     # 94.00%)
@@ -1293,7 +1317,7 @@ def test_the_parts_of_the_search_in_11(executed):
     assert 7.5 <= math.ceil(settings["trial_images"] / 32) / math.ceil(settings["trial_images"] / 256) < 8
     # "The trial ran all its epochs: it is complete." (measured: 91.38% after epoch 1, 94.00% after epoch 2)
     assert parts["baseline_trial"]["state"] == "complete" and len(parts["baseline_trial"]["accuracies"]) == 2
-    # "Its accuracy still rose in its last epoch: at full budget the ranking may change."
+    # "Its accuracy still rose in its last epoch."
     first, last = parts["baseline_trial"]["accuracies"]
     assert last > first + 0.01
     # "At batch 32 the weak values fell below their peers after epoch 1: pruned, an epoch saved. At batch 256
@@ -1429,10 +1453,6 @@ def test_the_winner_of_11c(executed):
     # 2.0 standard errors, the noise 1.93 of them; on CI's float path 1.67 and 3.4; a weak verdict: under twice
     # the noise)
     assert len(winner["seeds"]) == 3 and winner["verdict"] != "clear gain" and winner["chosen"] == baseline
-    # "The challenger's steady step, lr / (1 − momentum), is about twice the baseline's." (measured: 0.93 against
-    # 0.5, 1.86 times)
-    step_ratio = (challenger["lr"] / (1 - challenger["momentum"])) / (baseline["lr"] / (1 - baseline["momentum"]))
-    assert 1.5 <= step_ratio <= 2.5
     # "Both means landed close to their search scores (printed)" (measured: 0.00 and 0.07 points below)
     assert abs(trials[0]["val_accuracy"] - base_mean) < 0.005
     assert abs(challenger["val_accuracy"] - mean) < 0.005
@@ -1477,20 +1497,13 @@ def test_the_winner_of_11c(executed):
 
 def test_the_steps_of_12(executed):
     """12: what its prose reads from its steps (no model: the same on every machine, and nbval compares most of the
-    printed lines; these are the readings that lean on a "so:" line, which nbval hides), and the one line it quotes
-    from 12b's pen check."""
+    printed lines; these are the readings that lean on a "so:" line, which nbval hides)."""
     import numpy as np
     from notebook_code import definitions
 
     from mnist_lab import draw
 
     steps = definitions("12_draw")
-    # "In notebook 12b, the MLP and CNN read all ten built-in drawings right with it, and with two thinner pens and a
-    # thicker one." (12b's so: lines for draw.INK = 2.2, and for pens of 1.6, 1.8 and 3.0 pixels around it)
-    assert read(executed, "draw_readings.json")["right"]["our steps"] == {"MLP": 10, "CNN": 10}
-    pens = read(executed, "draw_readings.json")["pens"]
-    assert sorted(float(width) > draw.INK for width in pens) == [False, False, True]
-    assert all(counts == {"MLP": 10, "CNN": 10} for counts in pens.values())
     # "Notebooks 12b and 12c use `draw.rasterize_strokes`, the library's copy of our steps. It gives our pixels
     # exactly on ten built-in drawings (printed)." (the notebook prints that comparison); 12b's "the
     # library's copies of steps 1-2 and 3 (notebook 12), with other pens" (1.6, 1.8 and 3.0 pixels) and 12c's offsets,
@@ -1515,16 +1528,18 @@ def test_the_steps_of_12(executed):
     assert steps.block_mean(toy, fine=2)[0, 0] == toy[:2, :2].mean() == 2.5
     seven = draw.example_strokes(7)
     boxed, digit, shrunk = steps.fit_in_box(seven), steps.rasterize(seven).numpy(), draw.shrink_canvas(seven).numpy()
-    # "More than half of this 7's inked pixels are grey" and answer 10 (measured: 56%)
+    # "More than half of this 7's pixels with any ink are grey" and answer 10 (measured: 56%)
     assert ((boxed > 0) & (boxed < 1)).sum() > (boxed > 0).sum() / 2
     # answer 7: "which makes 14.004, rounded up to whole pixels: 15" and step 2's "The pen and rounding up widen
     # the 7's box to 15 pixels, not 13.3 (printed below)." (the so: line "the ratio alone would give 20×13.3")
     assert boxed.shape == (20, 15)
-    # "For the 7 (printed below), the box is 15 wide and the points 11.8: 1.6 pixels spare on each side." (printed:
-    # "the points span 17.8×11.8"; (15 - 11.804) / 2 = 1.598)
+    # "For the 7 (printed below), the box is 15 wide and the points 11.8: they lie 1.6 pixels in from each side, and
+    # the pen's half-width covers part of that." (printed: "the points span 17.8×11.8"; (15 - 11.804) / 2 = 1.598,
+    # the pen's half-width 1.1)
     x0, y0, x1, y1 = steps.bounding_box(seven)
     points_width = (x1 - x0) * (20 - draw.INK) / max(x1 - x0, y1 - y0)
     assert f"{points_width:.1f}" == "11.8" and f"{(boxed.shape[1] - points_width) / 2:.1f}" == "1.6"
+    assert 0 < draw.INK / 2 < (boxed.shape[1] - points_width) / 2
     # "The centre of mass then lands within half a pixel of 14 (MNIST's mean, printed below) on each axis" and answer
     # 13, "The 7 lands at row 14.4, column 14.3" (also printed)
     row, col = steps.center_of_mass(digit)
@@ -1592,8 +1607,7 @@ def test_the_drawings_of_12b(executed):
     # "With all ten right at 2.2, counts could only fall; none did (printed), so the shrunk drawings' pen alone did
     # not cause their misreads." (1.8, the shrunk drawings' pen, reads 10 of 10 with our steps), answer 10, "All
     # counts were 10 of 10. At 2.2 all were right, so counts could only fall; none did." (the count at 2.2 is
-    # asserted above); 12c's "In notebook 12b, after our steps, the 1.8 pen, ink still fitted to 20 pixels, changed
-    # no count on these ten."
+    # asserted above).
     # (measured: 10 of 10 each, and with pens 1.4 to 3.4)
     assert set(readings["pens"]) == {"1.6", "1.8", "3.0"}
     assert all(count == 10 for counts in readings["pens"].values() for count in counts.values())
@@ -1606,6 +1620,15 @@ def test_the_drawings_of_12b(executed):
     # recipe, not the layers." and answer 5
     assert recipes["cnn"]["augment"] and recipes["cnn"]["max_shift"] > 0 and recipes["cnn"]["max_rotation"] > 0
     assert not recipes["mlp"].get("augment", False)
+    # "Validation's means later picked the MLP's rate, momentum and weight decay again, within the seed spread
+    # (notebook 05b)" and answer 5 (05b's grid: the best mean of each row is notebook 05's value; "within the seed
+    # spread" is guarded by 05b's test)
+    from mnist_lab import runtime
+
+    grid = runtime.read_json(course.VALIDATION_GRID)["grid"]
+    for name in ("lr", "momentum", "weight_decay"):
+        best = max(grid[name], key=lambda row: metrics.mean_std(row["accuracies"])[0])
+        assert best["value"] == recipes["mlp"][name]
     # the exercise's solution: "A CNN trained with ε = 0.3 would aim its top probability at 0.73, not 0.91"
     assert round(1 - 0.3 + 0.03, 2) == 0.73 and round(1 - 0.1 + 0.01, 2) == 0.91
 
@@ -1619,8 +1642,10 @@ def test_the_drawings_of_12c(executed):
     assert readings["right"]["our steps"] == {"MLP": 10, "CNN": 10}
     assert readings["right"]["pad shrunk"]["MLP"] <= 4 and readings["right"]["pad shrunk"]["CNN"] >= 6
     recipes = {kind: torch.load(executed / f"{kind}.pt", weights_only=True)["recipe"] for kind in ("mlp", "cnn")}
-    # exercise 1's solution: "trained in notebook 10 on digits moved up to 2 pixels per axis and turned up to 10°"
-    assert recipes["cnn"]["max_shift"] == 2 and recipes["cnn"]["max_rotation"] == 10.0
+    # exercise 1's solution: "Why is not tested here: augmentation, label smoothing, convolutions and pooling, batch
+    # norm, learning rate, batch size and epochs all differ."
+    assert recipes["cnn"]["augment"] and not recipes["mlp"].get("augment", False)
+    assert recipes["cnn"]["label_smoothing"] > 0 and recipes["mlp"].get("label_smoothing", 0.0) == 0
     # "other settings: another learning rate, fewer epochs (8 against the MLP's 10), larger batches"; "The CNN here
     # trained 8 epochs on all 55,000 training digits, not 1 epoch on a sample" and answer 13; the solution's "batch
     # norm, learning rate, batch size and epochs differ"; 12b's "its other differences (layers, augmentation,
@@ -1635,9 +1660,9 @@ def test_the_drawings_of_12c(executed):
     assert max(unlike["sides"]) < 20 and unlike["mnist_side_20"] > 0.99
     assert min(unlike["offsets"]) > unlike["mnist_offset"]
     # answer 8, "MNIST's: at most 0.71 pixels (printed). The shrunk drawings': 3.8 to 8.3 pixels." (measured 0.7095;
-    # the offsets are printed); "The 0.71 is √(0.5² + 0.5²) to two decimals" and answer 9
-    assert 0.5 < unlike["mnist_offset"] < 0.75 and f"{math.hypot(0.5, 0.5):.2f}" == f"{unlike['mnist_offset']:.2f}"
-    # "per axis, the most is a little over half a pixel (printed)" and answer 9, "about half a pixel on each axis"
+    # the offsets are printed); "The 0.71 is a measured maximum"
+    assert 0.5 < unlike["mnist_offset"] < 0.75 and f"{unlike['mnist_offset']:.2f}" == "0.71"
+    # "per axis, the most is a little over half a pixel (printed)" and answer 9, "A little over half a pixel"
     # (measured: row 0.520, column 0.506; the MNIST data, not a model)
     assert all(0.5 < offset < 0.55 for offset in unlike["axis_offsets"])
     # answer 10, "3 right and 3 down: 4.2 pixels for a centred digit, at most 4.95 for a MNIST one. Most of our
@@ -1645,8 +1670,8 @@ def test_the_drawings_of_12c(executed):
     assert unlike["shift_10b"] == math.hypot(3, 3) + unlike["mnist_offset"]
     assert f"{unlike['shift_10b']:.2f}" == "4.95"
     assert sum(offset > unlike["shift_10b"] for offset in unlike["offsets"]) > len(unlike["offsets"]) / 2
-    # "Their centres lie farther from (14, 14) than any MNIST training digit's, even in one random draw of the CNN's
-    # shifts and turns (printed). Its augmentation never rescales a digit: it does not reach these drawings."
+    # "Their centres lie farther from (14, 14) than any MNIST training digit's, and than any in one random draw of the
+    # CNN's shifts and turns (printed)."
     # (measured: one random move each, at most 3.44 pixels off; the shrunk drawings 3.78 and more). Beyond the sample,
     # a bound: a shift of at most 2 pixels per axis, plus MNIST's own offset, plus what a turn of at most 10° about
     # the grid's centre, (13.5, 13.5), adds to a point half a pixel off on each axis: 3.66 pixels.
@@ -1656,14 +1681,10 @@ def test_the_drawings_of_12c(executed):
     assert unlike["moved_offset"] < math.hypot(2, 2) + unlike["mnist_offset"] + turn < min(unlike["offsets"])
     from mnist_lab import draw
 
-    # "pen width (1.8 against 2.2; drawn, 1.75 and 2.25: printed above)" and answer 11, "1.8 pixels" (the pen 1.8
-    # reads like draw.INK after our steps: asserted in 12b's test); draw._render draws lines 8 times finer, in whole
-    # fine pixels
-    assert f"{draw.PEN * 28 / draw.CANVAS:.1f}" == "1.8"
-    assert [round(width * 8) / 8 for width in (draw.PEN * 28 / draw.CANVAS, draw.INK)] == [1.75, 2.25]
-    # Exercise 1's solution, "place alone can make the MLP misread these drawings, a few pixels off; the CNN,
-    # trained in notebook 10 on digits moved up to 2 pixels per axis and turned up to 10° (augmentation, notebook
-    # 09), reads all ten moved farther (so: lines)", answer 13's "exercise 1 shows it reading our ten moved farther
+    # "pen width (1.8 against 2.2)" and answer 11, "1.8 pixels"
+    assert f"{draw.PEN * 28 / draw.CANVAS:.1f}" == "1.8" and draw.INK == 2.2
+    # Exercise 1's solution, "place alone can make the MLP misread these drawings, a few pixels off; the CNN reads
+    # all ten moved farther (so: lines)", answer 13's "exercise 1 shows it reading our ten moved farther
     # than the MLP does", and answer 14, "the MLP misreads our drawings, made with our steps, once
     # they move a few pixels" (measured: the MLP reads all ten up to 2 pixels right, 2 of 10 moved 4; the CNN all
     # ten up to 5 pixels, 10 of 10 moved 4)
