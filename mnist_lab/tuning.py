@@ -56,7 +56,7 @@ class BaselineFirst(optuna.samplers.TPESampler):
     """TPE, except that trial 0 gets the baseline's values: study and baseline are one step."""
 
     def __init__(self, baseline: dict, *, n_startup_trials: int, seed: int) -> None:
-        super().__init__(n_startup_trials=n_startup_trials, seed=seed)
+        super().__init__(n_startup_trials=n_startup_trials, seed=seed, multivariate=True)  # notebook 11
         self.baseline = baseline
 
     def sample_independent(self, study, trial, name, distribution):

@@ -1330,7 +1330,7 @@ def test_the_parts_of_the_search_in_11(executed):
     assert weak_32["state"] == "pruned" and len(weak_32["accuracies"]) == 1 and weak_32["accuracies"][0] < threshold
     assert weak_256["state"] == "complete" and weak_256["accuracies"][0] < weak_32["accuracies"][0]
     assert weak_256["accuracies"][-1] < 0.2
-    # "at momentum 0 the lowest rates may barely train (trial 3, below)" (trial 3: lr 0.01, the lower bound,
+    # "at momentum 0 the lowest rates may not train (trial 3, below, at batch 256)" (trial 3: lr 0.01, the lower bound,
     # momentum 0; it stayed near chance, asserted above)
     assert weak_256["momentum"] == 0.0 and weak_256["lr"] == test["bounds"][0]
     # cell 25's comment "steady step lr / (1 - momentum): trial 0: 0.05 / 0.1 = 0.5; trial 1: 0.3 / 0.5 = 0.6" and
@@ -1638,7 +1638,8 @@ def test_the_drawings_of_12c(executed):
     drawings holds for the trained pair of models."""
     readings, unlike = read(executed, "draw_readings.json"), read(executed, "draw_unlike_mnist.json")
     # "Shrunk, the MLP misreads most and the CNN reads most; after our steps both read all ten (printed)." (12c prints
-    # the same counts as 12b: measured 1 and 9 of 10, 10 and 10)
+    # the same counts as 12b: measured 1 and 9 of 10, 10 and 10); "Yet the CNN reads most of them (notebook 12b)",
+    # said of the ten that lie farther off than any moved training digit (asserted below)
     assert readings["right"]["our steps"] == {"MLP": 10, "CNN": 10}
     assert readings["right"]["pad shrunk"]["MLP"] <= 4 and readings["right"]["pad shrunk"]["CNN"] >= 6
     recipes = {kind: torch.load(executed / f"{kind}.pt", weights_only=True)["recipe"] for kind in ("mlp", "cnn")}
