@@ -42,6 +42,15 @@ def read(folder: Path, name: str) -> dict:
     return json.loads(path.read_text())
 
 
+def validation_grid() -> dict[str, dict]:
+    """Notebook 05b's full-length runs as the library keeps them, the same on every machine:
+    ``{name: {value: [validation accuracy per seed]}}``."""
+    from mnist_lab import runtime
+
+    grid = runtime.read_json(course.VALIDATION_GRID)["grid"]
+    return {name: {row["value"]: row["accuracies"] for row in rows} for name, rows in grid.items()}
+
+
 def test_the_data_readings_of_01(executed):
     """01: what its prose says of the training images. No training makes them, so they are computed again here from
     the same split (nbval compares the printouts that give them, but hides the shares, as percentages). 02's
@@ -1082,10 +1091,7 @@ def test_the_ablation_of_05b_one_change_at_a_time(executed):
     # "Weight decay 0 ties with 0.0005 too; notebook 04's rate, 0.01, is a clear loss against 0.05." (the stored
     # full-length runs, 5 seeds each: the same on every machine; measured: -0.12 points, noise 0.22; -0.57
     # points, noise 0.24)
-    from mnist_lab import runtime
-
-    grid = runtime.read_json(course.VALIDATION_GRID)["grid"]
-    full = {name: {row["value"]: metrics.mean_std(row["accuracies"]) for row in rows} for name, rows in grid.items()}
+    full = {name: {v: metrics.mean_std(a) for v, a in rows.items()} for name, rows in validation_grid().items()}
     (no_decay, no_decay_s), (chosen, chosen_s) = full["weight_decay"][0.0], full["weight_decay"][0.0005]
     assert abs(chosen - no_decay) <= chosen_s + no_decay_s
     (plain_lr, plain_s), (recipe_lr, recipe_s) = full["lr"][0.01], full["lr"][0.05]
@@ -1304,9 +1310,7 @@ def test_the_parts_of_the_search_in_11(executed):
     assert test["bounds"] == [0.01, 1] and test["bounds"][0] < test["falls"] and test["bounds"][1] > test["lowest"]
     # "At the test's own momentum, 0.9, the upper bound overshoots: notebook 05b's full-length runs at rate 0.2 varied
     # widely over seeds." (05b's validation grid; measured: 74.67% ± 35.31% against 97.99% ± 0.10% at 0.05)
-    from mnist_lab import runtime
-
-    lr_rows = {row["value"]: row["accuracies"] for row in runtime.read_json(course.VALIDATION_GRID)["grid"]["lr"]}
+    lr_rows = validation_grid()["lr"]
     assert course.RECIPES["mlp"]["momentum"] == 0.9 and min(lr_rows[0.2]) < 0.5 < 0.9 < min(lr_rows[0.05])
     assert max(lr_rows[0.2]) - min(lr_rows[0.2]) > 0.3
     # "a run spends many, so it may train below the fall: notebook 05b's full-length runs trained at 0.01" (05b's
@@ -1489,10 +1493,7 @@ def test_the_winner_of_11c(executed):
     assert 1.4 <= (test_05 - val_05) / se_05 <= 2.8  # "near 2 standard errors"
     # "notebook 05b's full-length runs point the same way (5 epochs below 10 on these validation digits, 5 seeds
     # each), though 3 epochs were not among them." (05b's validation grid; measured: 97.74% against 97.99%)
-    from mnist_lab import runtime
-
-    grid = runtime.read_json(course.VALIDATION_GRID)["grid"]
-    epochs_rows = {row["value"]: row["accuracies"] for row in grid["epochs"]}
+    epochs_rows = validation_grid()["epochs"]
     assert 3 not in epochs_rows and len(epochs_rows[5]) == len(epochs_rows[10]) == 5
     assert sum(epochs_rows[5]) < sum(epochs_rows[10])
     # "the noise rule cannot judge notebook 05's lead over our 3 epochs (printed)" and the so: line
@@ -1628,12 +1629,10 @@ def test_the_drawings_of_12b(executed):
     # "Validation's means later picked the MLP's rate, momentum and weight decay again, within the seed spread
     # (notebook 05b)" and answer 5 (05b's grid: the best mean of each row is notebook 05's value; "within the seed
     # spread" is guarded by 05b's test)
-    from mnist_lab import runtime
-
-    grid = runtime.read_json(course.VALIDATION_GRID)["grid"]
+    grid = validation_grid()
     for name in ("lr", "momentum", "weight_decay"):
-        best = max(grid[name], key=lambda row: metrics.mean_std(row["accuracies"])[0])
-        assert best["value"] == recipes["mlp"][name]
+        best = max(grid[name], key=lambda value: metrics.mean_std(grid[name][value])[0])
+        assert best == recipes["mlp"][name]
     # the exercise's solution: "A CNN trained with ε = 0.3 would aim its top probability at 0.73, not 0.91"
     assert round(1 - 0.3 + 0.03, 2) == 0.73 and round(1 - 0.1 + 0.01, 2) == 0.91
 
