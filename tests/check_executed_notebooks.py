@@ -1360,8 +1360,7 @@ def test_the_search_of_11b(executed):
     assert trials[0]["state"] == "complete" and {k: trials[0][k] for k in baseline} == baseline
     assert len({t["number"] for t in trials}) == len(trials) >= 12
     assert trials[0]["val_accuracy"] <= tuning["best_val_accuracy_in_search"] <= 0.98
-    # "The baseline led the search. TPE's batch sizes and layers leaned towards the leader's (printed)." and 11's
-    # "In notebook 11b the baseline leads, so TPE's first picks centre on values first set with test accuracies"
+    # "The baseline led the search. TPE's batch sizes and layers leaned towards the leader's (printed)."
     # (measured: trial 0 94.00%, the next 93.22%; 5 of TPE's 7 picks took batch 32, 4 also 128-64, against 1.75
     # and 0.58)
     assert tuning["best_val_accuracy_in_search"] == trials[0]["val_accuracy"]
