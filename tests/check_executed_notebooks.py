@@ -1175,20 +1175,11 @@ def test_the_cnn_of_10(executed):
     # (measured: 94.85% against 98.40% after epoch 1; +0.03, +0.01 and +0.06 points at epochs 6 to 8)
     assert history[0]["train_accuracy"] < history[0]["val_accuracy"] - 0.01
     assert all(abs(h["train_accuracy"] - h["val_accuracy"]) < 0.003 for h in history[-3:])
-    # "Nor can notebook 04b's over-fitting rule (printed). ... The rule needs 10 epochs after the lowest, and ours
-    # has fewer." and answer 9 "too few epochs follow our lowest (printed)" (notebook 04b's rule is for
-    # runs that go on 10 epochs past the lowest; the code prints this verdict from the same count)
+    # "Its rule needs 10 epochs after the lowest, and ours has fewer (printed)." and answer 8 "too few follow ours
+    # (printed)" (notebook 04b's rule is for runs that go on 10 epochs past the lowest; the code prints this verdict
+    # from the same count; measured: the lowest at epoch 6 of 8)
     val_losses = [h["val_loss"] for h in history]
     assert len(history) == 8 and len(history) - 1 - val_losses.index(min(val_losses)) < 10
-    # "Under 3 epochs past the lowest it gives no verdict, and fewer follow ours (printed)." and answer 8 "as here"
-    # (notebook 07's screen, gate included; measured: the lowest at epoch 6 of 8, so 2 epochs past it; the code
-    # prints that count and the screen's verdict from it)
-    assert len(history) - 1 - val_losses.index(min(val_losses)) < 3
-    # "Test accuracy lies within 2 SE of validation (printed): no large gap, whatever its sign."
-    # (measured: 99.54% against 99.48%, 0.5 SE of the difference)
-    test, val = cnn["test_accuracy"], history[-1]["val_accuracy"]
-    se_diff = (test * (1 - test) / 10_000 + val * (1 - val) / 5_000) ** 0.5
-    assert abs(test - val) < 2 * se_diff
     # "Both LeNet-5 errors lie more than 2 SE of the difference above ours."
     # (measured: 0.46% against 0.8% and 0.95%, 3.0 and 4.1 SE, the squares added as for different digits; the
     # counts are printed on "so:" lines and saved)
@@ -1308,8 +1299,8 @@ def test_the_parts_of_the_search_in_11(executed):
     # "the lower bound is the power of 10 below the 2% fall; the upper bound is the power of 10 nearest the
     # explosion", and the search space takes, "fixed: the bounds printed above with the default settings" (0.01 to 1)
     assert test["bounds"] == [0.01, 1] and test["bounds"][0] < test["falls"] and test["bounds"][1] > test["lowest"]
-    # "At the test's own momentum, 0.9, the upper bound overshoots: notebook 05b's full-length runs at rate 0.2 varied
-    # widely over seeds." (05b's validation grid; measured: 74.67% ± 35.31% against 97.99% ± 0.10% at 0.05)
+    # SEARCH_SPACE's comment "notebook 05b's full-length runs at momentum 0.9: lr 0.2 varied widely over seeds"
+    # (05b's validation grid; measured: 74.67% ± 35.31% against 97.99% ± 0.10% at 0.05)
     lr_rows = validation_grid()["lr"]
     assert course.RECIPES["mlp"]["momentum"] == 0.9 and min(lr_rows[0.2]) < 0.5 < 0.9 < min(lr_rows[0.05])
     assert max(lr_rows[0.2]) - min(lr_rows[0.2]) > 0.3
@@ -1336,11 +1327,8 @@ def test_the_parts_of_the_search_in_11(executed):
     assert weak_32["state"] == "pruned" and len(weak_32["accuracies"]) == 1 and weak_32["accuracies"][0] < threshold
     assert weak_256["state"] == "complete" and weak_256["accuracies"][0] < weak_32["accuracies"][0]
     assert weak_256["accuracies"][-1] < 0.2
-    # "at the lowest rate and momentum 0, trial 3 (below) did not train at batch 256, where trial 2 got further at
-    # batch 32" (trial 3: lr 0.01, the lower bound,
-    # momentum 0; it stayed near chance, asserted above)
-    assert weak_256["momentum"] == 0.0 and weak_256["lr"] == test["bounds"][0]
-    assert weak_32["momentum"] == 0.0 and weak_32["lr"] == weak_256["lr"]  # trial 2: the same values at batch 32
+    # "weak values (low rate, no momentum) at batch 32 and 256": the same values at both batch sizes
+    assert weak_32["momentum"] == weak_256["momentum"] == 0.0 and weak_32["lr"] == weak_256["lr"]
     # cell 25's comment "steady step lr / (1 - momentum): trial 0: 0.05 / 0.1 = 0.5; trial 1: 0.3 / 0.5 = 0.6" and
     # "Trials 0 and 1 ran once each: too few to rank them" (no reading of their scores)
     assert math.isclose(faster["lr"], 6 * baseline["lr"]) and faster["momentum"] < baseline["momentum"]
