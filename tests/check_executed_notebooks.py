@@ -1170,14 +1170,10 @@ def test_the_cnn_of_10(executed):
     # validation loss ends above its lowest." (measured: 99.48%, the best; its loss 12% above epoch 6's)
     assert history[-1]["val_accuracy"] >= max(h["val_accuracy"] for h in history) - 0.002
     assert history[-1]["val_loss"] > min(h["val_loss"] for h in history)
-    # "Training accuracy, measured like the training loss, starts well below validation accuracy, then levels with
-    # it"
-    # (measured: 94.85% against 98.40% after epoch 1; +0.03, +0.01 and +0.06 points at epochs 6 to 8)
-    assert history[0]["train_accuracy"] < history[0]["val_accuracy"] - 0.01
-    assert all(abs(h["train_accuracy"] - h["val_accuracy"]) < 0.003 for h in history[-3:])
     # "Its rule needs 10 epochs after the lowest, and ours has fewer (printed)." and answer 8 "too few follow ours
     # (printed)" (notebook 04b's rule is for runs that go on 10 epochs past the lowest; the code prints this verdict
-    # from the same count; measured: the lowest at epoch 6 of 8)
+    # from the same count; measured: the lowest at epoch 6 of 8). "ours are epoch means": `fit`'s history holds
+    # the mean of each epoch's batch losses (notebook 07), not a loss measured at the epoch's end.
     val_losses = [h["val_loss"] for h in history]
     assert len(history) == 8 and len(history) - 1 - val_losses.index(min(val_losses)) < 10
     # "Both LeNet-5 errors lie more than 2 SE of the difference above ours."
@@ -1356,7 +1352,7 @@ def test_the_search_of_11b(executed):
     same_batch = [t for t in tpe_trials if t["batch_size"] == 32]  # trial 0 leads the start-up trials
     same_both = [t for t in same_batch if t["hidden"] == "128-64"]
     assert len(same_batch) > 2 * len(tpe_trials) / 4 and len(same_both) > 2 * len(tpe_trials) / 12
-    # "For its first six picks (at most 10 finished trials), that group was the leader alone; for the last, the
+    # "For TPE's first six picks (at most 10 finished trials), its best group was the leader alone; for the last, the
     # leader and trial 9, with the same batch size and layers." (Optuna's best group: the best tenth of the
     # finished trials, rounded up; complete trials rank before pruned ones; one worker: pick k after k trials)
     assert settings["startup_trials"] == 5 and tpe_trials[-1]["number"] == 11 and len(tpe_trials) == 7
@@ -1382,20 +1378,22 @@ def test_the_search_of_11b(executed):
     assert max(log_lr) - min(log_lr) > 0.5 * math.log(1.0 / 0.01)
     momenta = [t["momentum"] for t in tpe_trials]
     assert max(momenta) - min(momenta) > 0.5 * 0.95
-    # the answers "17. Trial 4 (92.00%), with the highest rate drawn (0.7751)." and "18. Trial 7 (76.14%), a TPE
+    # the answers "15. Trial 4 (92.00%), with the highest rate drawn (0.7751)." and "16. Trial 7 (76.14%), a TPE
     # pick at batch 256 with the smallest layers, 64-32."
     draws = [t for t in trials if 0 < t["number"] < settings["startup_trials"]]
     assert max(draws, key=lambda t: t["val_accuracy"])["number"] == 4
     assert max(trials, key=lambda t: t["lr"])["number"] == 4
     assert min(complete, key=lambda t: t["val_accuracy"])["number"] == 7
     assert trials[7]["hidden"] == "64-32"
-    # "The pruner, not the loss, made every stop (printed): no loss ran away, even at the highest rates drawn,
-    # trials 4 and 9 (table)." (a runaway loss leaves no accuracy, or a pruned trial above its peers; a complete
-    # trial ran all its epochs; measured: lr 0.7751 and 0.6063, 92.00% and 93.22%)
-    assert all(t["val_accuracy"] is not None for t in trials if t["state"] == "pruned")
-    highest_rates = sorted(trials, key=lambda t: t["lr"], reverse=True)[:2]
-    assert [t["number"] for t in highest_rates] == [4, 9]
-    assert all(t["state"] == "complete" and t["val_accuracy"] > 0.9 for t in highest_rates)
+
+    # "The 2-epoch budget may add to batch 32's lead: its epochs take about eight times the steps of batch 256's"
+    # (measured: complete trials average 92.29% at batch 32 against 80.61% at batch 256; 313 and 40 steps)
+    def mean_at(batch):
+        scores = [t["val_accuracy"] for t in complete if t["batch_size"] == batch]
+        return sum(scores) / len(scores)
+
+    assert mean_at(32) > mean_at(256)
+    assert 7.5 <= math.ceil(settings["trial_images"] / 32) / math.ceil(settings["trial_images"] / 256) < 8
     # "Trial 10 ended near chance (10%), like notebook 11's weak values (a low rate, no
     # momentum) at batch 256. ... So its low rate made
     # short steps, and batch 256 gives few steps per epoch. The other trials at batch 256 had higher rates and
