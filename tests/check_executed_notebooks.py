@@ -1001,8 +1001,6 @@ def test_the_grid_of_07c(executed):
     assert any(ok and c <= 0.95 for c, ok in zip(confidence, right))
     assert all(c <= 0.95 for c, ok in zip(confidence, right) if not ok)
     assert sum(c > 0.95 for c in confidence) > 16  # "most"
-    # "the least sure answer is wrong" (printed in a so: line; measured: 48.9%, the next 62.7%)
-    assert not right[confidence.index(min(confidence))]
     # "As many mistakes as ours or more come about 1 grid in 8 (printed): ordinary." and answer 14 (the binomial
     # chance of as many mistakes or more, printed; measured: 13%): ordinary, over 1 grid in 20
     wrong, rate, size = r["grid_wrong"], 1 - r["clean"], len(right)
@@ -1170,6 +1168,10 @@ def test_the_cnn_of_10(executed):
     # validation loss ends above its lowest." (measured: 99.48%, the best; its loss 12% above epoch 6's)
     assert history[-1]["val_accuracy"] >= max(h["val_accuracy"] for h in history) - 0.002
     assert history[-1]["val_loss"] > min(h["val_loss"] for h in history)
+    # "Training accuracy starts well below validation accuracy, then levels with it (the accuracy panel)."
+    # (measured: 94.85% against 98.40% after epoch 1; +0.03, +0.01 and +0.06 points at epochs 6 to 8)
+    assert history[0]["train_accuracy"] < history[0]["val_accuracy"] - 0.01
+    assert all(abs(h["train_accuracy"] - h["val_accuracy"]) < 0.003 for h in history[-3:])
     # "Its rule needs 10 epochs after the lowest, and ours has fewer (printed)." and answer 8 "too few follow ours
     # (printed)" (notebook 04b's rule is for runs that go on 10 epochs past the lowest; the code prints this verdict
     # from the same count; measured: the lowest at epoch 6 of 8). "ours are epoch means": `fit`'s history holds
@@ -1359,6 +1361,11 @@ def test_the_search_of_11b(executed):
     before_last = [t for t in trials if t["number"] < 11 and t["state"] == "complete"]
     best_two = sorted(before_last, key=lambda t: t["val_accuracy"], reverse=True)[:2]
     assert [t["number"] for t in best_two] == [0, 9]
+    # "The leader is the baseline, but the options TPE copied, batch size and layers, are the course's starting
+    # design" (the leader: the best start-up trial, trial 0, the baseline asserted above; the lean on batch size and
+    # layers asserted above; the recipe's layers and batch size are the starting design, course.RECIPES)
+    startup_done = [t for t in trials if t["number"] < settings["startup_trials"] and t["state"] == "complete"]
+    assert max(startup_done, key=lambda t: t["val_accuracy"])["number"] == 0
     assert trials[9]["batch_size"] == 32 and trials[9]["hidden"] == "128-64"
     # "Nor were the random draws and TPE's picks treated alike: the pruner could stop none of the random draws (each
     # had under two peers), but six of TPE's seven picks (not trial 7: one peer at batch 256)." and the answer

@@ -106,14 +106,16 @@ def test_11b_and_11c_repeat_the_objective_and_the_pruner_of_11_unchanged(noteboo
     """11b and 11c say their first cells repeat notebook 11's code unchanged, so that each runs alone: they must stay
     so (11c opens 11b's study with them: the same settings, the same study)."""
     taught, repeated = top_level("11_tuning"), top_level(notebook)
-    shared = ["SEARCH_SPACE", "STARTUP_TRIALS", "baseline_params", "suggest", "prepare", "train_epoch"]
+    shared = ["SEARCH_SPACE", "baseline_params", "suggest", "prepare", "train_epoch"]
     shared += ["make_objective", "SameBatchPruner"]
     for name in shared:
         assert repeated[name] == taught[name], f"{notebook}'s {name} is not notebook 11's"
+    # STARTUP_TRIALS is new in 11b, which teaches the sampler; 11c reopens 11b's study with the same value
+    assert repeated["STARTUP_TRIALS"] == top_level("11b_search")["STARTUP_TRIALS"] == "5"
 
 
-def test_the_sampler_draws_all_values_together_as_notebook_11_says():
-    """Notebook 11: TPE "draws 24 candidate settings ... all values together (`multivariate=True` in the course's
+def test_the_sampler_draws_all_values_together_as_notebook_11b_says():
+    """Notebook 11b: TPE "draws 24 candidate settings ... all values together (`multivariate=True` in the course's
     sampler)". The pinned Optuna 5 does so by default for one score, Optuna 4.9 (allowed) did not: the course's
     sampler sets it, so the search draws alike under both, as 11b's plain-Optuna snippet does."""
     sampler = tuning.BaselineFirst(BASELINE, n_startup_trials=5, seed=0)
