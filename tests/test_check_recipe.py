@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from check_recipe import GRID, main, parse_change, run_grid  # tools/check_recipe.py
+from check_recipe import CNN_GRID, GRID, main, parse_change, run_grid  # tools/check_recipe.py
 
 from mnist_lab import course, metrics, runtime
 
@@ -81,3 +81,27 @@ def test_what_notebook_05b_reads_from_the_grid():
     assert chosen["epochs"] == 2 * recipe["epochs"]
     failed = next(row for row in kept["momentum"] if row["value"] == 0.99)["accuracies"]
     assert max(failed) < 0.15  # about a guess's 10%: no seed trained
+
+
+def test_a_cnn_change_names_the_cnns_recipe():
+    assert parse_change("label_smoothing=0", "cnn") == ("label_smoothing", 0)
+    with pytest.raises(SystemExit, match="NAME=VALUE with NAME one of: seed, channels"):
+        parse_change("hidden=[64]", "cnn")
+
+
+def test_only_trains_the_rows_it_names_and_the_cnns_runs_go_beside_the_mlps(tiny_root, capsys, tmp_path):
+    out = tmp_path / "grid.json"
+    out.write_text(json.dumps({"seeds": 5, "base": {}, "grid": {"lr": []}}))  # an MLP grid already there
+    main(["--model", "cnn", "--seeds", "2", "--grid", str(out), "--only", "epochs", "--base", "val_size=100",
+          "--base", "channels=[2, 2, 2]", "--data-root", str(tiny_root)])  # fmt: skip
+    kept = json.loads(out.read_text())
+    assert kept["grid"] == {"lr": []}  # the MLP's runs are kept as they were
+    runs = kept["cnn"]
+    assert runs["seeds"] == 2 and list(runs["grid"]) == ["epochs"]
+    assert [row["value"] for row in runs["grid"]["epochs"]] == CNN_GRID["epochs"]
+    assert all(len(row["accuracies"]) == 2 for row in runs["grid"]["epochs"])
+
+
+def test_only_names_a_row_of_the_models_grid():
+    with pytest.raises(SystemExit, match="one of epochs, lr"):
+        main(["--model", "cnn", "--grid", "x.json", "--only", "momentum"])

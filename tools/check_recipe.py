@@ -1,4 +1,4 @@
-"""Check the MLP's hand-set recipe on validation at full length: the recipe and each change, over several seeds.
+"""Check a model's hand-set recipe on validation at full length: the recipe and each change, over several seeds.
 
 Notebook 05b checks the recipe's changes in short runs (10,000 images, 3 epochs), where the schedule and the
 weight decay tie. This script trains the whole recipe of notebook 05 (55,000 images, its epochs) and each change
@@ -14,6 +14,13 @@ keeps them in ``mnist_lab/recipe_grid.json`` (``course.VALIDATION_GRID``), where
 
     python tools/check_recipe.py --seeds 5 --grid mnist_lab/recipe_grid.json
 
+``--model cnn`` does the same for notebook 10's CNN, over ``CNN_GRID`` (declared in docs/results.md before its
+runs), and writes its runs under the key "cnn" of FILE, keeping what FILE already holds: the course keeps them in
+the same ``course.VALIDATION_GRID``, where notebook 10 reads them. ``--only NAME`` trains one row of the grid
+(repeat it), so that two processes can share the rows:
+
+    python tools/check_recipe.py --model cnn --seeds 3 --grid mnist_lab/recipe_grid.json
+
 Each run takes from half a minute to a few minutes on one core, with the machine and its load: 35 runs
 (five seeds of the recipe and six changes) take about half an hour to a few hours.
 """
@@ -23,13 +30,14 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import sys
 import tempfile
 import time
 
 import torch
 
-from mnist_lab import course, metrics
+from mnist_lab import course, metrics, runtime
 
 #: The values that validation chooses from, one training value at a time (docs/results.md, declared before the runs).
 GRID: dict[str, list] = {
@@ -39,13 +47,20 @@ GRID: dict[str, list] = {
     "schedule": ["onecycle", "none"],
     "epochs": [5, 10, 20],
 }
+#: The CNN's values that validation chooses from (docs/results.md, declared before the runs): its epochs and the
+#: one-cycle schedule's peak rate.
+CNN_GRID: dict[str, list] = {
+    "epochs": [4, 8, 16],
+    "lr": [0.05, 0.1, 0.2, 0.4],
+}
+GRIDS = {"mlp": GRID, "cnn": CNN_GRID}
 
 
-def parse_change(text: str) -> tuple[str, object]:
-    """Return ``(name, value)`` for ``"lr=0.1"``: a name of the MLP's recipe and a Python literal (or a word)."""
+def parse_change(text: str, model: str = "mlp") -> tuple[str, object]:
+    """Return ``(name, value)`` for ``"lr=0.1"``: a name of ``model``'s recipe and a Python literal (or a word)."""
     name, sep, value = text.partition("=")
-    if not sep or name not in course.RECIPES["mlp"]:
-        names = ", ".join(course.RECIPES["mlp"])
+    if not sep or name not in course.RECIPES[model]:
+        names = ", ".join(course.RECIPES[model])
         raise SystemExit(f"{text!r}: write NAME=VALUE with NAME one of: {names}")
     try:
         return name, ast.literal_eval(value)
@@ -53,29 +68,29 @@ def parse_change(text: str) -> tuple[str, object]:
         return name, value  # a word, such as schedule=none
 
 
-def final_val_accuracy(changes: dict, seed: int, data_root=None) -> float:
-    """Train notebook 05's MLP with ``changes`` to its recipe and ``seed`` (``course.train_model``, into a folder
-    thrown away after) and return its last epoch's validation accuracy."""
+def final_val_accuracy(changes: dict, seed: int, data_root=None, model: str = "mlp") -> float:
+    """Train notebook 05's MLP (or 10's CNN) with ``changes`` to its recipe and ``seed`` (``course.train_model``,
+    into a folder thrown away after) and return its last epoch's validation accuracy."""
     with tempfile.TemporaryDirectory() as folder:
-        _, history = course.train_model("mlp", {**changes, "seed": seed}, folder, data_root)
+        _, history = course.train_model(model, {**changes, "seed": seed}, folder, data_root)
     return history[-1]["val_accuracy"]
 
 
-def seed_accuracies(changes: dict, seeds: int, data_root=None) -> list[float]:
+def seed_accuracies(changes: dict, seeds: int, data_root=None, model: str = "mlp") -> list[float]:
     """Return the last epoch's validation accuracy of the recipe with ``changes``, for seeds 0 .. ``seeds`` - 1."""
-    return [final_val_accuracy(changes, seed, data_root) for seed in range(seeds)]
+    return [final_val_accuracy(changes, seed, data_root, model) for seed in range(seeds)]
 
 
-def run_grid(grid: dict[str, list], seeds: int, base: dict, data_root=None) -> dict[str, list[dict]]:
+def run_grid(grid: dict[str, list], seeds: int, base: dict, data_root=None, model: str = "mlp") -> dict[str, list]:
     """Train each value of ``grid`` (the recipe's other values kept) with seeds 0 .. ``seeds`` - 1 and return, for
     each name, ``[{"value": v, "accuracies": [...]}, ...]``. The recipe itself is trained once and shared."""
-    recipe = {**course.RECIPES["mlp"], **base}
+    recipe = {**course.RECIPES[model], **base}
     known: dict[str, list[float]] = {}
 
     def accuracies(name: str, value) -> list[float]:
         key = "recipe" if recipe[name] == value else f"{name}={value!r}"
         if key not in known:
-            known[key] = seed_accuracies({**base, name: value}, seeds, data_root)
+            known[key] = seed_accuracies({**base, name: value}, seeds, data_root, model)
             print(f"{key:<22} {metrics.mean_std(known[key])[0]:.2%}", flush=True)
         return known[key]
 
@@ -84,30 +99,39 @@ def run_grid(grid: dict[str, list], seeds: int, base: dict, data_root=None) -> d
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", choices=sorted(GRIDS), default="mlp", help="whose recipe (default mlp)")
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0 .. N-1 (default 5)")
     parser.add_argument("--change", action="append", default=[], help="NAME=VALUE, a change to try (repeat)")
     parser.add_argument("--base", action="append", default=[], help="NAME=VALUE for every row (e.g. subset=2000)")
     parser.add_argument("--data-root", help="where MNIST is kept (default: the course's data folder)")
     parser.add_argument("--json", help="also write the accuracies per seed to this file")
-    parser.add_argument("--grid", help="train GRID's values instead and write them to this file")
+    parser.add_argument("--grid", help="train the model's grid instead and write its runs to this file")
+    parser.add_argument("--only", action="append", default=[], help="with --grid: train this row only (repeat)")
     args = parser.parse_args(argv)
     if args.seeds < 2:
         raise SystemExit("--seeds must be at least 2: the noise rule needs a spread over seeds")
     torch.set_num_threads(1)
-    base = dict(parse_change(text) for text in args.base)
+    base = dict(parse_change(text, args.model) for text in args.base)
+    grid = GRIDS[args.model]
+    if args.only and (not args.grid or set(args.only) - set(grid)):
+        raise SystemExit(f"--only names a row of --grid's grid: one of {', '.join(grid)}")
     if args.grid:
         if args.change:
-            raise SystemExit("--grid trains GRID's values: leave out --change")
-        grid = run_grid(GRID, args.seeds, base, args.data_root)
+            raise SystemExit("--grid trains the grid's values: leave out --change")
+        rows = {name: values for name, values in grid.items() if not args.only or name in args.only}
+        runs = {"seeds": args.seeds, "base": base, "grid": run_grid(rows, args.seeds, base, args.data_root, args.model)}
+        if args.model != "mlp":  # under its own key, beside what the file holds
+            kept = runtime.read_json(args.grid) if os.path.exists(args.grid) else {}
+            runs = {**kept, args.model: runs}
         with open(args.grid, "w") as f:
-            json.dump({"seeds": args.seeds, "base": base, "grid": grid}, f, indent=1)
+            json.dump(runs, f, indent=1)
             f.write("\n")
         return 0
-    rows = {"the recipe": {}} | {text: dict([parse_change(text)]) for text in args.change}
+    rows = {"the recipe": {}} | {text: dict([parse_change(text, args.model)]) for text in args.change}
     results: dict[str, list[float]] = {}
     for label, change in rows.items():
         start = time.perf_counter()
-        results[label] = seed_accuracies({**base, **change}, args.seeds, args.data_root)
+        results[label] = seed_accuracies({**base, **change}, args.seeds, args.data_root, args.model)
         mean, std = metrics.mean_std(results[label])
         line = f"{label:<22} {mean:.2%} ± {std:.2%}  ({time.perf_counter() - start:.0f} s)"
         if label == "the recipe":
