@@ -910,3 +910,21 @@ def test_02c_folded_layer_check_names_the_usual_mistakes(capsys):
     # any layers: a fold of random ones is found right, whatever their sizes
     W1, b1, W2, b2 = torch.randn(3, 4), torch.randn(3), torch.randn(2, 3), torch.randn(2)
     assert exercises.check_folded_layer((W2 @ W1, W2 @ b1 + b2), W1.tolist(), b1.tolist(), W2.tolist(), b2.tolist())
+
+
+def test_the_quantile_check_of_11a_accepts_the_answer_and_names_the_usual_mistakes(capsys):
+    """Notebook 11a's check: the pruner's bar, the 0.25 quantile of three peers' accuracies."""
+
+    def said(answer, values=(0.9138, 0.9038, 0.8862)):
+        ok = exercises.check_quantile(answer, list(values), q=0.25)
+        return ok, capsys.readouterr().out
+
+    assert said(0.895)[0]  # 0.8862 + 0.5 * (0.9038 - 0.8862), torch.quantile's place
+    assert said(torch.tensor([0.9138, 0.9038, 0.8862]).quantile(0.25))[0]  # a one-value tensor is a number
+    assert "the median" in said(0.9038)[1]
+    assert "the lowest value" in said(0.8862)[1]
+    assert "q × n" in said(0.8862 + 0.75 * (0.9038 - 0.8862))[1]
+    assert "percentage" in said(89.5)[1]
+    assert "No answer yet" in said(None)[1]
+    assert not said(0.9)[0]
+    assert said(0.25 * 3 + 0.75 * 1, values=(1, 3))[0]  # of two, a quarter of the gap above the lower: 1.5

@@ -406,22 +406,29 @@ def test_10b_takes_each_part_away_on_validation(student, tmp_path):
     assert [row["lr"] for row in m["rate_check"]] == [0.1, 0.4] and not (tmp_path / "a" / "cnn.pt").exists()
 
 
-def test_11_runs_the_range_test_one_trial_and_the_pruner_on_four_trials(student, tmp_path):
-    """Notebook 11 alone, on the stand-in accelerator: the range test and its figure, the baseline's one trial, and
-    four trials set by hand under the pruner, whose records it saves; no study is kept on disk."""
+def test_11_runs_the_range_test_and_one_trial(student, tmp_path):
+    """Notebook 11 alone, on the stand-in accelerator: the range test and its figure and the baseline's one trial,
+    whose records it saves; no study is kept on disk."""
     out = execute(student, "11_tuning", tmp_path, tmp_path / "a", subset=2000, trial_images=500)
     parts = json.loads((tmp_path / "a" / "search_parts.json").read_text())
     test = parts["range_test"]
     assert 11 <= len(test["lrs"]) == len(test["losses"]) <= 100 and test["lrs"] == sorted(test["lrs"])
     assert parts["settings"] == {"seed": 0, "val_size": 5000, "trial_epochs": 2, "trial_images": 500}
     assert parts["baseline_trial"]["state"] == "complete" and len(parts["baseline_trial"]["accuracies"]) == 2
-    four = parts["four_trials"]
-    assert [t["batch_size"] for t in four] == [32, 32, 32, 256] and four[0]["lr"] == 0.05  # trial 0: the baseline
-    assert four[3]["state"] == "complete"  # no complete trial of batch 256 before it: never pruned
-    assert all(1 <= len(t["accuracies"]) <= 2 and all(0 <= a <= 1 for a in t["accuracies"]) for t in four)
     assert "trial 0: {'lr': 0.05, 'momentum': 0.9, 'batch_size': 32, 'hidden': '128-64'}" in out
     assert out.count("No answer yet") == 1 and not (tmp_path / "a" / "tuning.log").exists()
     figures(tmp_path / "a", "lr_range_test")
+
+
+def test_11a_runs_four_trials_under_the_pruner(student, tmp_path):
+    """Notebook 11a alone, on the stand-in accelerator: four trials set by hand under the pruner, whose records it
+    saves; no study is kept on disk."""
+    out = execute(student, "11a_pruning", tmp_path, tmp_path / "a", subset=2000, trial_images=500)
+    four = json.loads((tmp_path / "a" / "pruner_trials.json").read_text())["four_trials"]
+    assert [t["batch_size"] for t in four] == [32, 32, 32, 256] and four[0]["lr"] == 0.05  # trial 0: the baseline
+    assert four[3]["state"] == "complete"  # no complete trial of batch 256 before it: never pruned
+    assert all(1 <= len(t["accuracies"]) <= 2 and all(0 <= a <= 1 for a in t["accuracies"]) for t in four)
+    assert out.count("No answer yet") == 1 and not (tmp_path / "a" / "tuning.log").exists()
 
 
 def test_11b_runs_the_search_and_keeps_its_trials(student, tmp_path):

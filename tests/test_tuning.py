@@ -101,17 +101,20 @@ def top_level(notebook: str) -> dict[str, str]:
     return found
 
 
-@pytest.mark.parametrize("notebook", ["11b_search", "11c_winner"])
-def test_11b_and_11c_repeat_the_objective_and_the_pruner_of_11_unchanged(notebook):
-    """11b and 11c say their first cells repeat notebook 11's code unchanged, so that each runs alone: they must stay
-    so (11c opens 11b's study with them: the same settings, the same study)."""
-    taught, repeated = top_level("11_tuning"), top_level(notebook)
-    shared = ["SEARCH_SPACE", "baseline_params", "suggest", "prepare", "train_epoch"]
-    shared += ["make_objective", "SameBatchPruner"]
+@pytest.mark.parametrize("notebook", ["11a_pruning", "11b_search", "11c_winner"])
+def test_11a_11b_and_11c_repeat_the_objective_and_the_pruner_unchanged(notebook):
+    """11a, 11b and 11c say their first cells repeat the code of the notebooks before them unchanged, so that each
+    runs alone: they must stay so (11c opens 11b's study with them: the same settings, the same study). Notebook 11
+    teaches the objective, 11a the pruner, 11b STARTUP_TRIALS."""
+    taught = {**top_level("11_tuning"), **top_level("11a_pruning"), **top_level("11b_search")}
+    repeated = top_level(notebook)
+    shared = ["SEARCH_SPACE", "baseline_params", "suggest", "prepare", "train_epoch", "make_objective"]
+    if notebook != "11a_pruning":
+        shared += ["SameBatchPruner", "STARTUP_TRIALS"]
     for name in shared:
-        assert repeated[name] == taught[name], f"{notebook}'s {name} is not notebook 11's"
-    # STARTUP_TRIALS is new in 11b, which teaches the sampler; 11c reopens 11b's study with the same value
-    assert repeated["STARTUP_TRIALS"] == top_level("11b_search")["STARTUP_TRIALS"] == "5"
+        assert repeated[name] == taught[name], f"{notebook}'s {name} is not the one taught before it"
+    assert "SameBatchPruner" not in top_level("11_tuning")  # 11a teaches it
+    assert "STARTUP_TRIALS" not in top_level("11a_pruning")  # 11b teaches it
 
 
 def test_the_sampler_draws_all_values_together_as_notebook_11b_says():
