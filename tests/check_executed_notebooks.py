@@ -1282,50 +1282,38 @@ def test_the_rate_check_of_10b_on_validation(executed):
 
 
 def test_the_parts_of_the_search_in_11(executed):
-    """11: what its prose reads from the range test, the one trial and the four trials set by hand holds for the
-    default run (search_parts.json; the other readings are printed on "so:" lines)."""
+    """11: what its prose reads from the range test and the one trial holds for the default run (search_parts.json;
+    the other readings are printed on "so:" lines)."""
     parts = read(executed, "search_parts.json")
     settings, test = parts["settings"], parts["range_test"]
     lrs, losses = test["lrs"], test["losses"]
-    # "The curve is flat at tiny rates, falls (from about 2.3 to 1.9), then climbs back and explodes." and
-    # answer 4 (measured: within 2% of the first smoothed loss, 2.295, up to lr 0.058; lowest 1.896 at 0.267;
-    # 4.98 at 1.08, then exploded after 92 of 100 steps; the so: line prints these)
+    # "The curve is flat at tiny rates, falls (from about 2.3 to 1.9), then climbs back past its lowest (red line)
+    # and explodes." and answer 4 (measured: within 2% of the first smoothed loss, 2.295, up to lr 0.058; lowest
+    # 1.896 at 0.267; 4.98 at 1.08, then exploded after 92 of 100 steps; the so: line prints these)
     flat = [loss for lr, loss in zip(lrs, losses) if lr < test["falls"]]
     assert len(flat) >= 10 and max(flat) <= 1.02 * losses[0]
     assert lrs[0] < test["falls"] < test["lowest"] < lrs[-1] and test["exploded"] and losses[-1] > losses[0]
     assert 2.2 < losses[0] < 2.4 and 1.8 < min(losses) < 2.0
-    # "the lower bound is the power of 10 below the 2% fall; the upper bound is the power of 10 nearest the
-    # explosion", and the search space takes, "fixed: the bounds printed above with the default settings" (0.01 to 1)
+    # "The lower bound is the power of 10 below where the loss first fell by 2%. [...] The upper bound is the power
+    # of 10 nearest the explosion.", and the search space takes "the range test's bounds with the default settings"
+    # (0.01 to 1)
     assert test["bounds"] == [0.01, 1] and test["bounds"][0] < test["falls"] and test["bounds"][1] > test["lowest"]
-    # SEARCH_SPACE's comment "notebook 05b's full-length runs at momentum 0.9: lr 0.2 varied widely over seeds"
-    # (05b's validation grid; measured: 74.67% ± 35.31% against 97.99% ± 0.10% at 0.05)
-    lr_rows = validation_grid()["lr"]
-    assert course.RECIPES["mlp"]["momentum"] == 0.9 and min(lr_rows[0.2]) < 0.5 < 0.9 < min(lr_rows[0.05])
-    assert max(lr_rows[0.2]) - min(lr_rows[0.2]) > 0.3
-    # "a run spends many, so it may train below the fall: notebook 05b's full-length runs trained at 0.01" (05b's
-    # grid is guarded by 05b's test; here: the fall at lr 0.058 lies above 0.01, and trial 0, at lr 0.05, reached
-    # 94.00%)
-    assert test["falls"] > 0.05 and parts["baseline_trial"]["accuracies"][-1] > 0.9
+    # "so it can train at rates where the test, one step each, saw no fall yet: notebook 05b's full-length runs
+    # trained at 0.01" (05b's grid; measured: 97.42% ± 0.14% at lr 0.01; the fall at lr 0.058 lies above 0.01)
+    assert test["falls"] > 0.01 and min(validation_grid()["lr"][0.01]) > 0.95
     # "Each trial trains `trial_epochs` epochs on `trial_images` sampled images: the trial budget"
     assert settings["trial_epochs"] == 2 and settings["trial_images"] == 10_000
-    # "In one epoch, batches of 32 take nearly eight times the steps of batches of 256" (313 and 40)
-    assert 7.5 <= math.ceil(settings["trial_images"] / 32) / math.ceil(settings["trial_images"] / 256) < 8
     # "The trial ran all its epochs: it is complete." (measured: 91.38% after epoch 1, 94.00% after epoch 2)
     assert parts["baseline_trial"]["state"] == "complete" and len(parts["baseline_trial"]["accuracies"]) == 2
-    # "Its accuracy still rose in its last epoch."
-    first, last = parts["baseline_trial"]["accuracies"]
-    assert last > first + 0.01
-    # "At momentum 0.95, lr 1 steps about twice as far as where the test exploded; at momentum 0, lr 1 steps less
-    # far than at the test's lowest loss." (steady steps lr / (1 - momentum): 1 / 0.05 = 20 against 10 × 1.08, the
-    # last rate swept at momentum 0.9; 1 against 10 × 0.267)
-    top = test["bounds"][1]
-    assert 1.5 < (top / (1 - 0.95)) / (10 * lrs[-1]) < 2.5 and top / (1 - 0.0) < 10 * test["lowest"]
 
 
 def test_the_pruner_of_11a(executed):
     """11a: what its prose reads from the four trials set by hand under the pruner holds (pruner_trials.json)."""
     parts = read(executed, "pruner_trials.json")
-    assert parts["settings"]["trial_epochs"] == 2 and parts["settings"]["trial_images"] == 10_000
+    settings = parts["settings"]
+    assert settings["trial_epochs"] == 2 and settings["trial_images"] == 10_000
+    # "In one epoch, batches of 32 take nearly eight times the steps of batches of 256" (313 and 40)
+    assert 7.5 <= math.ceil(settings["trial_images"] / 32) / math.ceil(settings["trial_images"] / 256) < 8
     # "At batch 32 the weak values fell below their peers after epoch 1: pruned, an epoch saved. At batch 256
     # they stayed near chance, one digit in ten, yet ran on: no two complete peers existed."
     # (measured: 29.38% against a 0.25 quantile of 90.63%; 9.86% after epoch 1, 9.80% after epoch 2) and answers
