@@ -1294,8 +1294,8 @@ def test_the_parts_of_the_search_in_11(executed):
     assert len(flat) >= 10 and max(flat) <= 1.02 * losses[0]
     assert lrs[0] < test["falls"] < test["lowest"] < lrs[-1] and test["exploded"] and losses[-1] > losses[0]
     assert 2.2 < losses[0] < 2.4 and 1.8 < min(losses) < 2.0
-    # "The upper bound is the power of 10 nearest the explosion.", and the search space takes "the range test's bounds with the default settings"
-    # (0.01 to 1)
+    # "The upper bound is the power of 10 nearest the explosion.", and the search space takes "the range test's
+    # bounds with the default settings" (0.01 to 1)
     assert test["bounds"] == [0.01, 1] and test["bounds"][0] < test["falls"] and test["bounds"][1] > test["lowest"]
     # "The lower bound is the power of 10 below where the loss first fell by 2%" (the fall at lr 0.058; 0.01 below it)
     assert test["bounds"][0] < test["falls"] < 10 * test["bounds"][0]
