@@ -1219,8 +1219,6 @@ def test_the_ablation_of_10b_on_validation(executed):
     # "On shifted digits augmentation's gain is far beyond its noise" (measured, seeds 0 to 2: +27.96 points
     # against a noise of 6.99)
     assert no_aug["gain_shifted"] > 3 * noise("without augmentation")
-    # "Even the recipe loses much on shifted digits in these short runs." (measured: 96.33% clean, 79.91% shifted)
-    assert recipe["clean_mean"] - recipe["shifted_mean"] > 0.05
     # "Without batch norm one seed ended near chance (10%)" and "It pulls the row's mean far down and
     # swells its spread" (measured: clean 10.30%, 90.44% and 86.62%, ± 45.21% against ± 0.73% for the recipe)
     no_norm = rows["without batch norm"]
@@ -1248,11 +1246,8 @@ def test_the_ablation_of_10b_on_validation(executed):
     # (measured: -0.41 points clean for the extra layer, -0.07 for augmentation; all within the seed spread,
     # the asserts above)
     assert any(r["gain_clean"] < -0.001 for r in choices)
-    # "The recipe's own clean spread is the widest but for the row without batch norm" (measured: ± 0.73% against
-    # ± 0.09%, 0.16% and 0.31%)
-    assert all(recipe["clean_std"] > row["clean_std"] for row in ablation["rows"][1:4])
-    # "Label smoothing's and the extra layer's gains beat their noise by little or not at all (the margins
-    # above)." (measured on the shifted digits,
+    # "Label smoothing's and the extra layer's gains beat their noise by little or not at all." (measured on the
+    # shifted digits,
     # gain minus noise: -1.05 and +0.64 points; with ATEN_CPU_CAPABILITY=default label smoothing's gain was -0.11
     # against a noise of 4.81, so the sentence allows "not at all" and names neither verdict). Which parts tie on
     # both kinds of digits, and so stay by the tie rule, is printed on a "so:" line.
