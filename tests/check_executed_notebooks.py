@@ -1155,7 +1155,7 @@ def test_the_cnn_of_10(executed):
     assert cnn["recipe"] == course.RECIPES["cnn"]
     assert 0.994 <= cnn["test_accuracy"] <= 0.998  # measured 99.5-99.6% over seeds
     history = cnn["history"]
-    # "The training loss stays above the validation loss mainly because of its floor. It uses smoothed targets,
+    # "The training loss stays above the validation loss because of its floor. It uses smoothed targets,
     # floored at 0.5003 (dotted), above every validation loss" (measured: 0.53 against 0.13 at epoch 8, the floor
     # 0.5003, validation losses 0.11 to 0.17)
     assert all(h["train_loss"] > h["val_loss"] and h["train_loss"] > cnn["floor"] for h in history)
@@ -1253,27 +1253,6 @@ def test_the_ablation_of_10b_on_validation(executed):
     # both kinds of digits, and so stay by the tie rule, is printed on a "so:" line.
     for name in ("without label smoothing", "without the extra 7×7 layer"):
         assert rows[name]["gain_shifted"] - noise(name) < 0.02
-
-
-def test_the_rate_check_of_10b_on_validation(executed):
-    """10b: what its prose reads from the recipe at half and double its peak rate (cnn_ablation.json) holds."""
-    ablation = read(executed, "cnn_ablation.json")
-    rows = {row["change"]: row for row in ablation["rows"]}
-    recipe, check = rows["the recipe"], ablation["rate_check"]
-    assert [row["lr"] for row in check] == [0.1, 0.4] and all(len(row["clean"]) == 3 for row in check)
-    # "No other rate shows a clear gain (printed), so by the tie rule 0.2 stays." and answer 15 (measured: -0.01
-    # points against a noise of 0.96 at lr 0.1; -4.05 against 4.67 at lr 0.4)
-    for row in check:
-        assert row["mean"] - recipe["clean_mean"] <= row["std"] + recipe["clean_std"]
-        assert row["verdict"] != "clear gain"
-    # "Halving it ties (printed)." (measured: -0.01 points against a noise of 0.96)
-    assert check[0]["verdict"] == "within the seed spread"
-    # "Doubling scores lower on every seed (printed): a hint, as for batch norm. Its loss is a weak verdict
-    # (printed)." and answer 15 (measured: 95.12%, 93.92%, 87.78% against 97.12%, 96.18%, 95.68%; -4.05 points
-    # against a noise of 4.67, 0.87 times it; "so:" lines print both)
-    double = check[1]
-    assert all(a < b for a, b in zip(double["clean"], recipe["clean"]))
-    assert 0.5 <= (recipe["clean_mean"] - double["mean"]) / (double["std"] + recipe["clean_std"]) < 2
 
 
 def test_the_parts_of_the_search_in_11(executed):

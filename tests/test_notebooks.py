@@ -386,13 +386,14 @@ def test_10_trains_the_cnn_and_compares_it_with_the_mlp(both_models):
 
 
 def test_10b_takes_each_part_away_on_validation(student, tmp_path):
-    """Notebook 10b alone, from a fresh kernel: the remove-one ablation and the rate check, on a small sample; no
-    model is loaded or saved, and the test digits are never scored."""
+    """Notebook 10b alone, from a fresh kernel: the remove-one ablation on a small sample, and the full-length runs
+    it reads; no model is loaded or saved, and the test digits are never scored."""
     out = execute(student, "10b_ablation", tmp_path, tmp_path / "a", subset=2000, ablation_images=500,
                   ablation_seeds=2)  # fmt: skip
     assert "blocks: 4 -> 3; logits for two digits: (2, 10)" in out
     assert "10 runs of 1 epoch(s) on 500 training images, seeds [0, 1]" in out
-    assert "so: clear gains on shifted digits at this budget:" in out and "4 runs:" in out
+    assert "so: clear gains on shifted digits at this budget:" in out
+    assert "highest mean: 8, 16 (notebook 10's: 8)" in out  # the full-length runs the library keeps
     assert out.count("No answer yet") == 1 and "Loaded" not in out and "test accuracy" not in out
     m = json.loads((tmp_path / "a" / "cnn_ablation.json").read_text())
     assert [row["change"] for row in m["rows"]] == [
@@ -403,7 +404,7 @@ def test_10b_takes_each_part_away_on_validation(student, tmp_path):
         "without batch norm",
     ]
     assert m["seeds"] == [0, 1] and all(len(row["clean"]) == len(row["shifted"]) == 2 for row in m["rows"])
-    assert [row["lr"] for row in m["rate_check"]] == [0.1, 0.4] and not (tmp_path / "a" / "cnn.pt").exists()
+    assert "rate_check" not in m and not (tmp_path / "a" / "cnn.pt").exists()
 
 
 def test_11_runs_the_range_test_and_one_trial(student, tmp_path):
