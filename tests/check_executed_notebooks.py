@@ -1278,6 +1278,10 @@ def test_the_parts_of_the_search_in_11(executed):
     assert test["bounds"] == [0.01, 1] and test["bounds"][0] < test["falls"] and test["bounds"][1] > test["lowest"]
     # "The lower bound is the power of 10 below where the loss first fell by 2%" (the fall at lr 0.058; 0.01 below it)
     assert test["bounds"][0] < test["falls"] < 10 * test["bounds"][0]
+    # "at momentum 0.9, notebook 05b's full-length runs already failed on one seed of five at a peak rate a fifth of
+    # the upper bound" (05b's grid: lr 0.2, one seed near chance; measured: 74.67% ± 35.31%)
+    runs_at_fifth = validation_grid()["lr"][test["bounds"][1] / 5]
+    assert len(runs_at_fifth) == 5 and sum(a < 0.5 for a in runs_at_fifth) == 1
     # "Each trial trains `trial_epochs` epochs on `trial_images` sampled images: the trial budget"
     assert settings["trial_epochs"] == 2 and settings["trial_images"] == 10_000
     # "The trial ran all its epochs: it is complete." (measured: 91.38% after epoch 1, 94.00% after epoch 2)
