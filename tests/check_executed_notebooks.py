@@ -1221,9 +1221,6 @@ def test_the_ablation_of_10b_on_validation(executed):
     assert no_aug["gain_shifted"] > 3 * noise("without augmentation")
     # "Even the recipe loses much on shifted digits (printed)." (measured: 96.33% clean, 79.91% shifted)
     assert recipe["clean_mean"] - recipe["shifted_mean"] > 0.05
-    # "The recipe's own clean spread is the widest but for the row without batch norm" (measured: ± 0.73% against
-    # ± 0.09%, 0.16% and 0.31%)
-    assert all(recipe["clean_std"] > row["clean_std"] for row in ablation["rows"][1:4])
     # "Without batch norm one seed ended near chance (10%)" and "It pulls the row's mean far down and
     # swells its spread" (measured: clean 10.30%, 90.44% and 86.62%, ± 45.21% against ± 0.73% for the recipe)
     no_norm = rows["without batch norm"]
