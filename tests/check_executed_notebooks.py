@@ -1275,14 +1275,17 @@ def test_the_parts_of_the_search_in_11(executed):
     assert test["bounds"] == [0.01, 1] and test["bounds"][0] < test["falls"] and test["bounds"][1] > test["lowest"]
     # "The lower bound is the power of 10 below where the loss first fell by 2%" (the fall at lr 0.058; 0.01 below it)
     assert test["bounds"][0] < test["falls"] < 10 * test["bounds"][0]
-    # "at momentum 0.9, notebook 05b's full-length runs already failed on one seed of five at a peak rate a fifth of
-    # the upper bound" (05b's grid: lr 0.2, one seed near chance; measured: 74.67% ± 35.31%)
+    # "at momentum 0.9, notebook 05b's full-length runs at a peak rate a fifth of the upper bound already varied
+    # widely over seeds" (05b's grid, which 05b prints: lr 0.2, 74.67% ± 35.31%)
     runs_at_fifth = validation_grid()["lr"][test["bounds"][1] / 5]
-    assert len(runs_at_fifth) == 5 and sum(a < 0.5 for a in runs_at_fifth) == 1
+    assert max(runs_at_fifth) - min(runs_at_fifth) > 0.3
     # "Each trial trains `trial_epochs` epochs on `trial_images` sampled images: the trial budget"
     assert settings["trial_epochs"] == 2 and settings["trial_images"] == 10_000
     # "The trial ran all its epochs: it is complete." (measured: 91.38% after epoch 1, 94.00% after epoch 2)
     assert parts["baseline_trial"]["state"] == "complete" and len(parts["baseline_trial"]["accuracies"]) == 2
+    # "it is below notebook 05's full-length runs, as a trial trains far less" (05b's grid at the recipe's rate:
+    # 97.99% ± 0.10%; measured: 94.00%)
+    assert parts["baseline_trial"]["accuracies"][-1] < min(validation_grid()["lr"][0.05])
 
 
 def test_the_pruner_of_11a(executed):

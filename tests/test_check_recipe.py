@@ -128,7 +128,9 @@ def test_what_notebook_10b_reads_from_the_cnn_grid():
     assert top == {"epochs": [8, 16], "lr": [0.05, 0.2, 0.4]}
     recipe = course.RECIPES["cnn"]
     assert all(recipe[name] in values for name, values in top.items())  # the tie rule keeps notebook 10's
-    assert max(right["lr"].values()) - right["lr"][0.1] == 1  # "Rate 0.1 trails by a single validation digit"
+    # "Rate 0.1 trails by only 0.01 points, far less than any rate's spread over seeds" (one digit of 15,000)
+    assert max(right["lr"].values()) - right["lr"][0.1] == 1
+    assert all(metrics.mean_std(row["accuracies"])[1] > 2 / 15_000 for row in kept["lr"])
     for name, low in (("epochs", 4), ("lr", 0.1)):
         rows = {row["value"]: metrics.mean_std(row["accuracies"]) for row in kept[name]}
         (ours, ours_std), (other, other_std) = rows[recipe[name]], rows[low]
