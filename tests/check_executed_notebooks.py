@@ -1283,7 +1283,7 @@ def test_the_parts_of_the_search_in_11(executed):
     assert settings["trial_epochs"] == 2 and settings["trial_images"] == 10_000
     # "The trial ran all its epochs: it is complete." (measured: 91.38% after epoch 1, 94.00% after epoch 2)
     assert parts["baseline_trial"]["state"] == "complete" and len(parts["baseline_trial"]["accuracies"]) == 2
-    # "it is below notebook 05's full-length runs, as a trial trains far less" (05b's grid at the recipe's rate:
+    # "it is below notebook 05b's full-length runs, as a trial trains far less" (05b's grid at the recipe's rate:
     # 97.99% ± 0.10%; measured: 94.00%)
     assert parts["baseline_trial"]["accuracies"][-1] < min(validation_grid()["lr"][0.05])
 
