@@ -135,3 +135,13 @@ def test_what_notebook_10b_reads_from_the_cnn_grid():
         rows = {row["value"]: metrics.mean_std(row["accuracies"]) for row in kept[name]}
         (ours, ours_std), (other, other_std) = rows[recipe[name]], rows[low]
         assert metrics.seed_verdict(ours - other, ours_std + other_std) == "within the seed spread" and other < ours
+
+
+def test_an_mlp_grid_run_keeps_the_cnns_runs_in_its_file(tiny_root, capsys, tmp_path):
+    out = tmp_path / "grid.json"
+    out.write_text(json.dumps({"seeds": 5, "base": {}, "grid": {}, "cnn": {"seeds": 3, "grid": {"lr": []}}}))
+    main(["--seeds", "2", "--grid", str(out), "--only", "schedule", "--base", "val_size=100", "--base", "epochs=1",
+          "--data-root", str(tiny_root)])  # fmt: skip
+    kept = json.loads(out.read_text())
+    assert kept["cnn"] == {"seeds": 3, "grid": {"lr": []}}  # not the MLP run's to overwrite
+    assert kept["seeds"] == 2 and list(kept["grid"]) == ["schedule"]

@@ -15,8 +15,9 @@ keeps them in ``mnist_lab/recipe_grid.json`` (``course.VALIDATION_GRID``), where
     python tools/check_recipe.py --seeds 5 --grid mnist_lab/recipe_grid.json
 
 ``--model cnn`` does the same for notebook 10's CNN, over ``CNN_GRID`` (declared in docs/results.md before its
-runs), and writes its runs under the key "cnn" of FILE, keeping what FILE already holds: the course keeps them in
-the same ``course.VALIDATION_GRID``, where notebook 10 reads them. ``--only NAME`` trains one row of the grid
+runs), and writes its runs under the key "cnn" of FILE, keeping what FILE already holds (an MLP run keeps the
+CNN's key the same way): the course keeps them in
+the same ``course.VALIDATION_GRID``, where notebook 10b reads them. ``--only NAME`` trains one row of the grid
 (repeat it), so that two processes can share the rows:
 
     python tools/check_recipe.py --model cnn --seeds 3 --grid mnist_lab/recipe_grid.json
@@ -120,8 +121,10 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("--grid trains the grid's values: leave out --change")
         rows = {name: values for name, values in grid.items() if not args.only or name in args.only}
         runs = {"seeds": args.seeds, "base": base, "grid": run_grid(rows, args.seeds, base, args.data_root, args.model)}
-        if args.model != "mlp":  # under its own key, beside what the file holds
-            kept = runtime.read_json(args.grid) if os.path.exists(args.grid) else {}
+        kept = runtime.read_json(args.grid) if os.path.exists(args.grid) else {}
+        if args.model == "mlp":  # at the top, as before; the other models' runs stay under their keys
+            runs = {**runs, **{name: kept[name] for name in GRIDS if name in kept}}
+        else:  # under its own key, beside what the file holds
             runs = {**kept, args.model: runs}
         with open(args.grid, "w") as f:
             json.dump(runs, f, indent=1)
