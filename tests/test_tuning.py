@@ -101,18 +101,26 @@ def top_level(notebook: str) -> dict[str, str]:
     return found
 
 
+#: Where each piece of the search is taught; the notebooks after it repeat it unchanged.
+TAUGHT_IN = {name: "11_tuning" for name in ("SEARCH_SPACE", "baseline_params", "suggest", "prepare", "train_epoch",
+                                            "make_objective")}  # fmt: skip
+TAUGHT_IN |= {"SameBatchPruner": "11a_pruning", "STARTUP_TRIALS": "11b_search"}
+REPEATED_IN = ["11_tuning", "11a_pruning", "11b_search", "11c_winner"]  # the order they are read in
+
+
 @pytest.mark.parametrize("notebook", ["11a_pruning", "11b_search", "11c_winner"])
 def test_11a_11b_and_11c_repeat_the_objective_and_the_pruner_unchanged(notebook):
     """11a, 11b and 11c say their first cells repeat the code of the notebooks before them unchanged, so that each
     runs alone: they must stay so (11c opens 11b's study with them: the same settings, the same study). Notebook 11
-    teaches the objective, 11a the pruner, 11b STARTUP_TRIALS."""
-    taught = {**top_level("11_tuning"), **top_level("11a_pruning"), **top_level("11b_search")}
+    teaches the objective, 11a the pruner, 11b STARTUP_TRIALS; a notebook before the one that teaches a piece does
+    not hold it."""
     repeated = top_level(notebook)
-    shared = ["SEARCH_SPACE", "baseline_params", "suggest", "prepare", "train_epoch", "make_objective"]
-    if notebook != "11a_pruning":
-        shared += ["SameBatchPruner", "STARTUP_TRIALS"]
-    for name in shared:
-        assert repeated[name] == taught[name], f"{notebook}'s {name} is not the one taught before it"
+    for name, teacher in TAUGHT_IN.items():
+        if REPEATED_IN.index(notebook) > REPEATED_IN.index(teacher):
+            taught = top_level(teacher)[name]
+            assert repeated[name] == taught, f"{notebook}'s {name} is not the one {teacher} teaches"
+        elif notebook != teacher:
+            assert name not in repeated, f"{notebook} holds {name}, which {teacher} teaches after it"
     assert "SameBatchPruner" not in top_level("11_tuning")  # 11a teaches it
     assert "STARTUP_TRIALS" not in top_level("11a_pruning")  # 11b teaches it
 
