@@ -952,17 +952,14 @@ def check_log_share(answer, low: float, high: float, below: float) -> bool:
 def check_quantile(answer, values: list[float], q: float = 0.25) -> bool:
     """Notebook 11a, exercise 1: the ``q`` quantile of ``values``, at position q × (n − 1) of them sorted, between two
     neighbours if needed, as ``torch.quantile`` places it (to 1e-4)."""
-    ordered = sorted(float(v) for v in values)
-    right = torch.tensor(ordered).quantile(q).item()
-    slip = q * len(ordered)  # the position q × n, a usual slip
-    below = min(int(slip), len(ordered) - 1)
-    above = min(below + 1, len(ordered) - 1)
-    at_qn = ordered[below] + (slip - int(slip)) * (ordered[above] - ordered[below])
-    middle = len(ordered) // 2
+    ordered = torch.tensor(sorted(float(v) for v in values))
+    right = ordered.quantile(q).item()
+    # the usual slip: position q × n instead of q × (n − 1), which is the quantile q × n / (n − 1), at most the top
+    at_qn = ordered.quantile(min(q * len(ordered) / max(len(ordered) - 1, 1), 1.0)).item()
     mistakes = [
-        (ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2,
-         "That is the median, the middle value: the pruner's bar sits a quarter of the way along."),
-        (ordered[0], "That is the lowest value: the bar sits between two neighbours, at position q × (n − 1)."),
+        (ordered.quantile(0.5).item(), "That is the median, the middle value: the pruner's bar sits a quarter of the "
+         "way along."),
+        (ordered[0].item(), "That is the lowest value: the bar sits between two neighbours, at position q × (n − 1)."),
         (at_qn, "That places it at q × n: counting from 0, the position is q × (n − 1)."),
         (100 * right, "That is a percentage: give a fraction between 0 and 1."),
     ]  # fmt: skip

@@ -42,6 +42,11 @@ def read(folder: Path, name: str) -> dict:
     return json.loads(path.read_text())
 
 
+def steps_per_epoch(settings: dict, batch_size: int) -> int:
+    """The steps of one trial epoch at ``batch_size``, on the search's ``trial_images`` (11a and 11b read them)."""
+    return math.ceil(settings["trial_images"] / batch_size)
+
+
 def validation_grid() -> dict[str, dict]:
     """Notebook 05b's full-length runs as the library keeps them, the same on every machine:
     ``{name: {value: [validation accuracy per seed]}}``."""
@@ -1294,7 +1299,7 @@ def test_the_pruner_of_11a(executed):
     settings = parts["settings"]
     assert settings["trial_epochs"] == 2 and settings["trial_images"] == 10_000
     # "In one epoch, batches of 32 take nearly eight times the steps of batches of 256" (313 and 40)
-    assert 7.5 <= math.ceil(settings["trial_images"] / 32) / math.ceil(settings["trial_images"] / 256) < 8
+    assert 7.5 <= steps_per_epoch(settings, 32) / steps_per_epoch(settings, 256) < 8
     # "At batch 32 the weak values fell below their peers after epoch 1: pruned, an epoch saved. At batch 256
     # they stayed near chance, one digit in ten, yet ran on: no two complete peers existed."
     # (measured: 29.38% against a 0.25 quantile of 90.63%; 9.86% after epoch 1, 9.80% after epoch 2) and answers
@@ -1378,11 +1383,10 @@ def test_the_search_of_11b(executed):
     # "The 2-epoch budget may add to batch 32's lead: its epochs take about eight times the steps of batch 256's"
     # (measured: complete trials average 92.29% at batch 32 against 80.61% at batch 256; 313 and 40 steps)
     def mean_at(batch):
-        scores = [t["val_accuracy"] for t in complete if t["batch_size"] == batch]
-        return sum(scores) / len(scores)
+        return metrics.mean_std([t["val_accuracy"] for t in complete if t["batch_size"] == batch])[0]
 
     assert mean_at(32) > mean_at(256)
-    assert 7.5 <= math.ceil(settings["trial_images"] / 32) / math.ceil(settings["trial_images"] / 256) < 8
+    assert 7.5 <= steps_per_epoch(settings, 32) / steps_per_epoch(settings, 256) < 8
     # "Trial 10 ended near chance (10%), like notebook 11a's weak values (a low rate, no
     # momentum) at batch 256. ... So its low rate made
     # short steps, and batch 256 gives few steps per epoch. The other trials at batch 256 had higher rates and
