@@ -103,8 +103,8 @@ def test_only_trains_the_rows_it_names_and_the_cnns_runs_go_beside_the_mlps(tiny
 
 
 def test_only_names_a_row_of_the_models_grid():
-    with pytest.raises(SystemExit, match="one of epochs, lr"):
-        main(["--model", "cnn", "--grid", "x.json", "--only", "momentum"])
+    with pytest.raises(SystemExit, match="one of epochs, lr, channels"):
+        main(["--model", "cnn", "--grid", "x.json", "--only", "hidden"])
 
 
 def test_the_library_keeps_a_run_of_the_declared_cnn_grid():

@@ -49,10 +49,16 @@ GRID: dict[str, list] = {
     "epochs": [5, 10, 20],
 }
 #: The CNN's values that validation chooses from (docs/results.md, declared before the runs): its epochs and the
-#: one-cycle schedule's peak rate.
+#: one-cycle schedule's peak rate first, then its six other hand-set values.
 CNN_GRID: dict[str, list] = {
     "epochs": [4, 8, 16],
     "lr": [0.05, 0.1, 0.2, 0.4],
+    "channels": [[8, 16, 32], [16, 32, 64], [32, 64, 128]],
+    "batch_size": [64, 128, 256],
+    "momentum": [0.5, 0.9, 0.95],
+    "weight_decay": [0.0, 0.0005, 0.001],
+    "label_smoothing": [0.0, 0.1, 0.2],
+    "augment": [False, True],
 }
 GRIDS = {"mlp": GRID, "cnn": CNN_GRID}
 
