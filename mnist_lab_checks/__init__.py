@@ -928,6 +928,24 @@ def check_gain_without_diverged(answer, recipe: list[float], without: list[float
     return _verdict(answer, right, what, mistakes, 0.02)
 
 
+# ---------------------------------------------------------------------------------------------------- notebook 10c
+
+
+def check_digits_between(answer, ours: list[float], other: list[float], n_digits: int) -> bool:
+    """Notebook 10c, exercise 1: how many more validation digits, over all the seeds, runs ``ours`` read right than
+    runs ``other``, each run scored on the same ``n_digits`` digits (accuracies per seed)."""
+    gap = sum(ours) - sum(other)  # summed over the seeds: each accuracy is a count over n_digits
+    right = round(gap * n_digits)
+    mean_gap = gap / len(ours)
+    mistakes = [
+        (round(mean_gap * n_digits), "That is the count for one seed on average: add up all the seeds' counts."),
+        (100 * mean_gap, "That is the gap in points: turn it into digits, n_digits per seed."),
+        (mean_gap, "That is the gap of the means as a fraction: turn it into digits, n_digits per seed."),
+        (-right, "That counts the other way round: how many more the others read right."),
+    ]  # fmt: skip
+    return _verdict(answer, right, "how many more validation digits these runs read right than the others", mistakes, 0.01)
+
+
 # ----------------------------------------------------------------------------------------------------- notebook 11
 
 

@@ -1235,15 +1235,11 @@ def test_the_ablation_of_10b_on_validation(executed):
     # "On clean digits no part shows a clear gain or loss at this budget." (clear loss: the assert below)
     choices = ablation["rows"][1:]
     assert all(r["verdict_clean"] != "clear gain" for r in choices)
-    # "No part shows a clear loss." and "Where validation ties, it decided nothing: ... It holds for every
-    # part on clean digits" (the assert above and this one) (measured: the worst gains -0.41 points clean
+    # "No part shows a clear loss." and "Where validation ties, [...] validation decided nothing [...] On clean
+    # digits, the kind notebook 10 tests, that holds for every part." (the assert above and this one) (measured: the worst gains -0.41 points clean
     # against a noise of 1.04, all shifted gains positive). Which parts gain clearly on shifted digits, and which
     # tie on both kinds and so stay by the tie rule, is printed on "so:" lines.
     assert all(r[f"verdict_{c}"] != "clear loss" for r in choices for c in ("clean", "shifted"))
-    # "for every part on clean digits, the kind notebook 10 tests, even where the clean mean rises without the part"
-    # (measured: -0.41 points clean for the extra layer, -0.07 for augmentation; all within the seed spread,
-    # the asserts above)
-    assert any(r["gain_clean"] < -0.001 for r in choices)
     # "Label smoothing's and the extra layer's gains beat their noise by little or not at all." (measured on the
     # shifted digits,
     # gain minus noise: -1.05 and +0.64 points; with ATEN_CPU_CAPABILITY=default label smoothing's gain was -0.11

@@ -928,3 +928,21 @@ def test_the_quantile_check_of_11a_accepts_the_answer_and_names_the_usual_mistak
     assert "No answer yet" in said(None)[1]
     assert not said(0.9)[0]
     assert said(0.25 * 3 + 0.75 * 1, values=(1, 3))[0]  # of two, a quarter of the gap above the lower: 1.5
+
+
+def test_the_digit_count_check_of_10c_accepts_the_answer_and_names_the_usual_mistakes(capsys):
+    """Notebook 10c's check: validation digits between two values' runs, summed over the seeds."""
+
+    def said(answer, ours=(0.9954, 0.995, 0.9948), other=(0.994, 0.9936, 0.995)):
+        ok = exercises.check_digits_between(answer, list(ours), list(other), 5000)
+        return ok, capsys.readouterr().out
+
+    assert said(13)[0]  # 4977 + 4975 + 4974 - (4970 + 4968 + 4975)
+    assert said(13.0)[0] and said(torch.tensor(13))[0]
+    assert "one seed on average" in said(4)[1]
+    assert "in points" in said(0.09)[1]  # 100 × 0.0026 / 3, to 2 decimals
+    assert "as a fraction" in said(0.0009)[1]
+    assert "the other way round" in said(-13)[1]
+    assert "No answer yet" in said(None)[1]
+    assert not said(14)[0]
+    assert said(10, ours=(0.5, 0.5), other=(0.499, 0.499))[0]  # 5 digits a seed of 5,000, two seeds

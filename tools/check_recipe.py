@@ -17,7 +17,7 @@ keeps them in ``mnist_lab/recipe_grid.json`` (``course.VALIDATION_GRID``), where
 ``--model cnn`` does the same for notebook 10's CNN, over ``CNN_GRID`` (declared in docs/results.md before its
 runs), and writes its runs under the key "cnn" of FILE, keeping what FILE already holds (an MLP run keeps the
 CNN's key the same way): the course keeps them in
-the same ``course.VALIDATION_GRID``, where notebook 10b reads them. ``--only NAME`` trains one row of the grid
+the same ``course.VALIDATION_GRID``, where notebook 10c reads them. ``--only NAME`` trains one row of the grid
 (repeat it), so that two processes can share the rows:
 
     python tools/check_recipe.py --model cnn --seeds 3 --grid mnist_lab/recipe_grid.json
