@@ -943,7 +943,8 @@ def check_digits_between(answer, ours: list[float], other: list[float], n_digits
         (mean_gap, "That is the gap of the means as a fraction: turn it into digits, n_digits per seed."),
         (-right, "That counts the other way round: how many more the others read right."),
     ]  # fmt: skip
-    return _verdict(answer, right, "how many more validation digits these runs read right than the others", mistakes, 0.01)
+    what = "how many more validation digits these runs read right than the others"
+    return _verdict(answer, right, what, mistakes, 0.01)
 
 
 # ----------------------------------------------------------------------------------------------------- notebook 11
