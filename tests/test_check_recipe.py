@@ -136,7 +136,7 @@ def verdict(rows: dict, value: str, ours: str) -> tuple[str, bool]:
 
 def test_what_notebook_10c_reads_from_the_cnn_grid():
     """10c's reading of the full-length runs (the same on every machine: the library keeps them):
-    "The rule takes notebook 10's value for six training values and another for two (printed). For the epochs and
+    "The rule takes notebook 10's value for six settings and another for two (printed). For the epochs and
     the peak rate, other values share the highest mean exactly [...] For the batch size, the momentum, label
     smoothing and augmentation, the recipe's value has the highest mean alone. But each time the next best lies
     within the seed spread: a close call. A few values lose clearly, most of them weakly (printed)." and "The rule

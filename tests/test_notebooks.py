@@ -412,7 +412,7 @@ def test_10c_reads_the_full_length_runs_the_library_keeps(student, tmp_path):
     per value tried and validation's choice for each training value; the test digits are never read."""
     out = execute(student, "10c_recipe_check", tmp_path, tmp_path / "a")
     grid = runtime.read_json(course.VALIDATION_GRID)["cnn"]["grid"]
-    assert f"{len(grid)} training values" in out and out.count("the rule takes") == len(grid) + 1
+    assert f"{len(grid)} settings;" in out and out.count("the rule takes") == len(grid) + 1
     assert "epochs (notebook 10's: 8)" in out and "so: highest mean: 8, 16; the rule takes 8 (an exact tie)" in out
     assert "so: the tie rule keeps notebook 10's value unless another beats it beyond the seed spread" in out
     assert out.count("No answer yet") == 1 and "Loaded" not in out and "test accuracy" not in out
