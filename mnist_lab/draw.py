@@ -117,7 +117,7 @@ def shrink_canvas(strokes: Sequence[Stroke], canvas: int = CANVAS, pen: float = 
 
 
 def pad_image(strokes: Sequence[Stroke], size: int = CANVAS, pen: float = PEN) -> np.ndarray:
-    """Return the drawing as the pad shows it: ``(size, size)`` floats, ink 1 on 0."""
+    """Return the drawing as the pad shows it: ``(size, size)`` floats, ink 1 on 0 (notebook 12a shows one)."""
     return _render(strokes, 1.0, (0.0, 0.0), (size, size), pen, supersample=1)
 
 

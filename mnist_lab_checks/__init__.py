@@ -1057,8 +1057,30 @@ def check_seed_verdict(answer, baseline: list[float], challenger: list[float]) -
 # ----------------------------------------------------------------------------------------------------- notebook 12
 
 
+def check_box_width(answer, strokes) -> bool:
+    """Notebook 12, exercise 1: how many pixels wide the box of ``strokes`` is, fitted as ``draw.fit_in_box`` fits
+    it: the points scaled by (20 − pen) / longest side, the pen added, rounded up."""
+    from mnist_lab import draw
+
+    xs, ys = [x for stroke in strokes for x, _ in stroke], [y for stroke in strokes for _, y in stroke]
+    width, height = max(xs) - min(xs), max(ys) - min(ys)
+    scale = (draw.BOX - draw.INK) / max(width, height)
+    mistakes = [
+        (math.ceil(width * scale - 1e-6), "That leaves out the pen: add draw.INK, half on each side."),
+        (math.ceil(width * draw.BOX / max(width, height) + draw.INK - 1e-6),
+         "That scales by 20 / longest side: the lines may fill only 20 − draw.INK, the pen adds the rest."),
+        (width * scale + draw.INK, "That is the width before rounding: round up to whole pixels."),
+        (draw.BOX, "That is the box's height: its longest side."),
+    ]  # fmt: skip
+    right = draw.fit_in_box(strokes).shape[1]
+    return _verdict(answer, right, "the box's width in pixels", mistakes, 0.01)
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 12a
+
+
 def check_box_centring_offset(answer, boxed) -> bool:
-    """Notebook 12, exercise 1: how far (pixels, to 0.1) the centre of mass of ``boxed`` lies from the centre of a
+    """Notebook 12a, exercise 1: how far (pixels, to 0.1) the centre of mass of ``boxed`` lies from the centre of a
     28×28 image, index (14, 14) where step 3 puts it, when the box is pasted in its middle by its bounding box."""
     from mnist_lab.draw import FIELD, center_of_mass
 

@@ -1475,9 +1475,13 @@ def test_the_steps_of_12(executed):
 
     from mnist_lab import draw
 
-    steps = definitions("12_draw")
-    # "Notebooks 12b and 12c use `draw.rasterize_strokes`, the library's copy of our steps. It gives our pixels
-    # exactly on ten built-in drawings (printed)." (the notebook prints that comparison); 12b's "the
+    steps = definitions("12_draw")  # steps 1 and 2; 12a's step 3 below
+    centring = definitions("12a_centring")
+    steps.center_of_mass, steps.center_by_mass = centring.center_of_mass, centring.center_by_mass
+    steps.rasterize = centring.rasterize
+    # 12a: "Notebooks 12b and 12c use `draw.rasterize_strokes`, the library's copy of all three steps. Our step 3,
+    # after the library's steps 1 and 2, gives its pixels exactly on ten built-in drawings (printed)." (12a prints
+    # that comparison; here 12's own steps 1 and 2 as well); 12b's "the
     # library's copies of steps 1-2 and 3 (notebook 12), with other pens" (1.6, 1.8 and 3.0 pixels) and 12c's offsets,
     # measured with draw.center_of_mass
     for digit in range(10):
@@ -1488,7 +1492,7 @@ def test_the_steps_of_12(executed):
             assert (ours == library).all() and (steps.center_by_mass(ours) == draw.center_by_mass(library)).all()
         shrunk_digit = draw.shrink_canvas(strokes).numpy()
         assert steps.center_of_mass(shrunk_digit) == draw.center_of_mass(shrunk_digit)
-    # "Panel 1: the 7's points span 114 of the pad's 280 rows, in its lower half (step 1)." (printed: y 146 to 260)
+    # 12a's "Panel 1: the 7 as drawn, in the pad's lower half." (12 prints its points: y 146 to 260)
     x0, y0, x1, y1 = steps.bounding_box(draw.example_strokes(7))
     assert round(y1 - y0) == 114 and draw.CANVAS == 280 and y0 > draw.CANVAS / 2
     # "our lines' 2.2 × 8 = 17.6 fine pixels become 18, that is 2.25 pixels"
@@ -1510,14 +1514,22 @@ def test_the_steps_of_12(executed):
     points_width = (x1 - x0) * (20 - draw.INK) / max(x1 - x0, y1 - y0)
     assert f"{points_width:.1f}" == "11.8" and f"{(boxed.shape[1] - points_width) / 2:.1f}" == "1.6"
     assert 0 < draw.INK / 2 < (boxed.shape[1] - points_width) / 2
-    # "The centre of mass then lands within half a pixel of 14 (MNIST's mean, printed below) on each axis" and answer
-    # 13, "The 7 lands at row 14.4, column 14.3" (also printed)
+    # 12a: "The centre of mass then lands within half a pixel of 14 (MNIST's mean, printed below) on each axis" and
+    # answer 10, "At row 14.4, column 14.3 (printed)"
     row, col = steps.center_of_mass(digit)
     assert max(abs(row - 14), abs(col - 14)) <= 0.5 and f"{max(abs(row - 14), abs(col - 14)):.1f}" == "0.4"
-    # "in panel 4 it is small and low" and answer 15, "the built-in 7 comes out small and low (panel 4)"
+    # 12a: "in panel 4 it is small and low" and answer 14, "the built-in 7 comes out small and low (panel 4)"
     # (measured: 14 pixels tall against our steps' 20, centre of mass at row 17.8)
     assert (shrunk.sum(axis=1) > 0).sum() < (digit.sum(axis=1) > 0).sum() and steps.center_of_mass(shrunk)[0] > 14
-    # exercise 1's solution: "the 7's heavy top bar puts its centre of mass high in its box" (3.6 pixels off when
+    # 12's exercise 1 and answer 15: "12 pixels (the solution prints it); without the pen the points alone round up
+    # to 9"
+    from mnist_lab_checks import check_box_width
+
+    zero = draw.example_strokes(0)
+    assert steps.fit_in_box(zero).shape[1] == 12 and check_box_width(12, zero)
+    x0, y0, x1, y1 = steps.bounding_box(zero)
+    assert math.ceil((x1 - x0) * (20 - draw.INK) / max(x1 - x0, y1 - y0)) == 9
+    # 12a's exercise 1 solution: "the 7's heavy top bar puts its centre of mass high in its box" (3.6 pixels off when
     # centred by its box, the farthest of the ten)
     from mnist_lab_checks import check_box_centring_offset
 

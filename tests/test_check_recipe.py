@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from check_recipe import CNN_GRID, GRID, main, parse_change, run_grid  # tools/check_recipe.py
@@ -178,20 +180,37 @@ def test_what_notebook_10c_reads_from_the_cnn_grid():
 
 
 def test_what_the_digits_section_of_10c_reads():
-    """10c: "Most values lie within a few digits a run of the recipe's value, no farther than another seed can move a
-    run (printed)." and exercise 1's answer: 13 more digits over the three seeds for 8 epochs than for 4."""
+    """10c: "The seed spreads are a few digits of one run (printed), and most gaps in the table above are of that
+    size too. Three seeds pin such gaps down only roughly: the noise rule finds most of them within the seed spread,
+    and its clear verdicts near that size are weak." and exercise 1's answer: 13 more digits over the three seeds
+    for 8 epochs than for 4."""
     rows, recipe = cnn_rows(), course.RECIPES["cnn"]
     largest_spread = max(std for r in rows.values() for _, std, _ in r.values()) * 5000  # digits a run
-    gaps = [abs(n - r[str(recipe[name])][2]) / 3 for name, r in rows.items() for v, (_, _, n) in r.items()
-            if v != str(recipe[name])]  # fmt: skip
-    assert sum(gap <= largest_spread for gap in gaps) > len(gaps) / 2 and largest_spread < 10
-    # "At that size the noise rule finds most gaps within the seed spread, and its clear verdicts among them are
-    # weak." (measured: 13 of 16 within 4.7 digits a run; of those, momentum 0.5 and twice the channels clear, weak)
+    assert largest_spread < 10
     near = [verdict(r, v, str(recipe[name])) for name, r in rows.items() for v, (_, _, n) in r.items()
             if v != str(recipe[name]) and abs(n - r[str(recipe[name])][2]) / 3 <= largest_spread]  # fmt: skip
+    assert len(near) > (sum(len(r) for r in rows.values()) - len(rows)) / 2  # most gaps (measured: 13 of 16)
     assert sum(v == "within the seed spread" for v, _ in near) > len(near) / 2
     assert all(weak for v, weak in near if v != "within the seed spread")
     assert rows["epochs"]["8"][2] - rows["epochs"]["4"][2] == 13
+
+
+def test_what_10c_says_of_notebook_10s_run_and_of_10bs_parts():
+    """10c: "the recipe's run with seed 0 is not notebook 10's run, and its score differs by a few digits" (notebook
+    10's committed run against the library's: the same on every machine) and "Without label smoothing or
+    augmentation the CNN scores lower here: for label smoothing a clear loss, weak; for augmentation within the
+    seed spread. Notebook 10b's short runs showed neither on clean digits." (10b's side: its guard in
+    check_executed_notebooks.py asserts no clear verdict on clean digits)."""
+    notebook = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "10_cnn_training.ipynb").read_text())
+    printed = "".join("".join(o.get("text", "")) for c in notebook["cells"] for o in c.get("outputs", []))
+    last = re.findall(r"epoch 8/8 .* val acc (\d+\.\d+)%", printed)[-1]
+    rows, recipe = cnn_rows(), course.RECIPES["cnn"]
+    stored = runtime.read_json(course.VALIDATION_GRID)["cnn"]["grid"]["epochs"]
+    seed_0 = [row["accuracies"][0] for row in stored if row["value"] == recipe["epochs"]][0]
+    assert 1 <= abs(round(50 * float(last)) - round(5000 * seed_0)) <= 5  # digits (measured: 4974 against 4977)
+    assert verdict(rows["label_smoothing"], "0.0", "0.1") == ("clear loss", True)
+    assert verdict(rows["augment"], "False", "True")[0] == "within the seed spread"
+    assert rows["augment"]["False"][0] < rows["augment"]["True"][0]
 
 
 def test_an_mlp_grid_run_keeps_the_cnns_runs_in_its_file(tiny_root, capsys, tmp_path):

@@ -946,3 +946,21 @@ def test_the_digit_count_check_of_10c_accepts_the_answer_and_names_the_usual_mis
     assert "No answer yet" in said(None)[1]
     assert not said(14)[0]
     assert said(10, ours=(0.5, 0.5), other=(0.499, 0.499))[0]  # 5 digits a seed of 5,000, two seeds
+
+
+def test_the_box_width_check_of_12_accepts_the_answer_and_names_the_usual_mistakes(capsys):
+    """Notebook 12's check: the 0's box width, fitted as draw.fit_in_box fits it (12 pixels)."""
+    from mnist_lab import draw
+
+    def said(answer, digit=0):
+        ok = exercises.check_box_width(answer, draw.example_strokes(digit))
+        return ok, capsys.readouterr().out
+
+    assert said(12)[0] and said(12.0)[0]
+    assert "leaves out the pen" in said(9)[1]
+    assert "20 / longest side" in said(13)[1]
+    assert "round up" in said(11.167)[1]
+    assert "height" in said(20)[1]
+    assert "No answer yet" in said(None)[1]
+    assert not said(11)[0]
+    assert said(15, digit=7)[0]  # the 7's box: 20×15

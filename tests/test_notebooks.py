@@ -478,12 +478,21 @@ def test_11c_judges_the_challenger_on_new_seeds_tests_once_and_reopens_11b_s_stu
     assert "notebook 05's" in out
 
 
-def test_12_makes_a_drawing_like_an_mnist_digit(student, tmp_path):
-    """Notebook 12 alone: the three steps by hand, equal to the library's copy; no model, one checked exercise."""
+def test_12_fits_a_drawing_in_a_box_like_an_mnist_digit(student, tmp_path):
+    """Notebook 12 alone: steps 1 and 2 by hand; no model, one checked exercise."""
     out = execute(student, "12_draw", tmp_path, tmp_path / "a")
-    assert "equal to draw.rasterize_strokes on all ten drawings: True" in out
     assert "box: 20×15 pixels (height×width)" in out and "Loaded" not in out  # no model: nothing loaded, none trained
+    assert "block means: [[2.5, 4.5], [10.5, 12.5]]" in out
     assert out.count("No answer yet") == 1  # exercise 1, the one exercise, not answered
+
+
+def test_12a_centres_the_box_by_its_mass(student, tmp_path):
+    """Notebook 12a alone: step 3 by hand after the library's steps 1 and 2, equal to the library's copy of all
+    three; no model, one checked exercise."""
+    out = execute(student, "12a_centring", tmp_path, tmp_path / "a")
+    assert "equal to draw.rasterize_strokes on all ten drawings: True" in out
+    assert "centre of mass in the 28×28 image: row 14.4, column 14.3" in out and "Loaded" not in out
+    assert out.count("No answer yet") == 1
     figures(tmp_path / "a", "draw_preprocessing")
 
 
