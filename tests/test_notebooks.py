@@ -484,6 +484,7 @@ def test_12_fits_a_drawing_in_a_box_like_an_mnist_digit(student, tmp_path):
     assert "box: 20×15 pixels (height×width)" in out and "Loaded" not in out  # no model: nothing loaded, none trained
     assert "block means: [[2.5, 4.5], [10.5, 12.5]]" in out
     assert out.count("No answer yet") == 1  # exercise 1, the one exercise, not answered
+    figures(tmp_path / "a", "draw_box")
 
 
 def test_12a_centres_the_box_by_its_mass(student, tmp_path):
