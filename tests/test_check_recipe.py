@@ -199,7 +199,7 @@ def test_what_10c_says_of_notebook_10s_run_and_of_10bs_parts():
     """10c: "the recipe's run with seed 0 is not notebook 10's run, and its score differs by a few digits" (notebook
     10's committed run against the library's: the same on every machine) and "Without label smoothing or
     augmentation the CNN scores lower here: for label smoothing a clear loss, weak; for augmentation within the
-    seed spread. Notebook 10b's short runs found neither beyond the seed spread on clean digits." (10b's side: its
+    seed spread, weak. Notebook 10b's short runs found neither beyond the seed spread on clean digits." (10b's side: its
     guard in check_executed_notebooks.py asserts no clear verdict on clean digits)."""
     notebook = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "10_cnn_training.ipynb").read_text())
     printed = "".join("".join(o.get("text", "")) for c in notebook["cells"] for o in c.get("outputs", []))
@@ -223,3 +223,26 @@ def test_an_mlp_grid_run_keeps_the_cnns_runs_in_its_file(tiny_root, capsys, tmp_
     kept = json.loads(out.read_text())
     assert kept["cnn"] == {"seeds": 3, "grid": {"lr": []}}  # not the MLP run's to overwrite
     assert kept["seeds"] == 2 and list(kept["grid"]) == ["schedule"]
+
+
+def test_what_12b_says_of_05bs_runs():
+    """12b: "notebook 05b gave the MLP's own schedule, rate, momentum and weight decay the highest means (the last
+    three only within the seed spread), and more epochs a higher one, also within it." (the MLP's runs in the
+    library, the same on every machine)"""
+    kept = runtime.read_json(course.VALIDATION_GRID)["grid"]
+    recipe = course.RECIPES["mlp"]
+    rows = {name: {row["value"]: metrics.mean_std(row["accuracies"]) for row in r} for name, r in kept.items()}
+    for name in ("schedule", "lr", "momentum", "weight_decay"):
+        assert max(rows[name], key=lambda v: rows[name][v][0]) == recipe[name]
+    for name in ("lr", "momentum", "weight_decay"):
+        ours, runner_up = (
+            recipe[name],
+            max((v for v in rows[name] if v != recipe[name]), key=lambda v: rows[name][v][0]),
+        )
+        gap, noise = rows[name][ours][0] - rows[name][runner_up][0], rows[name][ours][1] + rows[name][runner_up][1]
+        assert metrics.seed_verdict(gap, noise) == "within the seed spread"
+    more = max(v for v in rows["epochs"] if v > recipe["epochs"])
+    gap = rows["epochs"][more][0] - rows["epochs"][recipe["epochs"]][0]
+    assert 0 < gap and metrics.seed_verdict(gap, rows["epochs"][more][1] + rows["epochs"][recipe["epochs"]][1]) == (
+        "within the seed spread"
+    )
