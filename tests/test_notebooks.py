@@ -483,6 +483,7 @@ def test_12_fits_a_drawing_in_a_box_like_an_mnist_digit(student, tmp_path):
     out = execute(student, "12_draw", tmp_path, tmp_path / "a")
     assert "box: 20×15 pixels (height×width)" in out and "Loaded" not in out  # no model: nothing loaded, none trained
     assert "block means: [[2.5, 4.5], [10.5, 12.5]]" in out
+    assert "fit_in_box equal to draw.fit_in_box on all ten drawings: True" in out
     assert out.count("No answer yet") == 1  # exercise 1, the one exercise, not answered
     figures(tmp_path / "a", "draw_box")
 
