@@ -138,12 +138,12 @@ def verdict(rows: dict, value: str, ours: str) -> tuple[str, bool]:
 
 def test_what_notebook_10c_reads_from_the_cnn_grid():
     """10c's reading of the full-length runs (the same on every machine: the library keeps them):
-    "The rule takes notebook 10's value for six settings and another for two (printed). For the epochs and
+    "The rule takes notebook 10's value for six settings and another for two (printed) [...] For the epochs and
     the peak rate, other values share the highest mean exactly [...] For the batch size, the momentum, label
     smoothing and augmentation, the recipe's value has the highest mean alone. But each time the next best lies
     within the seed spread: a close call. A few values lose clearly, most of them weakly (printed)." and "The rule
     takes the wider CNN, with twice the channels in every block. Its gain is clear but weak, for nearly four times
-    the parameters (printed). The rule also takes the larger weight decay, by 0.01 points, within the seed spread;
+    the parameters (printed). The rule also takes the larger weight decay, by 0.01 points, within the seed spread.
     The tie rule would keep notebook 10's (printed)." Ties are exact in digits (each tied value read 14,926 of
     15,000 validation digits right)."""
     rows, recipe = cnn_rows(), course.RECIPES["cnn"]
@@ -208,8 +208,8 @@ def test_what_10c_says_of_notebook_10s_run_and_of_10bs_parts():
     stored = runtime.read_json(course.VALIDATION_GRID)["cnn"]["grid"]["epochs"]
     seed_0 = [row["accuracies"][0] for row in stored if row["value"] == recipe["epochs"]][0]
     assert 1 <= abs(round(50 * float(last)) - round(5000 * seed_0)) <= 5  # digits (measured: 4974 against 4977)
-    # "That is as large as most margins the rule decides on: with notebook 10's run for seed 0, the rule would take
-    # another value for more of the settings." (measured: 2 settings with the library's run, 4 with notebook 10's)
+    # "and its score differs by a few digits: enough to change some of the rule's choices below" and "a count that a
+    # few digits in one run can change" (measured: 2 settings with the library's run, 4 with notebook 10's)
     kept = runtime.read_json(course.VALIDATION_GRID)["cnn"]["grid"]
 
     def others(recipe_seed_0: int) -> int:
