@@ -1521,8 +1521,8 @@ def test_the_steps_of_12(executed):
     # 12a: "in panel 4 it is small and low" and answer 14, "the built-in 7 comes out small and low (panel 4)"
     # (measured: 14 pixels tall against our steps' 20, centre of mass at row 17.8)
     assert (shrunk.sum(axis=1) > 0).sum() < (digit.sum(axis=1) > 0).sum() and steps.center_of_mass(shrunk)[0] > 14
-    # 12's exercise 1 and answer 15: "12 pixels (the solution prints it); without the pen the points alone round up
-    # to 9"
+    # 12's exercise 1 and answer 15: "12 pixels (the solution prints it); its points alone, at the same scale, round
+    # up to 9: the pen adds 3"
     from mnist_lab_checks import check_box_width
 
     zero = draw.example_strokes(0)
