@@ -1062,8 +1062,8 @@ def check_box_width(answer, strokes) -> bool:
     it: the points scaled by (20 − pen) / longest side, the pen added, rounded up."""
     from mnist_lab import draw
 
-    xs, ys = [x for stroke in strokes for x, _ in stroke], [y for stroke in strokes for _, y in stroke]
-    width, height = max(xs) - min(xs), max(ys) - min(ys)
+    x0, y0, x1, y1 = draw.bounding_box(strokes)
+    width, height = x1 - x0, y1 - y0
     scale = (draw.BOX - draw.INK) / max(width, height)
     mistakes = [
         (math.ceil(width * scale - 1e-6), "That leaves out the pen: add draw.INK, half on each side."),

@@ -1481,9 +1481,9 @@ def test_the_steps_of_12(executed):
     steps.rasterize = centring.rasterize
     # 12a: "Notebooks 12b and 12c use `draw.rasterize_strokes`, the library's copy of all three steps. Our step 3,
     # after the library's steps 1 and 2, gives its pixels exactly on ten built-in drawings (printed)." (12a prints
-    # that comparison; here 12's own steps 1 and 2 as well); 12b's "the
-    # library's copies of steps 1-2 and 3 (notebook 12), with other pens" (1.6, 1.8 and 3.0 pixels) and 12c's offsets,
-    # measured with draw.center_of_mass
+    # that comparison, and 12 its steps 1 and 2 against draw.fit_in_box); 12b's "the library's copies of steps 1-2
+    # and 3 (notebooks 12 and 12a), with other pens" (1.6, 1.8 and 3.0 pixels) and 12c's offsets, measured with
+    # draw.center_of_mass
     for digit in range(10):
         strokes = draw.example_strokes(digit)
         assert torch.equal(steps.rasterize(strokes), draw.rasterize_strokes(strokes))
@@ -1522,7 +1522,7 @@ def test_the_steps_of_12(executed):
     # (measured: 14 pixels tall against our steps' 20, centre of mass at row 17.8)
     assert (shrunk.sum(axis=1) > 0).sum() < (digit.sum(axis=1) > 0).sum() and steps.center_of_mass(shrunk)[0] > 14
     # 12's exercise 1 and answer 15: "12 pixels (the solution prints it); its points alone, at the same scale, round
-    # up to 9: the pen adds 3"
+    # up to 9: the pen and rounding up add 3"
     from mnist_lab_checks import check_box_width
 
     zero = draw.example_strokes(0)

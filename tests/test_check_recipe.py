@@ -173,15 +173,15 @@ def test_what_notebook_10c_reads_from_the_cnn_grid():
         if v != ours[name] and verdict(r, v, ours[name])[0] == "clear gain"
     ]
     assert beaten == [("channels", "[32, 64, 128]")]
-    # Further research: "The wider CNN beats the recipe on each seed."
+    # what Further research asks the student to find: "Does the wider CNN beat the recipe on each seed?" (it does)
     kept = runtime.read_json(course.VALIDATION_GRID)["cnn"]["grid"]["channels"]
     runs = {str(row["value"]): row["accuracies"] for row in kept}
     assert all(w > o for w, o in zip(runs["[32, 64, 128]"], runs["[16, 32, 64]"]))
 
 
 def test_what_the_digits_section_of_10c_reads():
-    """10c: "The seed spreads are a few digits of one run (printed), and most gaps in the table above are of that
-    no larger. Three seeds pin such gaps down only roughly: the noise rule finds most of them within the seed spread,
+    """10c: "The seed spreads are a few digits of one run (printed), and most gaps in the table above are no
+    larger. Three seeds pin such gaps down only roughly: the noise rule finds most of them within the seed spread,
     and its clear verdicts near that size are weak." and exercise 1's answer: 13 more digits over the three seeds
     for 8 epochs than for 4."""
     rows, recipe = cnn_rows(), course.RECIPES["cnn"]
@@ -205,13 +205,12 @@ def test_what_10c_says_of_notebook_10s_run_and_of_10bs_parts():
     printed = "".join("".join(o.get("text", "")) for c in notebook["cells"] for o in c.get("outputs", []))
     last = re.findall(r"epoch 8/8 .* val acc (\d+\.\d+)%", printed)[-1]
     rows, recipe = cnn_rows(), course.RECIPES["cnn"]
-    stored = runtime.read_json(course.VALIDATION_GRID)["cnn"]["grid"]["epochs"]
-    seed_0 = [row["accuracies"][0] for row in stored if row["value"] == recipe["epochs"]][0]
+    kept = runtime.read_json(course.VALIDATION_GRID)["cnn"]["grid"]
+    seed_0 = [row["accuracies"][0] for row in kept["epochs"] if row["value"] == recipe["epochs"]][0]
     assert 1 <= abs(round(50 * float(last)) - round(5000 * seed_0)) <= 5  # digits (measured: 4974 against 4977)
     # "and its score differs by a few digits. Margins of a few digits decide several choices below, so other runs
     # could change them." and "a count that a few digits in one run can change" (measured: 2 settings with the
     # library's run, 4 with notebook 10's)
-    kept = runtime.read_json(course.VALIDATION_GRID)["cnn"]["grid"]
 
     def others(recipe_seed_0: int) -> int:
         """How many settings the rule takes another value for, the recipe's seed-0 run at this many digits."""
