@@ -1169,18 +1169,19 @@ def test_the_cnn_of_10(executed):
     # on, averaging over an epoch that still improves" (the prose claims no size; the early excess is at least
     # there: 0.19 above the floor at epoch 1, 0.025 at epoch 8)
     assert history[0]["train_loss"] - cnn["floor"] > 3 * (history[-1]["train_loss"] - cnn["floor"])
-    # "Keeping the last epoch costs no validation accuracy, or next to none (the first line printed), though its
-    # validation loss ends above its lowest." (measured: 99.48%, the best; its loss 12% above epoch 6's)
+    # "The validation loss ends above its lowest (printed)." and "Keeping the last epoch costs no validation
+    # accuracy, or next to none (the first line printed)." (measured: 99.48%, the best; its loss 12% above epoch
+    # 6's)
     assert history[-1]["val_accuracy"] >= max(h["val_accuracy"] for h in history) - 0.002
     assert history[-1]["val_loss"] > min(h["val_loss"] for h in history)
-    # "Training accuracy starts well below validation accuracy, then levels with it (the accuracy panel)."
+    # "Training accuracy is measured the same way: it starts well below validation accuracy, then levels with it
+    # (the accuracy panel)."
     # (measured: 94.85% against 98.40% after epoch 1; +0.03, +0.01 and +0.06 points at epochs 6 to 8)
     assert history[0]["train_accuracy"] < history[0]["val_accuracy"] - 0.01
     assert all(abs(h["train_accuracy"] - h["val_accuracy"]) < 0.003 for h in history[-3:])
-    # "Its rule needs 10 epochs after the lowest, and ours has fewer (printed)." and answer 8 "too few follow ours
-    # (printed)" (notebook 04b's rule is for runs that go on 10 epochs past the lowest; the code prints this verdict
-    # from the same count; measured: the lowest at epoch 6 of 8). "ours are epoch means": `fit`'s history holds
-    # the mean of each epoch's batch losses (notebook 07), not a loss measured at the epoch's end.
+    # "Its rule needs 10 epochs after the lowest, and ours has fewer (printed), so it cannot say." and answer 8
+    # "too few follow ours (printed)" (notebook 04b's rule is for runs that go on 10 epochs past the lowest; the
+    # code prints this verdict from the same count; measured: the lowest at epoch 6 of 8).
     val_losses = [h["val_loss"] for h in history]
     assert len(history) == 8 and len(history) - 1 - val_losses.index(min(val_losses)) < 10
     error = cnn["test_error"]
@@ -1235,17 +1236,16 @@ def test_the_ablation_of_10b_on_validation(executed):
     # "On clean digits no part shows a clear gain or loss at this budget." (clear loss: the assert below)
     choices = ablation["rows"][1:]
     assert all(r["verdict_clean"] != "clear gain" for r in choices)
-    # "No part shows a clear loss." and "Where validation ties, [...] validation decided nothing [...] On clean
-    # digits, the kind notebook 10 tests, that holds for every part. So all four parts stay, on clean digits by the
-    # tie rule alone." (the assert above and this one) (measured: the worst gains -0.41 points clean against a noise
-    # of 1.04, all shifted gains positive). Which parts gain clearly on shifted digits, and which tie on both kinds
-    # and so stay by the tie rule, is printed on "so:" lines.
+    # "No part shows a clear loss, so all four stay." and "On clean digits, the kind notebook 10 tests, every part
+    # ties, and the tie rule (notebooks 01 and 05b) keeps it" (the assert above and this one) (measured: the worst
+    # gains -0.41 points clean against a noise of 1.04, all shifted gains positive). Which parts gain clearly on
+    # shifted digits, and which tie on both kinds and so stay by the tie rule, is printed on "so:" lines.
     assert all(r[f"verdict_{c}"] != "clear loss" for r in choices for c in ("clean", "shifted"))
-    # "Label smoothing's and the extra layer's gains beat their noise by little or not at all." (measured on the
-    # shifted digits,
-    # gain minus noise: -1.05 and +0.64 points; with ATEN_CPU_CAPABILITY=default label smoothing's gain was -0.11
-    # against a noise of 4.81, so the sentence allows "not at all" and names neither verdict). Which parts tie on
-    # both kinds of digits, and so stay by the tie rule, is printed on a "so:" line.
+    # "Label smoothing's and the extra layer's gains beat their noise by little or not at all." (printed in noises
+    # on a "so:" line: 0.8 and 1.2; measured on the shifted digits, gain minus noise: -1.05 and +0.64 points;
+    # with ATEN_CPU_CAPABILITY=default label smoothing's gain was -0.11 against a noise of 4.81, so the sentence
+    # allows "not at all" and names neither verdict). Which parts tie on both kinds of digits, and so stay by the
+    # tie rule, is printed on a "so:" line.
     for name in ("without label smoothing", "without the extra 7×7 layer"):
         assert rows[name]["gain_shifted"] - noise(name) < 0.02
 
