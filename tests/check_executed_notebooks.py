@@ -1158,7 +1158,8 @@ def test_the_cnn_of_10(executed):
     """10: what its prose reads from the full training and the test (cnn_metrics.json) holds."""
     cnn = read(executed, "cnn_metrics.json")
     assert cnn["recipe"] == course.RECIPES["cnn"]
-    assert 0.994 <= cnn["test_accuracy"] <= 0.998  # measured 99.5-99.6% over seeds
+    # "Our CNN's test error is under 1% (printed)." (measured 99.5-99.6% over seeds)
+    assert 0.994 <= cnn["test_accuracy"] <= 0.998
     history = cnn["history"]
     # "The training loss stays above the validation loss because of its floor. It uses smoothed targets,
     # floored at 0.5003 (dotted), above every validation loss" (measured: 0.53 against 0.13 at epoch 8, the floor
@@ -1222,6 +1223,7 @@ def test_the_ablation_of_10b_on_validation(executed):
     # swells its spread" (measured: clean 10.30%, 90.44% and 86.62%, ± 45.21% against ± 0.73% for the recipe)
     no_norm = rows["without batch norm"]
     assert no_norm["clean_std"] > 3 * max(row["clean_std"] for row in ablation["rows"][:4])
+    # and "The row without batch norm looks odd: its spread is huge (printed)." (the assert above)
     assert min(no_norm["clean"]) < 0.2 and sorted(no_norm["clean"])[1] > 0.5
     # "so both its verdicts are weak (printed)" and answer 9: notebook 05b's weak verdict, a gain between half and
     # twice its noise (measured: 33.87 against 45.94 points clean, 0.74 times; 40.57 against 28.82 shifted, 1.41)
@@ -1480,7 +1482,8 @@ def test_the_steps_of_12(executed):
     steps.center_of_mass, steps.center_by_mass = centring.center_of_mass, centring.center_by_mass
     steps.rasterize = centring.rasterize
     # 12a: "Notebooks 12b and 12c use `draw.rasterize_strokes`, the library's copy of all three steps. Our step 3,
-    # after the library's steps 1 and 2, gives its pixels exactly on ten built-in drawings (printed)." (12a prints
+    # after the library's steps 1 and 2, gives the same pixels as the library's, exactly, on ten built-in drawings
+    # (printed)." (12a prints
     # that comparison, and 12 its steps 1 and 2 against draw.fit_in_box); 12b's "the library's copies of steps 1-2
     # and 3 (notebooks 12 and 12a), with other pens" (1.6, 1.8 and 3.0 pixels) and 12c's offsets, measured with
     # draw.center_of_mass
@@ -1504,8 +1507,8 @@ def test_the_steps_of_12(executed):
     boxed, digit, shrunk = steps.fit_in_box(seven), steps.rasterize(seven).numpy(), draw.shrink_canvas(seven).numpy()
     # "More than half of this 7's pixels with any ink are grey" and answer 10 (measured: 56%)
     assert ((boxed > 0) & (boxed < 1)).sum() > (boxed > 0).sum() / 2
-    # answer 7: "which makes 14.004, rounded up to whole pixels: 15" and step 2's "The pen and rounding up widen
-    # the 7's box to 15 pixels, not 13.3 (printed below)." (the so: line "the ratio alone would give 20×13.3")
+    # answer 7: "which makes 14.004, rounded up to whole pixels: 15" and step 2's "The 7's points then span 11.8
+    # pixels across; the pen on both sides and rounding up widen its box to 15 (printed below)." (the so: line)
     assert boxed.shape == (20, 15)
     # "For the 7 (printed below), the box is 15 wide and the points 11.8: they lie 1.6 pixels in from each side, and
     # the pen's half-width covers part of that." (printed: "the points span 17.8×11.8"; (15 - 11.804) / 2 = 1.598,

@@ -223,6 +223,13 @@ def test_what_10c_says_of_notebook_10s_run_and_of_10bs_parts():
         return count
 
     assert others(round(5000 * seed_0)) == 2 and others(round(50 * float(last))) > 2
+    # "Put notebook 10's own seed-0 run, a few digits lower, in place of the stored one, and it takes another value
+    # for four (printed)": 10c's code quotes notebook 10's printed accuracy, which must be the committed one
+    folder = Path(__file__).resolve().parents[1] / "notebooks"
+    notebook_10c = json.loads((folder / "10c_recipe_check.ipynb").read_text())
+    code = "".join("".join(c["source"]) for c in notebook_10c["cells"] if c["cell_type"] == "code")
+    quoted = re.search(r"notebook_10_seed_0 = round\(n_val \* (0\.\d+)\)", code).group(1)
+    assert f"{100 * float(quoted):.2f}" == last and others(round(50 * float(last))) == 4
     assert verdict(rows["label_smoothing"], "0.0", "0.1") == ("clear loss", True)
     # "Half the channels loses clearly, and not weakly (printed)."
     assert verdict(rows["channels"], "[8, 16, 32]", "[16, 32, 64]") == ("clear loss", False)
