@@ -1219,32 +1219,29 @@ def test_the_ablation_of_10b_on_validation(executed):
     assert no_aug["gain_shifted"] > 3 * noise("without augmentation")
     # "Even the recipe loses much on shifted digits (printed)." (measured: 96.33% clean, 79.91% shifted)
     assert recipe["clean_mean"] - recipe["shifted_mean"] > 0.05
-    # "Without batch norm one seed ended near chance (10%)" and "It pulls the row's mean far down and
-    # swells its spread" (measured: clean 10.30%, 90.44% and 86.62%, ± 45.21% against ± 0.73% for the recipe)
+    # "Without batch norm one seed ended near chance (10%)" and "The failed seed pulls the row's mean far down
+    # and swells its spread" (measured: clean 10.30%, 90.44% and 86.62%, ± 45.21% against ± 0.73% for the recipe)
     no_norm = rows["without batch norm"]
     assert no_norm["clean_std"] > 3 * max(row["clean_std"] for row in ablation["rows"][:4])
     # and "The row without batch norm looks odd: its spread is huge (printed)." (the assert above)
     assert min(no_norm["clean"]) < 0.2 and sorted(no_norm["clean"])[1] > 0.5
-    # "so both its verdicts are weak (printed)" and answer 9: notebook 05b's weak verdict, a gain between half and
-    # twice its noise (measured: 33.87 against 45.94 points clean, 0.74 times; 40.57 against 28.82 shifted, 1.41)
-    for column in ("clean", "shifted"):
-        assert 0.5 <= no_norm[f"gain_{column}"] / noise("without batch norm", column) < 2
     # "Yet on clean digits the recipe is ahead on all 3 seeds, by several points where the seed learned
     # (printed)" (measured: 10.30% < 97.12%, 90.44% < 96.18%, 86.62% < 95.68%: 5.7 and 9.1 points where the
     # seed learned)
     assert all(a < b for a, b in zip(no_norm["clean"], recipe["clean"]))
     assert all(b - a > 0.02 for a, b in zip(no_norm["clean"], recipe["clean"]) if a > 0.5)
     # "Exercise 1 leaves the failed seed out": its solution prints the verdict from the numbers ("so:" lines)
-    # "On clean digits no part shows a clear gain or loss at this budget." (clear loss: the assert below)
+    # "On clean digits no part shows a clear gain or loss at this budget." and "A negative gain means the row
+    # without the part scored higher; none is beyond the seed spread (printed)." (clear loss: the assert below)
     choices = ablation["rows"][1:]
     assert all(r["verdict_clean"] != "clear gain" for r in choices)
-    # "No part shows a clear loss, so all four stay." and "On clean digits, the kind notebook 10 tests, every part
+    # "No part shows a clear loss, so all four stay in the recipe, and nothing is retrained." and "On clean digits, the kind notebook 10 tests, every part
     # ties, and the tie rule (notebooks 01 and 05b) keeps it" (the assert above and this one) (measured: the worst
     # gains -0.41 points clean against a noise of 1.04, all shifted gains positive). Which parts gain clearly on
     # shifted digits, and which tie on both kinds and so stay by the tie rule, is printed on "so:" lines.
     assert all(r[f"verdict_{c}"] != "clear loss" for r in choices for c in ("clean", "shifted"))
-    # "Label smoothing's and the extra layer's gains beat their noise by little or not at all." (printed in noises
-    # on a "so:" line: 0.8 and 1.2; measured on the shifted digits, gain minus noise: -1.05 and +0.64 points;
+    # "Label smoothing's and the extra layer's gains beat their noise (the two rows' spreads in the table, added)
+    # by little or not at all." (measured on the shifted digits, gain minus noise: -1.05 and +0.64 points;
     # with ATEN_CPU_CAPABILITY=default label smoothing's gain was -0.11 against a noise of 4.81, so the sentence
     # allows "not at all" and names neither verdict). Which parts tie on both kinds of digits, and so stay by the
     # tie rule, is printed on a "so:" line.
