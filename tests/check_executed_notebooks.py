@@ -1235,8 +1235,9 @@ def test_the_ablation_of_10b_on_validation(executed):
     # without the part scored higher; none is beyond the seed spread (printed)." (clear loss: the assert below)
     choices = ablation["rows"][1:]
     assert all(r["verdict_clean"] != "clear gain" for r in choices)
-    # "No part shows a clear loss, so all four stay in the recipe, and nothing is retrained." and "On clean digits, the kind notebook 10 tests, every part
-    # ties, and the tie rule (notebooks 01 and 05b) keeps it" (the assert above and this one) (measured: the worst
+    # "No part shows a clear loss, so all four stay in the recipe, and nothing is retrained." and "On clean
+    # digits, the kind notebook 10 tests, every part ties, and the tie rule (notebooks 01 and 05b) keeps it" (the
+    # assert above and this one) (measured: the worst
     # gains -0.41 points clean against a noise of 1.04, all shifted gains positive). Which parts gain clearly on
     # shifted digits, and which tie on both kinds and so stay by the tie rule, is printed on "so:" lines.
     assert all(r[f"verdict_{c}"] != "clear loss" for r in choices for c in ("clean", "shifted"))
