@@ -908,8 +908,28 @@ def check_paired_gap_in_standard_errors(answer, model, other, loader, device="cp
 # ---------------------------------------------------------------------------------------------------- notebook 10b
 
 
+def check_gain_minus_noise(answer, recipe: list[float], without: list[float]) -> bool:
+    """Notebook 10b, exercise 1: by how many points (to 0.03) the recipe's gain over a row (the difference of their
+    means over the seeds) lies above its noise (the two rows' standard deviations added); below it is negative."""
+    (mean, std), (row_mean, row_std) = metrics.mean_std(recipe), metrics.mean_std(without)
+    gain, noise = 100 * (mean - row_mean), 100 * (std + row_std)
+    right = gain - noise
+    n = len(recipe)
+    pop = 100 * ((std + row_std) * ((n - 1) / n) ** 0.5)  # the spreads divided by n, not n - 1
+    mistakes = [
+        (gain, "That is the gain alone: subtract the noise, the two rows' standard deviations added."),
+        (-noise, "That is minus the noise alone: add the gain, the recipe's mean minus the row's."),
+        (gain - 100 * std, "That subtracts the recipe's spread only: the noise adds both rows' spreads."),
+        (gain - 100 * row_std, "That subtracts the row's spread only: the noise adds both rows' spreads."),
+        (gain + noise, "That adds the noise: the margin is the gain minus the noise."),
+        (right / 100, "That is a difference of accuracies: give points, 100 times it."),
+        (gain - pop, "Those spreads divide by n: the table's standard deviations divide by n - 1 (notebook 05b)."),
+    ]
+    return _verdict(answer, right, "the gain minus its noise, in points", mistakes, 0.03)
+
+
 def check_gain_without_diverged(answer, recipe: list[float], without: list[float]) -> bool:
-    """Notebook 10b, exercise 1: by how many points (to 0.02) the mean of ``recipe`` (accuracies, one per seed) beats
+    """Notebook 10d, exercise 1: by how many points (to 0.02) the mean of ``recipe`` (accuracies, one per seed) beats
     the mean of ``without`` once its lowest value, the diverged seed, is left out."""
     kept = sorted(without)[1:]
     mean = sum(recipe) / len(recipe)

@@ -1214,40 +1214,66 @@ def test_the_ablation_of_10b_on_validation(executed):
     def noise(name, column="shifted"):
         return recipe[f"{column}_std"] + rows[name][f"{column}_std"]
 
-    # "On shifted digits augmentation's gain is far beyond its noise" (measured, seeds 0 to 2: +27.96 points
-    # against a noise of 6.99)
-    assert no_aug["gain_shifted"] > 3 * noise("without augmentation")
-    # "Even the recipe loses much on shifted digits (printed)." (measured: 96.33% clean, 79.91% shifted)
+    # "On shifted digits augmentation's gain is beyond twice its noise (printed): not weak, evidence for it."
+    # (measured, seeds 0 to 2, one thread: +29.62 points against a noise of 7.36, 4.0 times it)
+    assert no_aug["gain_shifted"] > 2 * noise("without augmentation")
+    # "Any other gain there is weak, or within the seed spread (printed)." (measured: 0.9, 0.9 and 1.4 times
+    # the noise)
+    for name in ("without label smoothing", "without the extra 7×7 layer", "without batch norm"):
+        assert rows[name]["gain_shifted"] < 2 * noise(name)
+    # "Even the recipe loses much on shifted digits (printed): 3 pixels is more than augmentation's 2 per axis."
+    # (measured: 96.39% clean, 79.81% shifted)
     assert recipe["clean_mean"] - recipe["shifted_mean"] > 0.05
-    # "Without batch norm one seed ended near chance (10%)" and "The failed seed pulls the row's mean far down
-    # and swells its spread" (measured: clean 10.30%, 90.44% and 86.62%, ± 45.21% against ± 0.73% for the recipe)
+    # "The row without batch norm looks odd: its spread is huge (printed). One of its three seeds ended near
+    # chance" (measured: clean 10.30%, 89.76% and 86.54%, ± 44.98% against ± 0.45% for the recipe); notebook 10d
+    # trains the same runs again and reads them seed by seed (its guard below)
     no_norm = rows["without batch norm"]
     assert no_norm["clean_std"] > 3 * max(row["clean_std"] for row in ablation["rows"][:4])
-    # and "The row without batch norm looks odd: its spread is huge (printed)." (the assert above)
     assert min(no_norm["clean"]) < 0.2 and sorted(no_norm["clean"])[1] > 0.5
-    # "Yet on clean digits the recipe is ahead on all 3 seeds, by several points where the seed learned
-    # (printed)" (measured: 10.30% < 97.12%, 90.44% < 96.18%, 86.62% < 95.68%: 5.7 and 9.1 points where the
-    # seed learned)
-    assert all(a < b for a, b in zip(no_norm["clean"], recipe["clean"]))
-    assert all(b - a > 0.02 for a, b in zip(no_norm["clean"], recipe["clean"]) if a > 0.5)
-    # "Exercise 1 leaves the failed seed out": its solution prints the verdict from the numbers ("so:" lines)
     # "On clean digits no part shows a clear gain or loss at this budget." and "A negative gain means the row
     # without the part scored higher; none is beyond the seed spread (printed)." (clear loss: the assert below)
     choices = ablation["rows"][1:]
     assert all(r["verdict_clean"] != "clear gain" for r in choices)
     # "No part shows a clear loss, so all four stay in the recipe, and nothing is retrained." and "On clean
-    # digits, the kind notebook 10 tests, every part ties, and the tie rule (notebooks 01 and 05b) keeps it" (the
-    # assert above and this one) (measured: the worst
-    # gains -0.41 points clean against a noise of 1.04, all shifted gains positive). Which parts gain clearly on
-    # shifted digits, and which tie on both kinds and so stay by the tie rule, is printed on "so:" lines.
+    # digits, the kind notebook 10 tests, every part ties, and the tie rule keeps it" (the assert above and this
+    # one; measured: the worst gains -0.39 points clean against a noise of 0.73, all shifted gains positive).
+    # Which parts gain clearly on shifted digits, which verdicts are weak and which parts tie on both kinds of
+    # digits is printed on "so:" lines; exercise 1's solution prints its verdict from the numbers.
     assert all(r[f"verdict_{c}"] != "clear loss" for r in choices for c in ("clean", "shifted"))
-    # "Label smoothing's and the extra layer's gains beat their noise (the two rows' spreads in the table, added)
-    # by little or not at all." (measured on the shifted digits, gain minus noise: -1.05 and +0.64 points;
-    # with ATEN_CPU_CAPABILITY=default label smoothing's gain was -0.11 against a noise of 4.81, so the sentence
-    # allows "not at all" and names neither verdict). Which parts tie on both kinds of digits, and so stay by the
-    # tie rule, is printed on a "so:" line.
-    for name in ("without label smoothing", "without the extra 7×7 layer"):
-        assert rows[name]["gain_shifted"] - noise(name) < 0.02
+
+
+def test_the_failed_seed_of_10d(executed):
+    """10d: what its prose reads from notebook 10b's two rows trained again (failed_seed.json) holds, and that they
+    are notebook 10b's runs."""
+    failed = read(executed, "failed_seed.json")
+    ablation = read(executed, "cnn_ablation.json")
+    rows = {row["change"]: row for row in ablation["rows"]}
+    assert failed["seeds"] == ablation["seeds"] == [0, 1, 2] and failed["images"] == ablation["images"]
+    # "So these are notebook 10b's runs again." and answer 1 (measured: every score equal)
+    for name in ("the recipe", "without batch norm"):
+        for c in ("clean", "shifted"):
+            assert [run[c] for run in failed["runs"][name]] == rows[name][c]
+    recipe, without = failed["runs"]["the recipe"], failed["runs"]["without batch norm"]
+    # "One seed without batch norm ended near chance on both kinds of digits (printed): 10% is what guessing
+    # scores [...] The other two learned, but less well than the recipe." (measured: seed 0 at 10.30% on both;
+    # seeds 1 and 2 at 89.76% and 86.54% clean against the recipe's 96.22% and 96.06%)
+    low = min(range(3), key=lambda i: without[i]["clean"])
+    assert failed["failed_seed"] == failed["seeds"][low]
+    assert without[low]["clean"] < 0.2 and without[low]["shifted"] < 0.2
+    for i in range(3):
+        if i != low:
+            assert 0.5 < without[i]["clean"] < recipe[i]["clean"] and without[i]["shifted"] < recipe[i]["shifted"]
+    # "With the failed seed, the row's mean drops by tens of points and its spread is huge (printed)." and "The
+    # recipe's large gain then lands within the seed spread, or only just beyond it (printed)." (measured: 62.20%
+    # against 88.15% without it, ± 44.98%; gain 34.19 points against a noise of 45.42)
+    clean = [run["clean"] for run in without]
+    learned = [a for i, a in enumerate(clean) if i != low]
+    assert metrics.mean_std(learned)[0] - metrics.mean_std(clean)[0] > 0.1 and metrics.mean_std(clean)[1] > 0.2
+    ours = [run["clean"] for run in recipe]
+    gain = metrics.mean_std(ours)[0] - metrics.mean_std(clean)[0]
+    assert gain > 0.1 and gain < 1.5 * (metrics.mean_std(ours)[1] + metrics.mean_std(clean)[1])
+    # "The recipe is ahead on every seed (printed)." and answer 9
+    assert failed["ahead"] == 3 == sum(a > b for a, b in zip(ours, clean))
 
 
 def test_the_parts_of_the_search_in_11(executed):

@@ -780,7 +780,28 @@ def test_10_paired_check_names_the_usual_mistakes(capsys):
 # ---------------------------------------------------------------------------------------------------- notebook 10b
 
 
-def test_10b_check_names_the_usual_mistakes(capsys):
+def test_10b_gain_minus_noise_check_names_the_usual_mistakes(capsys):
+    """The extra layer's gain on shifted digits minus its noise, in points: each usual wrong answer gets its own
+    message, and an answer from the table's rounded numbers is accepted."""
+    recipe, without = [0.8000, 0.7678, 0.8266], [0.7766, 0.7534, 0.7308]  # shifted accuracies, seeds 0 to 2
+    (mean, std), (row_mean, row_std) = metrics.mean_std(recipe), metrics.mean_std(without)
+    gain, noise = 100 * (mean - row_mean), 100 * (std + row_std)
+    named = {round(gain, 2): "the gain alone", round(-noise, 2): "minus the noise alone",
+             round(gain - 100 * std, 2): "the recipe's spread only",
+             round(gain - 100 * row_std, 2): "the row's spread only",
+             round(gain + noise, 2): "adds the noise", round((gain - noise) / 100, 4): "give points"}  # fmt: skip
+    refuses_each(exercises.check_gain_minus_noise, named, capsys, recipe, without)
+    assert exercises.check_gain_minus_noise(round(gain - noise, 2), recipe, without)
+    table = [round(100 * v, 2) for v in (mean, std, row_mean, row_std)]  # as the table prints them
+    assert exercises.check_gain_minus_noise(round(table[0] - table[2] - table[1] - table[3], 2), recipe, without)
+    assert not exercises.check_gain_minus_noise(None, recipe, without)
+    assert "No answer yet" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 10d
+
+
+def test_10d_check_names_the_usual_mistakes(capsys):
     """The gain over the seeds that learned without batch norm: each usual wrong answer gets its own message."""
     recipe, without = [0.9712, 0.9618, 0.9568], [0.1030, 0.9044, 0.8662]
     right = 100 * (sum(recipe) / 3 - (0.9044 + 0.8662) / 2)  # 7.80 points
