@@ -544,10 +544,10 @@ def check_momentum_factor(answer, momentum: float) -> bool:
 
 
 def check_margin_over_noise(answer, row: dict, above: dict) -> bool:
-    """Notebook 05b, exercise 1: by how many points (to 0.03, what the table's rounding allows) the gain of ablation
-    row ``row`` over ``above`` (each with its ``mean`` and ``std`` over seeds) beats the noise rule's noise, the two
-    standard deviations added. Names the gain alone, the noise alone, the standard deviations subtracted, one row's
-    standard deviation, a fraction instead of points, and the sign flipped."""
+    """Notebooks 05b and 10b, exercise 1: by how many points (to 0.03, what the table's rounding allows) the gain of
+    ablation row ``row`` over ``above`` (each with its ``mean`` and ``std`` over seeds) beats the noise rule's noise,
+    the two standard deviations added. Names the gain alone, the noise alone, the standard deviations subtracted,
+    one row's standard deviation, a fraction instead of points, and the sign flipped."""
     gain, noise = row["mean"] - above["mean"], row["std"] + above["std"]
     right = 100 * (gain - noise)
     one_row = "That takes one row's standard deviation: both rows vary with the seed, so the noise adds both."
@@ -908,26 +908,6 @@ def check_paired_gap_in_standard_errors(answer, model, other, loader, device="cp
 # ---------------------------------------------------------------------------------------------------- notebook 10b
 
 
-def check_gain_minus_noise(answer, recipe: list[float], without: list[float]) -> bool:
-    """Notebook 10b, exercise 1: by how many points (to 0.03) the recipe's gain over a row (the difference of their
-    means over the seeds) lies above its noise (the two rows' standard deviations added); below it is negative."""
-    (mean, std), (row_mean, row_std) = metrics.mean_std(recipe), metrics.mean_std(without)
-    gain, noise = 100 * (mean - row_mean), 100 * (std + row_std)
-    right = gain - noise
-    n = len(recipe)
-    pop = 100 * ((std + row_std) * ((n - 1) / n) ** 0.5)  # the spreads divided by n, not n - 1
-    mistakes = [
-        (gain, "That is the gain alone: subtract the noise, the two rows' standard deviations added."),
-        (-noise, "That is minus the noise alone: add the gain, the recipe's mean minus the row's."),
-        (gain - 100 * std, "That subtracts the recipe's spread only: the noise adds both rows' spreads."),
-        (gain - 100 * row_std, "That subtracts the row's spread only: the noise adds both rows' spreads."),
-        (gain + noise, "That adds the noise: the margin is the gain minus the noise."),
-        (right / 100, "That is a difference of accuracies: give points, 100 times it."),
-        (gain - pop, "Those spreads divide by n: the table's standard deviations divide by n - 1 (notebook 05b)."),
-    ]
-    return _verdict(answer, right, "the gain minus its noise, in points", mistakes, 0.03)
-
-
 def check_gain_without_diverged(answer, recipe: list[float], without: list[float]) -> bool:
     """Notebook 10d, exercise 1: by how many points (to 0.02) the mean of ``recipe`` (accuracies, one per seed) beats
     the mean of ``without`` once its lowest value, the diverged seed, is left out."""
@@ -951,8 +931,28 @@ def check_gain_without_diverged(answer, recipe: list[float], without: list[float
 # ---------------------------------------------------------------------------------------------------- notebook 10c
 
 
+def check_gain_in_noises(answer, ours: list[float], other: list[float]) -> bool:
+    """Notebook 10c, exercise 1: how many times its noise (to 0.06, what the table's rounding allows) the mean of
+    runs ``other`` beats the mean of runs ``ours`` (accuracies, one per seed); the noise adds the two standard
+    deviations."""
+    (mean, std), (other_mean, other_std) = metrics.mean_std(ours), metrics.mean_std(other)
+    gap, noise = other_mean - mean, std + other_std
+    right = gap / noise
+    mistakes = [
+        (100 * gap, "That is the gap in points: divide it by the noise, the two standard deviations added."),
+        (100 * noise, "That is the noise in points: divide the gap by it."),
+        (noise / gap, "That is the noise over the gap: divide the gap by the noise."),
+        (gap / other_std, "That divides by the wider CNN's spread only: the noise adds both rows' spreads."),
+        (gap / std, "That divides by the recipe's spread only: the noise adds both rows' spreads."),
+    ]
+    return _verdict(answer, right, "the gain over its noise", mistakes, 0.06)
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 10e
+
+
 def check_digits_between(answer, ours: list[float], other: list[float], n_digits: int) -> bool:
-    """Notebook 10c, exercise 1: how many more validation digits, over all the seeds, runs ``ours`` read right than
+    """Notebook 10e, exercise 1: how many more validation digits, over all the seeds, runs ``ours`` read right than
     runs ``other``, each run scored on the same ``n_digits`` digits (accuracies per seed)."""
     gap = sum(ours) - sum(other)  # summed over the seeds: each accuracy is a count over n_digits
     right = round(gap * n_digits)

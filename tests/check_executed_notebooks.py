@@ -1255,23 +1255,24 @@ def test_the_failed_seed_of_10d(executed):
             assert [run[c] for run in failed["runs"][name]] == rows[name][c]
     recipe, without = failed["runs"]["the recipe"], failed["runs"]["without batch norm"]
     # "One seed without batch norm ended near chance on both kinds of digits (printed): 10% is what guessing
-    # scores [...] The other two learned, but less well than the recipe." (measured: seed 0 at 10.30% on both;
+    # scores [...] It scores the same on both [...] The other two learned, but less well than the recipe."
+    # (measured: seed 0 at 10.30% on both;
     # seeds 1 and 2 at 89.76% and 86.54% clean against the recipe's 96.22% and 96.06%)
     low = min(range(3), key=lambda i: without[i]["clean"])
     assert failed["failed_seed"] == failed["seeds"][low]
-    assert without[low]["clean"] < 0.2 and without[low]["shifted"] < 0.2
+    assert without[low]["clean"] < 0.2 and abs(without[low]["clean"] - without[low]["shifted"]) < 0.01
     for i in range(3):
         if i != low:
             assert 0.5 < without[i]["clean"] < recipe[i]["clean"] and without[i]["shifted"] < recipe[i]["shifted"]
-    # "With the failed seed, the row's mean drops by tens of points and its spread is huge (printed)." and "The
-    # recipe's large gain then lands within the seed spread, or only just beyond it (printed)." (measured: 62.20%
-    # against 88.15% without it, ± 44.98%; gain 34.19 points against a noise of 45.42)
+    # "The failed seed pulls the row's mean tens of points below its other two seeds, and its spread is huge
+    # (printed)." and "The recipe's gain of tens of points then lies within the seed spread (printed)." (measured:
+    # 62.20% against 88.15% without it, ± 44.98%; gain 34.19 points against a noise of 45.42)
     clean = [run["clean"] for run in without]
     learned = [a for i, a in enumerate(clean) if i != low]
     assert metrics.mean_std(learned)[0] - metrics.mean_std(clean)[0] > 0.1 and metrics.mean_std(clean)[1] > 0.2
     ours = [run["clean"] for run in recipe]
     gain = metrics.mean_std(ours)[0] - metrics.mean_std(clean)[0]
-    assert gain > 0.1 and gain < 1.5 * (metrics.mean_std(ours)[1] + metrics.mean_std(clean)[1])
+    assert gain > 0.1 and gain < metrics.mean_std(ours)[1] + metrics.mean_std(clean)[1]
     # "The recipe is ahead on every seed (printed)." and answer 9
     assert failed["ahead"] == 3 == sum(a > b for a, b in zip(ours, clean))
 

@@ -780,24 +780,6 @@ def test_10_paired_check_names_the_usual_mistakes(capsys):
 # ---------------------------------------------------------------------------------------------------- notebook 10b
 
 
-def test_10b_gain_minus_noise_check_names_the_usual_mistakes(capsys):
-    """The extra layer's gain on shifted digits minus its noise, in points: each usual wrong answer gets its own
-    message, and an answer from the table's rounded numbers is accepted."""
-    recipe, without = [0.8000, 0.7678, 0.8266], [0.7766, 0.7534, 0.7308]  # shifted accuracies, seeds 0 to 2
-    (mean, std), (row_mean, row_std) = metrics.mean_std(recipe), metrics.mean_std(without)
-    gain, noise = 100 * (mean - row_mean), 100 * (std + row_std)
-    named = {round(gain, 2): "the gain alone", round(-noise, 2): "minus the noise alone",
-             round(gain - 100 * std, 2): "the recipe's spread only",
-             round(gain - 100 * row_std, 2): "the row's spread only",
-             round(gain + noise, 2): "adds the noise", round((gain - noise) / 100, 4): "give points"}  # fmt: skip
-    refuses_each(exercises.check_gain_minus_noise, named, capsys, recipe, without)
-    assert exercises.check_gain_minus_noise(round(gain - noise, 2), recipe, without)
-    table = [round(100 * v, 2) for v in (mean, std, row_mean, row_std)]  # as the table prints them
-    assert exercises.check_gain_minus_noise(round(table[0] - table[2] - table[1] - table[3], 2), recipe, without)
-    assert not exercises.check_gain_minus_noise(None, recipe, without)
-    assert "No answer yet" in capsys.readouterr().out
-
-
 # ---------------------------------------------------------------------------------------------------- notebook 10d
 
 
@@ -951,8 +933,31 @@ def test_the_quantile_check_of_11a_accepts_the_answer_and_names_the_usual_mistak
     assert said(0.25 * 3 + 0.75 * 1, values=(1, 3))[0]  # of two, a quarter of the gap above the lower: 1.5
 
 
-def test_the_digit_count_check_of_10c_accepts_the_answer_and_names_the_usual_mistakes(capsys):
-    """Notebook 10c's check: validation digits between two values' runs, summed over the seeds."""
+# ---------------------------------------------------------------------------------------------------- notebook 10c
+
+
+def test_the_gain_in_noises_check_of_10c_accepts_the_table_and_names_the_usual_mistakes(capsys):
+    """Notebook 10c's check: the wider CNN's gain over the recipe's channels, over its noise (both spreads added);
+    an answer worked out from the table's rounded means and spreads is accepted."""
+    ours, wide = [0.990, 0.992, 0.989], [0.994, 0.996, 0.995]
+    (mean, std), (wide_mean, wide_std) = metrics.mean_std(ours), metrics.mean_std(wide)
+    gap, noise = wide_mean - mean, std + wide_std
+    named = {round(100 * gap, 3): "the gap in points", round(100 * noise, 3): "the noise in points",
+             round(noise / gap, 2): "the noise over the gap", round(gap / wide_std, 2): "the wider CNN's spread only",
+             round(gap / std, 2): "the recipe's spread only"}  # fmt: skip
+    refuses_each(exercises.check_gain_in_noises, named, capsys, ours, wide)
+    assert exercises.check_gain_in_noises(round(gap / noise, 1), ours, wide)
+    table = [round(100 * v, 2) for v in (mean, std, wide_mean, wide_std)]  # as 10c's table prints them
+    assert exercises.check_gain_in_noises(round((table[2] - table[0]) / (table[1] + table[3]), 1), ours, wide)
+    assert not exercises.check_gain_in_noises(None, ours, wide)
+    assert "No answer yet" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------------- notebook 10e
+
+
+def test_the_digit_count_check_of_10e_accepts_the_answer_and_names_the_usual_mistakes(capsys):
+    """Notebook 10e's check: validation digits between two values' runs, summed over the seeds."""
 
     def said(answer, ours=(0.9954, 0.995, 0.9948), other=(0.994, 0.9936, 0.995)):
         ok = exercises.check_digits_between(answer, list(ours), list(other), 5000)
