@@ -1240,6 +1240,10 @@ def test_the_ablation_of_10b_on_validation(executed):
     # Which parts gain clearly on shifted digits, which verdicts are weak and which parts tie on both kinds of
     # digits is printed on "so:" lines; exercise 1's solution prints its verdict from the numbers.
     assert all(r[f"verdict_{c}"] != "clear loss" for r in choices for c in ("clean", "shifted"))
+    # "Batch norm's tie there is weak, and rests on its failed seed: notebook 10d finds the recipe ahead on every
+    # seed." (measured: 34.43 points clean against a noise of 45.41, 0.76 times it; 10d's guard: ahead on 3 of 3)
+    assert no_norm["verdict_clean"] == "within the seed spread"
+    assert 0.5 <= no_norm["gain_clean"] / noise("without batch norm", "clean") < 1
 
 
 def test_the_failed_seed_of_10d(executed):
