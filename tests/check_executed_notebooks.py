@@ -1230,8 +1230,8 @@ def test_the_ablation_of_10b_on_validation(executed):
     no_norm = rows["without batch norm"]
     assert no_norm["clean_std"] > 3 * max(row["clean_std"] for row in ablation["rows"][:4])
     assert min(no_norm["clean"]) < 0.2 and sorted(no_norm["clean"])[1] > 0.5
-    # "its verdicts on both kinds of digits rest on that seed": the same seed is lowest on shifted digits, near
-    # chance there too (measured: 10.30% on both)
+    # "That seed pulls both of its means down and swells both of its spreads": the same seed is lowest on shifted
+    # digits, near chance there too (measured: 10.30% on both)
     failed = no_norm["clean"].index(min(no_norm["clean"]))
     assert no_norm["shifted"][failed] == min(no_norm["shifted"]) < 0.2
     # "On clean digits no part shows a clear gain or loss at this budget." and "A negative gain means the row

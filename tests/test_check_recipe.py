@@ -218,7 +218,7 @@ def test_what_10e_says_of_notebook_10s_run():
     # 10e's code quotes notebook 10's printed accuracy, which must be the committed one
     notebook_10e = json.loads((folder / "10e_digits.ipynb").read_text())
     code = "".join("".join(c["source"]) for c in notebook_10e["cells"] if c["cell_type"] == "code")
-    quoted = re.search(r"notebook_10_seed_0 = round\(n_val \* (0\.\d+)\)", code).group(1)
+    quoted = re.search(r"notebook_10_accuracy: float = (0\.\d+)", code).group(1)
     assert f"{100 * float(quoted):.2f}" == last
 
     def tops(recipe_seed_0: int) -> dict[str, list[str]]:
