@@ -192,9 +192,10 @@ def test_what_the_digits_section_of_10e_reads():
     assert sum(v == "within the seed spread" for v, _ in near) > len(near) / 2
     assert all(weak for v, weak in near if v != "within the seed spread")
     assert rows["epochs"]["8"][2] - rows["epochs"]["4"][2] == 13
-    # the solution's comment: "within the noise. And on seed 2 the run of 4 epochs read one digit more"
-    # 10c: "Half the epochs, 4, cannot be told apart from 8 (within the seed spread, weak)."
+    # the solution's comment, "within the noise", and 10c's "Half the epochs, 4, cannot be told apart from 8
+    # (within the seed spread, weak)."
     assert verdict(rows["epochs"], "4", "8") == ("within the seed spread", True)
+    # the solution's comment: "And on seed 2 the run of 4 epochs read one digit more"
     kept = {
         row["value"]: row["accuracies"] for row in runtime.read_json(course.VALIDATION_GRID)["cnn"]["grid"]["epochs"]
     }
@@ -202,11 +203,11 @@ def test_what_the_digits_section_of_10e_reads():
 
 
 def test_what_10e_says_of_notebook_10s_run():
-    """10e: "the stored run of the recipe with seed 0 is not quite notebook 10's run (printed below)" and "Notebook
-    10's run read a few digits fewer (printed). With it, the epochs and the peak rate lose their exact ties, and the
-    rule takes another value for both (printed). For the peak rate, two other values then share the top: the rule
-    names no single value. Momentum's top becomes an exact tie, which the clause keeps." (notebook 10's committed
-    run against the library's: the same on every machine)"""
+    """10e: "the stored run of the recipe with seed 0 is not quite notebook 10's run" and "The course's run of
+    notebook 10 read a few digits fewer (printed). With it, notebook 10's epochs and peak rate no longer share the
+    top (printed). For the epochs the rule takes another value. For the peak rate two other values share the top,
+    and the rule names no single value. Momentum's top becomes an exact tie, which the clause keeps." (notebook
+    10's committed run, the default of 10e's setting, against the library's: the same on every machine)"""
     folder = Path(__file__).resolve().parents[1] / "notebooks"
     notebook = json.loads((folder / "10_cnn_training.ipynb").read_text())
     printed = "".join("".join(o.get("text", "")) for c in notebook["cells"] for o in c.get("outputs", []))
@@ -215,7 +216,7 @@ def test_what_10e_says_of_notebook_10s_run():
     kept = runtime.read_json(course.VALIDATION_GRID)["cnn"]["grid"]
     seed_0 = [row["accuracies"][0] for row in kept["epochs"] if row["value"] == recipe["epochs"]][0]
     assert 1 <= round(5000 * seed_0) - round(50 * float(last)) <= 5  # digits (measured: 4977 against 4974)
-    # 10e's code quotes notebook 10's printed accuracy, which must be the committed one
+    # 10e's setting holds notebook 10's printed accuracy, which must be the committed one
     notebook_10e = json.loads((folder / "10e_digits.ipynb").read_text())
     code = "".join("".join(c["source"]) for c in notebook_10e["cells"] if c["cell_type"] == "code")
     quoted = re.search(r"notebook_10_accuracy: float = (0\.\d+)", code).group(1)

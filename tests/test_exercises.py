@@ -777,9 +777,6 @@ def test_10_paired_check_names_the_usual_mistakes(capsys):
     assert not exercises.check_paired_gap_in_standard_errors("4.2", ours, other, loader)  # a string is no number
 
 
-# ---------------------------------------------------------------------------------------------------- notebook 10b
-
-
 # ---------------------------------------------------------------------------------------------------- notebook 10d
 
 
