@@ -1540,8 +1540,8 @@ def test_the_steps_of_12(executed):
     boxed, digit, shrunk = steps.fit_in_box(seven), steps.rasterize(seven).numpy(), draw.shrink_canvas(seven).numpy()
     # "More than half of this 7's pixels with any ink are grey" and answer 10 (measured: 56%)
     assert ((boxed > 0) & (boxed < 1)).sum() > (boxed > 0).sum() / 2
-    # answer 7: "which makes 14.004, rounded up to whole pixels: 15" and step 2's "The 7's points then span 11.8
-    # pixels across; the pen on both sides and rounding up widen its box to 15 (printed below)." (the so: line)
+    # answer 7: "which makes 14.004, rounded up to whole pixels: 15" and step 2's "The 7's points then span just
+    # over 11.8 pixels across; the pen on both sides makes just over 14, and rounding up gives 15 (printed below)."
     assert boxed.shape == (20, 15)
     # "For the 7 (printed below), the box is 15 wide and the points 11.8: they lie 1.6 pixels in from each side, and
     # the pen's half-width covers part of that." (printed: "the points span 17.8×11.8"; (15 - 11.804) / 2 = 1.598,
@@ -1549,6 +1549,7 @@ def test_the_steps_of_12(executed):
     x0, y0, x1, y1 = steps.bounding_box(seven)
     points_width = (x1 - x0) * (20 - draw.INK) / max(x1 - x0, y1 - y0)
     assert f"{points_width:.1f}" == "11.8" and f"{(boxed.shape[1] - points_width) / 2:.1f}" == "1.6"
+    assert 11.8 < points_width and 14 < points_width + draw.INK < 14.05  # "just over 11.8", "just over 14"
     assert 0 < draw.INK / 2 < (boxed.shape[1] - points_width) / 2
     # 12a: "The centre of mass then lands within half a pixel of 14 (MNIST's mean, printed below) on each axis" and
     # answer 10, "At row 14.4, column 14.3 (printed)"
