@@ -922,7 +922,8 @@ def check_gain_without_diverged(answer, recipe: list[float], without: list[float
         (right / 100, "That is a difference of accuracies: give points, 100 times it."),
         (-right, "That is the row minus the recipe: the gain is the recipe's mean minus the row's."),
         (100 * (sum(paired) / len(paired) - sum(kept) / len(kept)), "That leaves the seed out of the recipe's row "
-         "too: keep the recipe's mean over all its seeds."),
+         "too, as a seed-by-seed reading would: this exercise compares the rows' means, as the noise rule does, so "
+         "keep the recipe's mean over all its seeds."),
     ]  # fmt: skip
     what = "the recipe's gain over the seeds that learned without batch norm, in points"
     return _verdict(answer, right, what, mistakes, 0.02)
