@@ -127,7 +127,8 @@ def recipe(P: dict, kind: str) -> dict[str, Any]:
 
 
 def differences(recipe: dict, kind: str) -> dict[str, Any]:
-    """Return what ``recipe`` changes from the default of ``kind``, in the table's order (empty: the default)."""
+    """Return what ``recipe`` changes from the default of ``kind``, in the table's order (empty: the default):
+    notebook 10 prints, beside the test score of a run that changed its recipe, to choose on validation."""
     order = [*RECIPES[kind], *(name for name in recipe if name not in RECIPES[kind])]
     return {name: recipe[name] for name in order if name in recipe and RECIPES[kind].get(name) != recipe[name]}
 

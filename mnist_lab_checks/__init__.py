@@ -905,16 +905,16 @@ def check_paired_gap_in_standard_errors(answer, model, other, loader, device="cp
     return _verdict(answer, paired, "the paired gap in standard errors", mistakes, 0.051)
 
 
-# ---------------------------------------------------------------------------------------------------- notebook 10b
+# ---------------------------------------------------------------------------------------------------- notebook 10d
 
 
-def check_gain_without_diverged(answer, recipe: list[float], without: list[float]) -> bool:
+def check_gain_without_failed(answer, recipe: list[float], without: list[float]) -> bool:
     """Notebook 10d, exercise 1: by how many points (to 0.02) the mean of ``recipe`` (accuracies, one per seed) beats
-    the mean of ``without`` once its lowest value, the diverged seed, is left out."""
+    the mean of ``without`` once its lowest value, the failed seed (one that did not learn), is left out."""
     kept = sorted(without)[1:]
     mean = sum(recipe) / len(recipe)
-    diverged = without.index(min(without))  # its seed
-    paired = [a for seed, a in enumerate(recipe) if seed != diverged]
+    failed = without.index(min(without))  # its seed
+    paired = [a for seed, a in enumerate(recipe) if seed != failed]
     right = 100 * (mean - sum(kept) / len(kept))
     mistakes = [
         (100 * (mean - sum(without) / len(without)), "That keeps the seed that ended near chance: leave out the "

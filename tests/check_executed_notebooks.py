@@ -1170,6 +1170,9 @@ def test_the_cnn_of_10(executed):
     # on, averaging over an epoch that still improves" (the prose claims no size; the early excess is at least
     # there: 0.19 above the floor at epoch 1, 0.025 at epoch 8)
     assert history[0]["train_loss"] - cnn["floor"] > 3 * (history[-1]["train_loss"] - cnn["floor"])
+    # "The training loss ends a few hundredths above its floor (the last epoch's line against the floor printed
+    # above)" (measured: 0.5257 against 0.5003)
+    assert 0.01 <= history[-1]["train_loss"] - cnn["floor"] < 0.1
     # "The validation loss ends above its lowest (printed)." and "Keeping the last epoch costs no validation
     # accuracy, or next to none (the first line printed)." (measured: 99.48%, the best; its loss 12% above epoch
     # 6's)
@@ -1221,7 +1224,8 @@ def test_the_ablation_of_10b_on_validation(executed):
     # the noise)
     for name in ("without label smoothing", "without the extra 7×7 layer", "without batch norm"):
         assert rows[name]["gain_shifted"] < 2 * noise(name)
-    # "Even the recipe loses much on shifted digits (printed): 3 pixels is more than augmentation's 2 per axis."
+    # "Even the recipe loses much on shifted digits at this budget (printed). Augmentation shifted its training
+    # digits by at most 2 pixels per axis, and these move 3"
     # (measured: 96.39% clean, 79.81% shifted)
     assert recipe["clean_mean"] - recipe["shifted_mean"] > 0.05
     # "The row without batch norm looks odd: its spread is huge (printed). One of its three seeds ended near
@@ -1248,6 +1252,10 @@ def test_the_ablation_of_10b_on_validation(executed):
     # seed." (measured: 34.43 points clean against a noise of 45.41, 0.76 times it; 10d's guard: ahead on 3 of 3)
     assert no_norm["verdict_clean"] == "within the seed spread"
     assert 0.5 <= no_norm["gain_clean"] / noise("without batch norm", "clean") < 1
+    # "For the first three parts, about half or more of each clean noise is the recipe's own spread (printed)."
+    # (measured: 0.59 of noises 0.64, 0.74 and 0.95, 62% to 92%; 50% to 80% on another CPU's float path)
+    for name in ("without augmentation", "without label smoothing", "without the extra 7×7 layer"):
+        assert recipe["clean_std"] >= 0.45 * noise(name, "clean")
 
 
 def test_the_failed_seed_of_10d(executed):
@@ -1446,6 +1454,10 @@ def test_the_winner_of_11c(executed):
     challenger = max(others, key=lambda t: t["val_accuracy"])
     assert winner["challenger"] == challenger["number"]
     assert winner["challenger_in_search"] == challenger["val_accuracy"]
+    # "Here the search's best trial was the baseline itself, and the challenger below scored lower in the search"
+    # (measured: 94.00% against 93.22%; 94.02% against 93.30% on CI's float path)
+    assert trials[0]["number"] == 0 and tuning["best_val_accuracy_in_search"] == trials[0]["val_accuracy"]
+    assert trials[0]["val_accuracy"] > challenger["val_accuracy"]
     # The verdict is made on validation (the challenger after a clear gain, else notebook 05's values); "Read
     # "clear loss" as "not shown to be a gain", a weak verdict" and "We keep `chosen`: in this run, notebook 05's
     # recipe, because the challenger did not beat it."
@@ -1577,23 +1589,24 @@ def test_the_steps_of_12(executed):
     assert f"{box_row:.1f}" == "6.4" and f"{(boxed.shape[0] - 1) / 2 - box_row:.1f}" == "3.1"
     assert ((28 - 20) // 2 + (20 - 1) / 2, (28 - 15) // 2 + (15 - 1) / 2) == (13.5, 13)
     # its comments: "the 9, its loop on top, is next" and "Centring by the box leaves even ink up to about a pixel off
-    # (printed): most offsets are within it, the 6 just passes it, the 9 and the 7 lie well beyond it"
-    # (measured: 0.3 to 1.1 and the 6 1.21, the 9 2.2, the 7 3.6; the boxes' own middles at most 1.118 off; the
-    # so: line prints the count within and the ones beyond)
-    offsets = []
+    # (its middle, printed); the ink's shape moves most centres about a pixel or less from that middle, the 9's and
+    # the 7's far more (printed)" (measured: the boxes' middles 0.71 to 1.12 off; the ink's pull 0.0 to 1.24 for
+    # eight digits, the 9 1.96, the 7 3.37)
+    offsets, pulls, middle_offsets = [], [], []
     for d in range(10):
         box = steps.fit_in_box(draw.example_strokes(d))
         h, w = box.shape
         image = np.zeros((28, 28))
         image[(28 - h) // 2 : (28 - h) // 2 + h, (28 - w) // 2 : (28 - w) // 2 + w] = box
+        middle = ((28 - h) // 2 + (h - 1) / 2, (28 - w) // 2 + (w - 1) / 2)
         offsets.append(math.dist(steps.center_of_mass(image), (14, 14)))
-    middle_offset = max(
-        math.dist(((28 - h) // 2 + (h - 1) / 2, (28 - w) // 2 + (w - 1) / 2), (14, 14))
-        for h, w in (steps.fit_in_box(draw.example_strokes(d)).shape for d in range(10))
-    )
+        pulls.append(math.dist(steps.center_of_mass(image), middle))
+        middle_offsets.append(math.dist(middle, (14, 14)))
     assert sorted(range(10), key=offsets.__getitem__)[-2:] == [9, 7]
-    assert sum(o <= middle_offset for o in offsets) > 5
-    assert middle_offset < offsets[6] < 1.5 < 1.5 * middle_offset < min(offsets[7], offsets[9])
+    assert sorted(range(10), key=pulls.__getitem__)[-2:] == [9, 7]
+    assert 0.5 < min(middle_offsets) and max(middle_offsets) < 1.5
+    others = [p for d, p in enumerate(pulls) if d not in (7, 9)]
+    assert max(others) < 1.5 and 1.5 * max(others) < pulls[9] < pulls[7]
 
 
 def test_the_drawings_of_12b(executed):
@@ -1620,6 +1633,9 @@ def test_the_drawings_of_12b(executed):
     # top probabilities stay lower."
     assert min(readings["top"]["MLP"]) >= 0.99
     assert 0.7 <= min(readings["top"]["CNN"]) and max(readings["top"]["CNN"]) <= 0.96
+    # "A target is not a ceiling: a model can still give more than 0.91 to a digit, as ours does to some (printed)."
+    # (measured: 0.92, 0.93 and 0.94 of ten; 0.94 at most on CI's float path)
+    assert max(readings["top"]["CNN"]) > 1 - 0.1 + 0.1 / 10
     # "With all ten right at 2.2, counts could only fall; none did (printed), so the shrunk drawings' pen alone did
     # not cause their misreads." (1.8, the shrunk drawings' pen, reads 10 of 10 with our steps), answer 10, "All
     # counts were 10 of 10. At 2.2 all were right, so counts could only fall; none did." (the count at 2.2 is

@@ -788,9 +788,9 @@ def test_10d_check_names_the_usual_mistakes(capsys):
     named = {100 * (sum(recipe) / 3 - sum(without) / 3): "keeps the seed that ended near chance",
              right / 100: "give points", -right: "the row minus the recipe",
              same_seeds: "leaves the seed out of the recipe's row"}  # fmt: skip
-    refuses_each(exercises.check_gain_without_diverged, named, capsys, recipe, without)
-    assert exercises.check_gain_without_diverged(round(right, 2), recipe, without)
-    assert not exercises.check_gain_without_diverged(None, recipe, without)
+    refuses_each(exercises.check_gain_without_failed, named, capsys, recipe, without)
+    assert exercises.check_gain_without_failed(round(right, 2), recipe, without)
+    assert not exercises.check_gain_without_failed(None, recipe, without)
     assert "No answer yet" in capsys.readouterr().out
 
 

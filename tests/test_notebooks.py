@@ -98,6 +98,8 @@ def both_models(student, trained, tmp_path_factory) -> Path:
     out = execute(student, "10_cnn_training", tmp, tmp / "artifacts", **QUICK)
     assert "CNN: 38,458 parameters" in out and "floor of the training loss with ε = 0.1: 0.5003" in out
     assert "so: notebook 05's MLP:" in out and "SE of the difference above our error" in out
+    # a run that changes the recipe is told, beside its test score, to choose on validation
+    assert "this run: the default recipe with epochs=1, subset=2000. Its test score is for reading" in out
     assert not re.search(r"accuracy: (reached|missed)", out)  # a release's target is a test, not a lesson
     assert out.count("No answer yet") == 1  # the student edition: one checked exercise, not answered
     return tmp / "artifacts"
