@@ -1616,11 +1616,11 @@ def test_the_drawings_of_12b(executed):
     """12b: what its prose says about its counts, pens and confidences holds for the trained pair of models."""
     readings = read(executed, "draw_readings.json")
     right = readings["right"]
-    # "On these ten, shrunk as drawn, the MLP misreads most and the CNN reads most; after our steps both read all ten
+    # "On these ten, shrunk as built, the MLP misreads most and the CNN reads most; after our steps both read all ten
     # (printed)." and the so: lines "MLP, our steps minus pad shrunk: +9 right on these ten: an illustration, not a
     # measure" (measured: 10 of 10 each; +9 and +1)
     assert right["our steps"] == {"MLP": 10, "CNN": 10}
-    # "On these ten, shrunk as drawn, the MLP misreads most and the CNN reads most" and answer 7, "The CNN reads most
+    # "On these ten, shrunk as built, the MLP misreads most and the CNN reads most" and answer 7, "The CNN reads most
     # shrunk drawings, the MLP few." (measured: 1 and 9 of 10; 1 and 8 in an earlier run)
     assert right["pad shrunk"]["MLP"] <= 4 and right["pad shrunk"]["CNN"] >= 6
     # "On the shrunk 7 both give their top digit less." and answer 12, "The MLP reads 5 (0.53; the 7 gets 0.08); the
