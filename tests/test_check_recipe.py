@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from check_recipe import CNN_GRID, GRID, main, parse_change, run_grid  # tools/check_recipe.py
+from check_recipe import CNN_GRID, CNN_GRID_LATER, GRID, main, parse_change, run_grid  # tools/check_recipe.py
 
 from mnist_lab import course, metrics, models, runtime
 
@@ -102,6 +102,16 @@ def test_only_trains_the_rows_it_names_and_the_cnns_runs_go_beside_the_mlps(tiny
     assert runs["seeds"] == 2 and list(runs["grid"]) == ["epochs"]
     assert [row["value"] for row in runs["grid"]["epochs"]] == CNN_GRID["epochs"]
     assert all(len(row["accuracies"]) == 2 for row in runs["grid"]["epochs"])
+
+
+def test_only_trains_a_row_declared_later_and_a_full_grid_leaves_it_out(tiny_root, capsys, tmp_path):
+    out = tmp_path / "grid.json"
+    main(["--model", "cnn", "--seeds", "2", "--grid", str(out), "--only", "max_shift", "--base", "val_size=100",
+          "--base", "channels=[2, 2, 2]", "--base", "epochs=1", "--data-root", str(tiny_root)])  # fmt: skip
+    runs = json.loads(out.read_text())["cnn"]
+    assert list(runs["grid"]) == ["max_shift"]
+    assert [row["value"] for row in runs["grid"]["max_shift"]] == CNN_GRID_LATER["max_shift"]
+    assert not set(CNN_GRID_LATER) & set(CNN_GRID)  # the library's file holds only the first grid's rows
 
 
 def test_only_names_a_row_of_the_models_grid():
