@@ -1608,8 +1608,9 @@ def test_the_steps_of_12(executed):
         image = np.zeros((28, 28))
         image[(28 - h) // 2 : (28 - h) // 2 + h, (28 - w) // 2 : (28 - w) // 2 + w] = box
         middle = ((28 - h) // 2 + (h - 1) / 2, (28 - w) // 2 + (w - 1) / 2)
-        offsets.append(math.dist(steps.center_of_mass(image), (14, 14)))
-        pulls.append(math.dist(steps.center_of_mass(image), middle))
+        centre = steps.center_of_mass(image)
+        offsets.append(math.dist(centre, (14, 14)))
+        pulls.append(math.dist(centre, middle))
         middle_offsets.append(math.dist(middle, (14, 14)))
     assert sorted(range(10), key=offsets.__getitem__)[-2:] == [9, 7]
     assert sorted(range(10), key=pulls.__getitem__)[-2:] == [9, 7]
